@@ -1,1 +1,113 @@
-fn main() {}
+//! `cargo xtask regen [--check]`: generate `frameio-gen` from the published spec.
+//!
+//! `regen` writes the generated client, its operation table and the final 3.0
+//! document (`openapi/generated/`, so every change is a reviewable diff).
+//! `regen --check` regenerates in memory and fails, listing what differs, when
+//! the committed output is stale. `repairs` lists every named spec repair.
+
+mod downgrade;
+mod error;
+mod generate;
+mod load;
+mod merge;
+mod name;
+mod pipeline;
+mod repair;
+mod rust_types;
+mod walk;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+
+fn main() -> ExitCode {
+    match run(std::env::args().skip(1).collect()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Vec<String>) -> anyhow::Result<()> {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["regen"] => regen(false),
+        ["regen", "--check"] => regen(true),
+        ["repairs"] => {
+            for r in repair::REPAIRS {
+                println!("{:<34} {}", r.name, r.quirk);
+            }
+            Ok(())
+        }
+        _ => bail!("usage: cargo xtask regen [--check] | cargo xtask repairs"),
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn regen(check: bool) -> anyhow::Result<()> {
+    let root = workspace_root();
+    let started = Instant::now();
+    let mut stale = Vec::new();
+    for api in pipeline::APIS {
+        let outputs = pipeline::run(&root, api)?;
+        for (path, contents) in outputs {
+            let full = root.join(&path);
+            let current = std::fs::read_to_string(&full).unwrap_or_default();
+            if current == contents {
+                continue;
+            }
+            if check {
+                stale.push(summarize(&path, &current, &contents));
+            } else {
+                std::fs::create_dir_all(full.parent().expect("outputs are in folders"))?;
+                std::fs::write(&full, contents).with_context(|| format!("writing {path}"))?;
+                println!("wrote {path}");
+            }
+        }
+    }
+    if !stale.is_empty() {
+        bail!(
+            "generated code is stale; run `cargo xtask regen` and commit the result:\n{}",
+            stale.join("\n")
+        );
+    }
+    println!(
+        "regen{} done in {:.2?}",
+        if check { " --check" } else { "" },
+        started.elapsed()
+    );
+    Ok(())
+}
+
+/// `path: +N -M lines`, then the first changed lines, so CI logs say what moved.
+fn summarize(path: &str, old: &str, new: &str) -> String {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let (mut added, mut removed, mut sample) = (0, 0, Vec::new());
+    for change in diff.iter_all_changes() {
+        let sign = match change.tag() {
+            similar::ChangeTag::Insert => {
+                added += 1;
+                '+'
+            }
+            similar::ChangeTag::Delete => {
+                removed += 1;
+                '-'
+            }
+            similar::ChangeTag::Equal => continue,
+        };
+        if sample.len() < 8 {
+            sample.push(format!("    {sign} {}", change.value().trim_end()));
+        }
+    }
+    format!("  {path}: +{added} -{removed} lines\n{}", sample.join("\n"))
+}

@@ -1,0 +1,47 @@
+//! The pipeline for one API: load → merge → name → downgrade → repair → generate.
+//!
+//! An API is one more entry in [`APIS`], not a second pipeline.
+
+use std::path::Path;
+
+use crate::error::SpecError;
+use crate::generate::Generated;
+use crate::{downgrade, generate, load, merge, name, repair};
+
+/// One API: where its documents are and where its generated code goes.
+#[derive(Debug)]
+pub struct Api {
+    /// Module name in `frameio-gen` and file stem of every output.
+    pub name: &'static str,
+    /// Folders of input documents, relative to the workspace; missing folders are skipped.
+    pub inputs: &'static [&'static str],
+}
+
+/// Every API the workspace generates.
+pub const APIS: &[Api] = &[Api {
+    name: "v4",
+    inputs: &["openapi/v4", "openapi/supplementary/v4"],
+}];
+
+/// Everything `regen` writes for one API, as (path relative to the workspace, contents).
+pub fn run(root: &Path, api: &Api) -> Result<Vec<(String, String)>, SpecError> {
+    let mut docs = Vec::new();
+    for dir in api.inputs.iter().filter(|d| root.join(d).is_dir()) {
+        docs.extend(load::load_dir(root, dir)?);
+    }
+    let merged = merge::merge(&docs)?;
+    let (mut doc, origins) = (merged.doc, merged.origins);
+    name::name_operations(&mut doc, &origins)?;
+    downgrade::downgrade(&mut doc, &origins)?;
+    repair::apply_all(&mut doc, &origins)?;
+    let Generated { client, operations } = generate::generate(api.name, &doc, &origins)?;
+    let spec = serde_json::to_string_pretty(&doc).expect("a JSON value always serialises") + "\n";
+    Ok(vec![
+        (format!("openapi/generated/{}.json", api.name), spec),
+        (format!("frameio-gen/src/generated/{}.rs", api.name), client),
+        (
+            format!("frameio-gen/src/generated/{}_operations.rs", api.name),
+            operations,
+        ),
+    ])
+}
