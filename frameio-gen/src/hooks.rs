@@ -54,30 +54,20 @@ fn documented_api_version(request: &mut reqwest::Request, op: &Operation) {
     let name = HeaderName::from_static("api-version");
     request.headers_mut().remove(&name);
     if let Some(version) = op.api_version {
-        request
-            .headers_mut()
-            .insert(name, HeaderValue::from_static(version));
+        request.headers_mut().insert(name, HeaderValue::from_static(version));
     }
 }
 
 /// The operation a hook is called for; every generated operation is in its table.
 fn lookup(table: &'static [Operation], info: &OperationInfo) -> &'static Operation {
-    operation::find(table, info.operation_id).unwrap_or_else(|| {
-        panic!(
-            "operation `{}` missing from the generated table",
-            info.operation_id
-        )
-    })
+    operation::find(table, info.operation_id)
+        .unwrap_or_else(|| panic!("operation `{}` missing from the generated table", info.operation_id))
 }
 
 macro_rules! client_hooks {
     ($client:ty, $table:expr) => {
         impl ClientHooks<Hooks> for $client {
-            async fn pre<E>(
-                &self,
-                request: &mut reqwest::Request,
-                info: &OperationInfo,
-            ) -> Result<(), Error<E>> {
+            async fn pre<E>(&self, request: &mut reqwest::Request, info: &OperationInfo) -> Result<(), Error<E>> {
                 let op = lookup($table, info);
                 documented_api_version(request, op);
                 match &self.inner().0 {
@@ -101,3 +91,4 @@ macro_rules! client_hooks {
 }
 
 client_hooks!(crate::v4::Client, crate::v4::operations::OPERATIONS);
+client_hooks!(crate::c2c::Client, crate::c2c::operations::OPERATIONS);

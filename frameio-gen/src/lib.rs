@@ -4,7 +4,8 @@
 //! Applications normally use `frameio-ext`, which builds a [`v4::Client`] with
 //! credentials, retries and rate limits. Each API is a module: [`v4`] holds the
 //! generated `Client` (one builder method per operation, e.g. `files_show`), its
-//! request and response `types`, and its `operations` table.
+//! request and response `types`, and its `operations` table; [`c2c`] is the same
+//! for the Camera to Cloud device API.
 //!
 //! The generated files (`src/generated/`) are never edited by hand; the files
 //! beside them are the small hand-written glue the generated code needs.
@@ -20,6 +21,7 @@ pub use progenitor_client::{ClientInfo, Error, ResponseValue};
 /// The Frame.io V4 API.
 #[allow(
     clippy::all,
+    dead_code,
     missing_debug_implementations,
     rustdoc::bare_urls,
     rustdoc::broken_intra_doc_links,
@@ -31,5 +33,25 @@ pub mod v4 {
     /// The table of every V4 operation: method, path, documented rate limit.
     pub mod operations {
         include!("generated/v4_operations.rs");
+    }
+}
+
+/// The Camera to Cloud (C2C) device API (`/v2/...`): device authorization,
+/// heartbeats, channels and asset uploads. Its `Account`, `Project` and `User`
+/// differ from V4's, hence a module of its own.
+#[allow(
+    clippy::all,
+    dead_code,
+    missing_debug_implementations,
+    rustdoc::bare_urls,
+    rustdoc::broken_intra_doc_links,
+    rustdoc::invalid_html_tags
+)]
+pub mod c2c {
+    include!("generated/c2c.rs");
+
+    /// The table of every C2C operation.
+    pub mod operations {
+        include!("generated/c2c_operations.rs");
     }
 }

@@ -51,10 +51,7 @@ pub struct Operation {
 
 /// Finds an operation by name in a table sorted by name.
 pub fn find(table: &'static [Operation], name: &str) -> Option<&'static Operation> {
-    table
-        .binary_search_by(|op| op.name.cmp(name))
-        .ok()
-        .map(|i| &table[i])
+    table.binary_search_by(|op| op.name.cmp(name)).ok().map(|i| &table[i])
 }
 
 #[cfg(test)]
@@ -65,14 +62,8 @@ mod tests {
     fn the_v4_table_is_sorted_and_complete() {
         let table = crate::v4::operations::OPERATIONS;
         assert!(table.windows(2).all(|w| w[0].name < w[1].name));
-        assert_eq!(
-            find(table, "files_show").map(|op| op.path),
-            Some("/v4/accounts/{account_id}/files/{file_id}")
-        );
-        assert_eq!(
-            find(table, "accounts_auditlog_index").and_then(|op| op.api_version),
-            Some("4.0")
-        );
+        assert_eq!(find(table, "files_show").map(|op| op.path), Some("/v4/accounts/{account_id}/files/{file_id}"));
+        assert_eq!(find(table, "accounts_auditlog_index").and_then(|op| op.api_version), Some("4.0"));
         assert!(find(table, "nope").is_none());
     }
 }

@@ -36,10 +36,7 @@ pub(crate) struct TaggedFields {
 }
 
 /// Reads an object and its `tag` field, for a tagged union to pick its variant.
-pub(crate) fn tagged_fields<'de, D: Deserializer<'de>>(
-    deserializer: D,
-    tag: &str,
-) -> Result<TaggedFields, D::Error> {
+pub(crate) fn tagged_fields<'de, D: Deserializer<'de>>(deserializer: D, tag: &str) -> Result<TaggedFields, D::Error> {
     let fields = Map::<String, Value>::deserialize(deserializer)?;
     let tag = fields.get(tag).and_then(Value::as_str).map(str::to_string);
     Ok(TaggedFields { tag, fields })

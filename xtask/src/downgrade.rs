@@ -55,9 +55,7 @@ pub fn downgrade(doc: &mut Value, origins: &Origins) -> Result<(), SpecError> {
         collapse_null_members(s);
         Ok::<_, SpecError>(())
     })?;
-    walk::schemas(doc, &mut |at, s| {
-        downgrade_schema(s).map_err(|m| origins.error(at, m))
-    })
+    walk::schemas(doc, &mut |at, s| downgrade_schema(s).map_err(|m| origins.error(at, m)))
 }
 
 /// `oneOf: [X, {type: 'null'}]` (3.1's way to say "X or null") becomes X, nullable.
@@ -100,11 +98,7 @@ fn absorb(schema: &mut Map<String, Value>, member: Value) {
 
 fn downgrade_schema(schema: &mut Map<String, Value>) -> Result<(), String> {
     if let Some(Value::Array(types)) = schema.get("type").cloned() {
-        let non_null: Vec<Value> = types
-            .iter()
-            .filter(|t| t.as_str() != Some("null"))
-            .cloned()
-            .collect();
+        let non_null: Vec<Value> = types.iter().filter(|t| t.as_str() != Some("null")).cloned().collect();
         match non_null.as_slice() {
             [one] => {
                 schema.insert("type".into(), one.clone());
@@ -127,10 +121,7 @@ fn downgrade_schema(schema: &mut Map<String, Value>) -> Result<(), String> {
             schema.entry("example").or_insert(first);
         }
     }
-    for (exclusive, inclusive) in [
-        ("exclusiveMinimum", "minimum"),
-        ("exclusiveMaximum", "maximum"),
-    ] {
+    for (exclusive, inclusive) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
         if let Some(bound) = schema.get(exclusive).filter(|v| v.is_number()).cloned() {
             schema.insert(inclusive.into(), bound);
             schema.insert(exclusive.into(), Value::Bool(true));
@@ -140,13 +131,8 @@ fn downgrade_schema(schema: &mut Map<String, Value>) -> Result<(), String> {
         let reference = schema.remove("$ref").unwrap_or_default();
         schema.insert("allOf".into(), json!([{ "$ref": reference }]));
     }
-    if let Some(unknown) = schema
-        .keys()
-        .find(|k| !KNOWN.contains(&k.as_str()) && !k.starts_with("x-"))
-    {
-        return Err(format!(
-            "unknown schema keyword `{unknown}`: teach the downgrade stage what it means in 3.0"
-        ));
+    if let Some(unknown) = schema.keys().find(|k| !KNOWN.contains(&k.as_str()) && !k.starts_with("x-")) {
+        return Err(format!("unknown schema keyword `{unknown}`: teach the downgrade stage what it means in 3.0"));
     }
     Ok(())
 }
@@ -164,49 +150,30 @@ mod tests {
 
     #[test]
     fn type_lists_with_null_become_nullable() {
-        assert_eq!(
-            run(json!({"type": ["string", "null"]})).unwrap(),
-            json!({"type": "string", "nullable": true})
-        );
+        assert_eq!(run(json!({"type": ["string", "null"]})).unwrap(), json!({"type": "string", "nullable": true}));
     }
 
     #[test]
     fn one_of_with_null_becomes_nullable_all_of() {
-        let out =
-            run(json!({"oneOf": [{"$ref": "#/components/schemas/A"}, {"type": "null"}]})).unwrap();
-        assert_eq!(
-            out,
-            json!({"nullable": true, "allOf": [{"$ref": "#/components/schemas/A"}]})
-        );
+        let out = run(json!({"oneOf": [{"$ref": "#/components/schemas/A"}, {"type": "null"}]})).unwrap();
+        assert_eq!(out, json!({"nullable": true, "allOf": [{"$ref": "#/components/schemas/A"}]}));
     }
 
     #[test]
     fn ref_siblings_move_under_all_of() {
-        let out =
-            run(json!({"properties": {"p": {"$ref": "#/components/schemas/A", "default": "x"}}}))
-                .unwrap();
-        assert_eq!(
-            out["properties"]["p"],
-            json!({"default": "x", "allOf": [{"$ref": "#/components/schemas/A"}]})
-        );
+        let out = run(json!({"properties": {"p": {"$ref": "#/components/schemas/A", "default": "x"}}})).unwrap();
+        assert_eq!(out["properties"]["p"], json!({"default": "x", "allOf": [{"$ref": "#/components/schemas/A"}]}));
     }
 
     #[test]
     fn const_examples_and_numeric_exclusive_bounds() {
-        let out =
-            run(json!({"type": "integer", "const": 3, "examples": [3], "exclusiveMinimum": 0}))
-                .unwrap();
-        assert_eq!(
-            out,
-            json!({"type": "integer", "enum": [3], "example": 3, "exclusiveMinimum": true, "minimum": 0})
-        );
+        let out = run(json!({"type": "integer", "const": 3, "examples": [3], "exclusiveMinimum": 0})).unwrap();
+        assert_eq!(out, json!({"type": "integer", "enum": [3], "example": 3, "exclusiveMinimum": true, "minimum": 0}));
     }
 
     #[test]
     fn unknown_keywords_are_errors_with_a_pointer() {
-        let err =
-            run(json!({"properties": {"p": {"type": "string", "contentMediaType": "text/plain"}}}))
-                .unwrap_err();
+        let err = run(json!({"properties": {"p": {"type": "string", "contentMediaType": "text/plain"}}})).unwrap_err();
         assert_eq!(err.pointer, "/components/schemas/S/properties/p");
         assert!(err.message.contains("contentMediaType"), "{err}");
     }

@@ -14,16 +14,8 @@ pub struct SpecError {
 }
 
 impl SpecError {
-    pub fn new(
-        file: impl Into<String>,
-        pointer: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            file: file.into(),
-            pointer: pointer.into(),
-            message: message.into(),
-        }
+    pub fn new(file: impl Into<String>, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { file: file.into(), pointer: pointer.into(), message: message.into() }
     }
 }
 
@@ -46,8 +38,5 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    segments
-        .into_iter()
-        .map(|s| format!("/{}", escape(s.as_ref())))
-        .collect()
+    segments.into_iter().map(|s| format!("/{}", escape(s.as_ref()))).collect()
 }

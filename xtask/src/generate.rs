@@ -22,13 +22,7 @@ pub struct Generated {
 pub fn generate(api: &str, doc: &Value, origins: &Origins) -> Result<Generated, SpecError> {
     let spec: openapiv3::OpenAPI = serde_path_to_error::deserialize(doc).map_err(|e| {
         let ptr = format!("/{}", e.path().to_string().replace('.', "/"));
-        origins.error(
-            &ptr,
-            format!(
-                "not a valid OpenAPI 3.0 document after repairs: {}",
-                e.inner()
-            ),
-        )
+        origins.error(&ptr, format!("not a valid OpenAPI 3.0 document after repairs: {}", e.inner()))
     })?;
     let emitted = rust_types::emit(doc, origins)?;
     let mut settings = progenitor::GenerationSettings::new();
@@ -46,44 +40,24 @@ pub fn generate(api: &str, doc: &Value, origins: &Origins) -> Result<Generated, 
     let tokens = generator
         .generate_tokens(&spec)
         .map_err(|e| SpecError::new("(merged document)", "", format!("progenitor failed: {e}")))?;
-    let mut file: syn::File = syn::parse2(tokens).map_err(|e| {
-        SpecError::new(
-            "(generated code)",
-            "",
-            format!("progenitor emitted unparsable code: {e}"),
-        )
-    })?;
+    let mut file: syn::File = syn::parse2(tokens)
+        .map_err(|e| SpecError::new("(generated code)", "", format!("progenitor emitted unparsable code: {e}")))?;
     insert_into_types(&mut file, emitted.iter().map(|e| e.code.clone()))?;
-    Ok(Generated {
-        client: format_file(&file),
-        operations: operation_table(doc)?,
-    })
+    Ok(Generated { client: format_file(&file), operations: operation_table(doc)? })
 }
 
 /// The emitted types live beside typify's, in the generated `types` module.
-fn insert_into_types(
-    file: &mut syn::File,
-    items: impl Iterator<Item = TokenStream>,
-) -> Result<(), SpecError> {
+fn insert_into_types(file: &mut syn::File, items: impl Iterator<Item = TokenStream>) -> Result<(), SpecError> {
     let types = file.items.iter_mut().find_map(|item| match item {
         syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
         _ => None,
     });
     let Some((_, content)) = types else {
-        return Err(SpecError::new(
-            "(generated code)",
-            "",
-            "progenitor emitted no `types` module",
-        ));
+        return Err(SpecError::new("(generated code)", "", "progenitor emitted no `types` module"));
     };
     for tokens in items {
-        let parsed: syn::File = syn::parse2(tokens).map_err(|e| {
-            SpecError::new(
-                "(generated code)",
-                "",
-                format!("emitted type does not parse: {e}"),
-            )
-        })?;
+        let parsed: syn::File = syn::parse2(tokens)
+            .map_err(|e| SpecError::new("(generated code)", "", format!("emitted type does not parse: {e}")))?;
         content.extend(parsed.items);
     }
     Ok(())
@@ -97,10 +71,7 @@ fn format_file(file: &syn::File) -> String {
 /// method, path template, documented rate limit, documented `api-version`, and
 /// whether it is a cursor-paginated list.
 fn operation_table(doc: &Value) -> Result<String, SpecError> {
-    let schemas = doc
-        .pointer("/components/schemas")
-        .cloned()
-        .unwrap_or_default();
+    let schemas = doc.pointer("/components/schemas").cloned().unwrap_or_default();
     let mut doc = doc.clone();
     let mut rows = Vec::new();
     walk::operations(&mut doc, |o| {
@@ -112,7 +83,11 @@ fn operation_table(doc: &Value) -> Result<String, SpecError> {
                 let calls = l["calls"].as_u64().unwrap_or_default() as u32;
                 let window_ms = l["window_ms"].as_u64().unwrap_or_default();
                 let scope = l["scope"].as_str().unwrap_or_default();
-                quote!(Some(RateLimit { calls: #calls, window: Duration::from_millis(#window_ms), scope: #scope }))
+                quote!(Some(crate::operation::RateLimit {
+                    calls: #calls,
+                    window: ::std::time::Duration::from_millis(#window_ms),
+                    scope: #scope,
+                }))
             }
             None => quote!(None),
         };
@@ -122,25 +97,17 @@ fn operation_table(doc: &Value) -> Result<String, SpecError> {
         };
         let paginated = is_paginated(o.op, &schemas);
         rows.push((name.clone(), quote! {
-            Operation { name: #name, method: Method::#method, path: #path, rate_limit: #rate_limit, api_version: #api_version, paginated: #paginated }
+            crate::operation::Operation { name: #name, method: crate::operation::Method::#method, path: #path, rate_limit: #rate_limit, api_version: #api_version, paginated: #paginated }
         }));
         Ok::<_, SpecError>(())
     })?;
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     let rows = rows.into_iter().map(|(_, r)| r);
     let file: syn::File = syn::parse2(quote! {
-        use std::time::Duration;
-        use crate::operation::{Method, Operation, RateLimit};
         /// Every operation of this API, sorted by name.
-        pub const OPERATIONS: &[Operation] = &[ #(#rows),* ];
+        pub const OPERATIONS: &[crate::operation::Operation] = &[ #(#rows),* ];
     })
-    .map_err(|e| {
-        SpecError::new(
-            "(generated code)",
-            "",
-            format!("operation table does not parse: {e}"),
-        )
-    })?;
+    .map_err(|e| SpecError::new("(generated code)", "", format!("operation table does not parse: {e}")))?;
     Ok(format_file(&file))
 }
 
@@ -149,16 +116,11 @@ pub fn is_paginated(op: &serde_json::Map<String, Value>, schemas: &Value) -> boo
     let has_after = op
         .get("parameters")
         .and_then(Value::as_array)
-        .is_some_and(|ps| {
-            ps.iter()
-                .any(|p| p["in"] == "query" && p["name"] == "after")
-        });
+        .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query" && p["name"] == "after"));
     let body = &op["responses"]["200"]["content"]["application/json"]["schema"];
     let body = match body["$ref"].as_str().and_then(walk::ref_name) {
         Some(name) => &schemas[name],
         None => body,
     };
-    has_after
-        && body["properties"]["data"]["type"] == "array"
-        && body["properties"].get("links").is_some()
+    has_after && body["properties"]["data"]["type"] == "array" && body["properties"].get("links").is_some()
 }

@@ -17,8 +17,8 @@ pub struct Document {
 /// Reads every `*.yaml` in `dir` (sorted by name, so output is stable).
 pub fn load_dir(root: &Path, dir: &str) -> Result<Vec<Document>, SpecError> {
     let full = root.join(dir);
-    let entries = std::fs::read_dir(&full)
-        .map_err(|e| SpecError::new(dir, "", format!("cannot read the directory: {e}")))?;
+    let entries =
+        std::fs::read_dir(&full).map_err(|e| SpecError::new(dir, "", format!("cannot read the directory: {e}")))?;
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -38,30 +38,19 @@ pub fn load_dir(root: &Path, dir: &str) -> Result<Vec<Document>, SpecError> {
 
 /// Parses one document and checks that it is OpenAPI 3.1.
 pub fn parse(file: &str, text: &str) -> Result<Document, SpecError> {
-    let yaml: serde_yaml::Value = serde_yaml::from_str(text)
-        .map_err(|e| SpecError::new(file, "", format!("malformed YAML: {e}")))?;
+    let yaml: serde_yaml::Value =
+        serde_yaml::from_str(text).map_err(|e| SpecError::new(file, "", format!("malformed YAML: {e}")))?;
     let value = to_json(file, "", yaml)?;
     match value.get("openapi").and_then(Value::as_str) {
         Some(v) if v.starts_with("3.1") => {}
         Some(v) => {
-            return Err(SpecError::new(
-                file,
-                "/openapi",
-                format!("expected OpenAPI 3.1.x, found {v}"),
-            ));
+            return Err(SpecError::new(file, "/openapi", format!("expected OpenAPI 3.1.x, found {v}")));
         }
         None => {
-            return Err(SpecError::new(
-                file,
-                "",
-                "not an OpenAPI document (no `openapi` version)",
-            ));
+            return Err(SpecError::new(file, "", "not an OpenAPI document (no `openapi` version)"));
         }
     }
-    Ok(Document {
-        file: file.to_string(),
-        value,
-    })
+    Ok(Document { file: file.to_string(), value })
 }
 
 /// YAML allows non-string keys (`200:`); JSON Schema does not, so they become strings.
@@ -70,8 +59,9 @@ fn to_json(file: &str, at: &str, yaml: serde_yaml::Value) -> Result<Value, SpecE
     Ok(match yaml {
         Y::Null => Value::Null,
         Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => serde_json::to_value(&n)
-            .map_err(|e| SpecError::new(file, at, format!("unrepresentable number: {e}")))?,
+        Y::Number(n) => {
+            serde_json::to_value(&n).map_err(|e| SpecError::new(file, at, format!("unrepresentable number: {e}")))?
+        }
         Y::String(s) => Value::String(s),
         Y::Sequence(items) => Value::Array(
             items
@@ -88,11 +78,7 @@ fn to_json(file: &str, at: &str, yaml: serde_yaml::Value) -> Result<Value, SpecE
                     Y::Number(n) => n.to_string(),
                     Y::Bool(b) => b.to_string(),
                     other => {
-                        return Err(SpecError::new(
-                            file,
-                            at,
-                            format!("unsupported mapping key {other:?}"),
-                        ));
+                        return Err(SpecError::new(file, at, format!("unsupported mapping key {other:?}")));
                     }
                 };
                 let child = format!("{at}/{}", crate::error::escape(&key));
@@ -101,11 +87,7 @@ fn to_json(file: &str, at: &str, yaml: serde_yaml::Value) -> Result<Value, SpecE
             Value::Object(out)
         }
         Y::Tagged(t) => {
-            return Err(SpecError::new(
-                file,
-                at,
-                format!("unsupported YAML tag {}", t.tag),
-            ));
+            return Err(SpecError::new(file, at, format!("unsupported YAML tag {}", t.tag)));
         }
     })
 }
@@ -131,11 +113,7 @@ mod tests {
 
     #[test]
     fn integer_keys_become_strings() {
-        let doc = parse(
-            "a.yaml",
-            "openapi: 3.1.0\nresponses:\n  200: {description: ok}\n",
-        )
-        .unwrap();
+        let doc = parse("a.yaml", "openapi: 3.1.0\nresponses:\n  200: {description: ok}\n").unwrap();
         assert_eq!(doc.value["responses"]["200"]["description"], "ok");
     }
 }

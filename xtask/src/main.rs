@@ -38,8 +38,10 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
         ["regen"] => regen(false),
         ["regen", "--check"] => regen(true),
         ["repairs"] => {
-            for r in repair::REPAIRS {
-                println!("{:<34} {}", r.name, r.quirk);
+            for api in pipeline::APIS {
+                for r in api.repairs {
+                    println!("{:<4} {:<34} {}", api.name, r.name, r.quirk);
+                }
             }
             Ok(())
         }
@@ -48,10 +50,7 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
 fn regen(check: bool) -> anyhow::Result<()> {
@@ -76,16 +75,9 @@ fn regen(check: bool) -> anyhow::Result<()> {
         }
     }
     if !stale.is_empty() {
-        bail!(
-            "generated code is stale; run `cargo xtask regen` and commit the result:\n{}",
-            stale.join("\n")
-        );
+        bail!("generated code is stale; run `cargo xtask regen` and commit the result:\n{}", stale.join("\n"));
     }
-    println!(
-        "regen{} done in {:.2?}",
-        if check { " --check" } else { "" },
-        started.elapsed()
-    );
+    println!("regen{} done in {:.2?}", if check { " --check" } else { "" }, started.elapsed());
     Ok(())
 }
 

@@ -11,9 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::error::{SpecError, pointer};
 use crate::load::Document;
 
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 const KNOWN_TOP_LEVEL: [&str; 6] = ["openapi", "info", "servers", "paths", "components", "tags"];
 
 /// The merged document and, for error messages, which file each part came from.
@@ -50,9 +48,7 @@ impl Origins {
 
 /// Merges `docs` (all of one API) into one OpenAPI document.
 pub fn merge(docs: &[Document]) -> Result<Merged, SpecError> {
-    let first = docs
-        .first()
-        .ok_or_else(|| SpecError::new("openapi", "", "no documents to merge"))?;
+    let first = docs.first().ok_or_else(|| SpecError::new("openapi", "", "no documents to merge"))?;
     let mut paths = Map::new();
     let mut components: Map<String, Value> = Map::new();
     let mut origins = Origins::default();
@@ -63,34 +59,17 @@ pub fn merge(docs: &[Document]) -> Result<Merged, SpecError> {
             return Err(SpecError::new(&doc.file, "", "document is not a mapping"));
         };
         if let Some(key) = top.keys().find(|k| !KNOWN_TOP_LEVEL.contains(&k.as_str())) {
-            return Err(SpecError::new(
-                &doc.file,
-                pointer([key]),
-                format!("unsupported top-level key `{key}`"),
-            ));
+            return Err(SpecError::new(&doc.file, pointer([key]), format!("unsupported top-level key `{key}`")));
         }
-        for (path, item) in top
-            .get("paths")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
+        for (path, item) in top.get("paths").and_then(Value::as_object).into_iter().flatten() {
             let Value::Object(item) = item else {
-                return Err(SpecError::new(
-                    &doc.file,
-                    pointer(["paths", path]),
-                    "path item is not a mapping",
-                ));
+                return Err(SpecError::new(&doc.file, pointer(["paths", path]), "path item is not a mapping"));
             };
             let merged_item = paths.entry(path.clone()).or_insert_with(|| json!({}));
             for (method, op) in item {
                 let ptr = pointer(["paths", path, method]);
                 if !METHODS.contains(&method.as_str()) {
-                    return Err(SpecError::new(
-                        &doc.file,
-                        ptr,
-                        format!("unsupported path-item key `{method}`"),
-                    ));
+                    return Err(SpecError::new(&doc.file, ptr, format!("unsupported path-item key `{method}`")));
                 }
                 if merged_item.get(method).is_some() {
                     return Err(SpecError::new(
@@ -111,22 +90,11 @@ pub fn merge(docs: &[Document]) -> Result<Merged, SpecError> {
                 origins.insert(ptr, &doc.file);
             }
         }
-        for (section, defs) in top
-            .get("components")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
+        for (section, defs) in top.get("components").and_then(Value::as_object).into_iter().flatten() {
             let Value::Object(defs) = defs else {
-                return Err(SpecError::new(
-                    &doc.file,
-                    pointer(["components", section]),
-                    "not a mapping",
-                ));
+                return Err(SpecError::new(&doc.file, pointer(["components", section]), "not a mapping"));
             };
-            let merged_section = components
-                .entry(section.clone())
-                .or_insert_with(|| json!({}));
+            let merged_section = components.entry(section.clone()).or_insert_with(|| json!({}));
             for (name, def) in defs {
                 let ptr = pointer(["components", section, name]);
                 match merged_section.get(name) {
@@ -152,40 +120,53 @@ pub fn merge(docs: &[Document]) -> Result<Merged, SpecError> {
 
     let mut out = Map::new();
     out.insert("openapi".into(), first.value["openapi"].clone());
-    out.insert(
-        "info".into(),
-        first
-            .value
-            .get("info")
-            .cloned()
-            .unwrap_or_else(|| json!({})),
-    );
+    out.insert("info".into(), first.value.get("info").cloned().unwrap_or_else(|| json!({})));
     if let Some(servers) = hoist_servers(first, &op_servers)? {
         out.insert("servers".into(), servers);
     }
     out.insert("paths".into(), Value::Object(paths));
     out.insert("components".into(), Value::Object(components));
-    Ok(Merged {
-        doc: Value::Object(out),
-        origins,
-    })
+    let doc = Value::Object(out);
+    check_refs(&doc, &doc, "", &origins)?;
+    Ok(Merged { doc, origins })
+}
+
+/// Every `$ref` must be local and resolve: a dangling one would otherwise surface
+/// as a generator panic far from its cause.
+fn check_refs(doc: &Value, value: &Value, at: &str, origins: &Origins) -> Result<(), SpecError> {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let child_at = format!("{at}/{}", crate::error::escape(key));
+                match (key.as_str(), child) {
+                    ("$ref", Value::String(target)) => {
+                        let resolved = target.strip_prefix('#').and_then(|ptr| doc.pointer(ptr));
+                        if resolved.is_none() {
+                            return Err(origins.error(&child_at, format!("`$ref: {target}` does not resolve")));
+                        }
+                    }
+                    _ => check_refs(doc, child, &child_at, origins)?,
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                check_refs(doc, child, &format!("{at}/{i}"), origins)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Every published operation repeats the same `servers`; one top-level list says it once.
-fn hoist_servers(
-    first: &Document,
-    op_servers: &[(String, Value)],
-) -> Result<Option<Value>, SpecError> {
+fn hoist_servers(first: &Document, op_servers: &[(String, Value)]) -> Result<Option<Value>, SpecError> {
     let top = first.value.get("servers").cloned();
     let Some((file, servers)) = op_servers.first() else {
         return Ok(top);
     };
     if let Some((other, _)) = op_servers.iter().find(|(_, s)| s != servers) {
-        return Err(SpecError::new(
-            other,
-            "",
-            format!("operation-level servers differ from those in {file}"),
-        ));
+        return Err(SpecError::new(other, "", format!("operation-level servers differ from those in {file}")));
     }
     Ok(Some(servers.clone()))
 }
@@ -224,11 +205,17 @@ mod tests {
     fn conflicting_component_names_both_files_and_the_pointer() {
         let b = "openapi: 3.1.0\npaths: {}\ncomponents:\n  schemas:\n    Id: {type: integer}\n";
         let err = merge(&[doc("a.yaml", A), doc("b.yaml", b)]).unwrap_err();
-        assert_eq!(
-            (err.file.as_str(), err.pointer.as_str()),
-            ("b.yaml", "/components/schemas/Id")
-        );
+        assert_eq!((err.file.as_str(), err.pointer.as_str()), ("b.yaml", "/components/schemas/Id"));
         assert!(err.message.contains("a.yaml"), "{err}");
+    }
+
+    #[test]
+    fn a_dangling_ref_names_the_file_and_pointer() {
+        let b = "openapi: 3.1.0\npaths:\n  /b:\n    get:\n      responses:\n        '200':\n          content:\n            application/json:\n              schema: {$ref: '#/components/schemas/Missing'}\n";
+        let err = merge(&[doc("a.yaml", A), doc("b.yaml", b)]).unwrap_err();
+        assert_eq!(err.file, "b.yaml");
+        assert_eq!(err.pointer, "/paths/~1b/get/responses/200/content/application~1json/schema/$ref");
+        assert!(err.message.contains("Missing"), "{err}");
     }
 
     #[test]

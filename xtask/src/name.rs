@@ -18,32 +18,18 @@ use crate::walk;
 pub fn name_operations(doc: &mut Value, origins: &Origins) -> Result<(), SpecError> {
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     walk::operations(doc, |o| {
-        let tag = match o
-            .op
-            .get("tags")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-        {
+        let tag = match o.op.get("tags").and_then(Value::as_array).map(Vec::as_slice) {
             Some([Value::String(tag)]) => tag.clone(),
             _ => {
-                return Err(
-                    origins.error(&format!("{}/tags", o.pointer), "expected exactly one tag")
-                );
+                return Err(origins.error(&format!("{}/tags", o.pointer), "expected exactly one tag"));
             }
         };
-        let Some(id) =
-            o.op.get("operationId")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        else {
+        let Some(id) = o.op.get("operationId").and_then(Value::as_str).map(str::to_string) else {
             return Err(origins.error(&o.pointer, "missing operationId"));
         };
         let name = operation_name(&tag, &id);
         if let Some(other) = seen.insert(name.clone(), o.pointer.clone()) {
-            return Err(origins.error(
-                &o.pointer,
-                format!("operation name `{name}` is also produced by {other}"),
-            ));
+            return Err(origins.error(&o.pointer, format!("operation name `{name}` is also produced by {other}")));
         }
         o.op.insert("x-frameio-operation-id".into(), Value::String(id));
         o.op.insert("operationId".into(), Value::String(name));
@@ -83,10 +69,7 @@ pub fn snake(s: &str) -> String {
 
 /// PascalCase for Rust type and variant names: `select_multi` → `SelectMulti`.
 pub fn pascal(s: &str) -> String {
-    s.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| w[..1].to_uppercase() + &w[1..])
-        .collect()
+    s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| w[..1].to_uppercase() + &w[1..]).collect()
 }
 
 #[cfg(test)]
@@ -97,25 +80,13 @@ mod tests {
     #[test]
     fn names_follow_the_sdk_grouping() {
         assert_eq!(operation_name("subpackage_files", "show"), "files_show");
+        assert_eq!(operation_name("subpackage_versionStacks", "copy"), "version_stacks_copy");
+        assert_eq!(operation_name("subpackage_files", "create-local-upload"), "files_create_local_upload");
         assert_eq!(
-            operation_name("subpackage_versionStacks", "copy"),
-            "version_stacks_copy"
-        );
-        assert_eq!(
-            operation_name("subpackage_files", "create-local-upload"),
-            "files_create_local_upload"
-        );
-        assert_eq!(
-            operation_name(
-                "subpackage_metadataFields",
-                "metadata-field-definitions-create"
-            ),
+            operation_name("subpackage_metadataFields", "metadata-field-definitions-create"),
             "metadata_fields_metadata_field_definitions_create"
         );
-        assert_eq!(
-            operation_name("subpackage_accounts", "auditlog-index"),
-            "accounts_auditlog_index"
-        );
+        assert_eq!(operation_name("subpackage_accounts", "auditlog-index"), "accounts_auditlog_index");
     }
 
     #[test]
@@ -140,11 +111,6 @@ mod tests {
     #[test]
     fn an_operation_without_one_tag_is_an_error() {
         let mut doc = json!({"paths": {"/a": {"get": {"operationId": "show", "tags": []}}}});
-        assert_eq!(
-            name_operations(&mut doc, &Origins::default())
-                .unwrap_err()
-                .pointer,
-            "/paths/~1a/get/tags"
-        );
+        assert_eq!(name_operations(&mut doc, &Origins::default()).unwrap_err().pointer, "/paths/~1a/get/tags");
     }
 }

@@ -15,13 +15,15 @@ pub struct Api {
     pub name: &'static str,
     /// Folders of input documents, relative to the workspace; missing folders are skipped.
     pub inputs: &'static [&'static str],
+    /// The named repairs this API's published documents need.
+    pub repairs: &'static [repair::Repair],
 }
 
 /// Every API the workspace generates.
-pub const APIS: &[Api] = &[Api {
-    name: "v4",
-    inputs: &["openapi/v4", "openapi/supplementary/v4"],
-}];
+pub const APIS: &[Api] = &[
+    Api { name: "v4", inputs: &["openapi/v4", "openapi/supplementary/v4"], repairs: repair::V4 },
+    Api { name: "c2c", inputs: &["openapi/c2c"], repairs: repair::C2C },
+];
 
 /// Everything `regen` writes for one API, as (path relative to the workspace, contents).
 pub fn run(root: &Path, api: &Api) -> Result<Vec<(String, String)>, SpecError> {
@@ -33,15 +35,12 @@ pub fn run(root: &Path, api: &Api) -> Result<Vec<(String, String)>, SpecError> {
     let (mut doc, origins) = (merged.doc, merged.origins);
     name::name_operations(&mut doc, &origins)?;
     downgrade::downgrade(&mut doc, &origins)?;
-    repair::apply_all(&mut doc, &origins)?;
+    repair::apply_all(&mut doc, &origins, api.repairs)?;
     let Generated { client, operations } = generate::generate(api.name, &doc, &origins)?;
     let spec = serde_json::to_string_pretty(&doc).expect("a JSON value always serialises") + "\n";
     Ok(vec![
         (format!("openapi/generated/{}.json", api.name), spec),
         (format!("frameio-gen/src/generated/{}.rs", api.name), client),
-        (
-            format!("frameio-gen/src/generated/{}_operations.rs", api.name),
-            operations,
-        ),
+        (format!("frameio-gen/src/generated/{}_operations.rs", api.name), operations),
     ])
 }

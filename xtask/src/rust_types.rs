@@ -28,10 +28,7 @@ pub struct Emitted {
 
 /// Every replacement type for the document's components.
 pub fn emit(doc: &Value, origins: &Origins) -> Result<Vec<Emitted>, SpecError> {
-    let Some(schemas) = doc
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-    else {
+    let Some(schemas) = doc.pointer("/components/schemas").and_then(Value::as_object) else {
         return Ok(vec![]);
     };
     let mut out = Vec::new();
@@ -50,11 +47,7 @@ pub fn emit(doc: &Value, origins: &Origins) -> Result<Vec<Emitted>, SpecError> {
 }
 
 fn doc_attr(schema: &Value) -> TokenStream {
-    let text = schema["description"]
-        .as_str()
-        .or(schema["title"].as_str())
-        .unwrap_or_default()
-        .replace("<br/>", "\n");
+    let text = schema["description"].as_str().or(schema["title"].as_str()).unwrap_or_default().replace("<br/>", "\n");
     let lines = text.lines().map(|l| format!(" {}", l.trim_end()));
     quote! { #( #[doc = #lines] )* }
 }
@@ -69,10 +62,7 @@ fn open_enum(name: &str, schema: &Value) -> Result<Emitted, String> {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|v| {
-            v.as_str()
-                .ok_or_else(|| format!("non-string enum value {v}"))
-        })
+        .map(|v| v.as_str().ok_or_else(|| format!("non-string enum value {v}")))
         .collect::<Result<_, _>>()?;
     let variants: Vec<Ident> = values.iter().map(|v| variant_ident(v)).collect();
     for (i, v) in variants.iter().enumerate() {
@@ -161,37 +151,21 @@ fn variant_ident(value: &str) -> Ident {
 
 fn union(name: &str, schema: &Value) -> Result<Emitted, String> {
     let ident = type_ident(name);
-    let tag = schema["discriminator"]["propertyName"]
-        .as_str()
-        .ok_or("union without discriminator")?;
-    let tags: Vec<&str> = schema["x-frameio-tags"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let tag = schema["discriminator"]["propertyName"].as_str().ok_or("union without discriminator")?;
+    let tags: Vec<&str> = schema["x-frameio-tags"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
     let members: Vec<Ident> = schema["oneOf"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|m| {
-            m["$ref"]
-                .as_str()
-                .and_then(walk::ref_name)
-                .map(type_ident)
-                .ok_or("union member is not a $ref")
-        })
+        .map(|m| m["$ref"].as_str().and_then(walk::ref_name).map(type_ident).ok_or("union member is not a $ref"))
         .collect::<Result<_, _>>()?;
     if members.len() != tags.len() {
         return Err("union members and tags differ in number".into());
     }
     let variants: Vec<Ident> = tags.iter().map(|t| variant_ident(t)).collect();
     // Members shared by several tags (e.g. `text` and `long_text`) get no `From`: it would be ambiguous.
-    let (from_members, from_variants): (Vec<&Ident>, Vec<&Ident>) = members
-        .iter()
-        .zip(&variants)
-        .filter(|(m, _)| members.iter().filter(|other| other == m).count() == 1)
-        .unzip();
+    let (from_members, from_variants): (Vec<&Ident>, Vec<&Ident>) =
+        members.iter().zip(&variants).filter(|(m, _)| members.iter().filter(|other| other == m).count() == 1).unzip();
     let docs = doc_attr(schema);
     let tag_docs = tags.iter().map(|t| format!(" `{tag}: \"{t}\"`"));
     let code = quote! {
@@ -236,20 +210,13 @@ fn union(name: &str, schema: &Value) -> Result<Emitted, String> {
             }
         }
     };
-    Ok(Emitted {
-        rust_name: ident.to_string(),
-        impls: vec![],
-        code,
-    })
+    Ok(Emitted { rust_name: ident.to_string(), impls: vec![], code })
 }
 
 fn comma_list(name: &str, schema: &Value) -> Result<Emitted, String> {
     let ident = type_ident(name);
-    let item = schema["items"]["$ref"]
-        .as_str()
-        .and_then(walk::ref_name)
-        .map(type_ident)
-        .ok_or("list items are not a $ref")?;
+    let item =
+        schema["items"]["$ref"].as_str().and_then(walk::ref_name).map(type_ident).ok_or("list items are not a $ref")?;
     let code = quote! {
         /// One or more values, sent as a single comma-separated query value.
         #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]

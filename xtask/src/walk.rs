@@ -15,10 +15,7 @@ pub struct Operation<'a> {
 }
 
 /// Calls `f` for every operation, in document order.
-pub fn operations<E>(
-    doc: &mut Value,
-    mut f: impl FnMut(Operation<'_>) -> Result<(), E>,
-) -> Result<(), E> {
+pub fn operations<E>(doc: &mut Value, mut f: impl FnMut(Operation<'_>) -> Result<(), E>) -> Result<(), E> {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return Ok(());
     };
@@ -30,12 +27,7 @@ pub fn operations<E>(
             let Some(op) = op.as_object_mut() else {
                 continue;
             };
-            f(Operation {
-                pointer: pointer(["paths", path, method]),
-                path,
-                method,
-                op,
-            })?;
+            f(Operation { pointer: pointer(["paths", path, method]), path, method, op })?;
         }
     }
     Ok(())
@@ -46,44 +38,23 @@ pub fn schemas<E>(
     doc: &mut Value,
     f: &mut impl FnMut(&str, &mut Map<String, Value>) -> Result<(), E>,
 ) -> Result<(), E> {
-    if let Some(defs) = doc
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(defs) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
         for (name, schema) in defs.iter_mut() {
             schema_tree(&pointer(["components", "schemas", name]), schema, f)?;
         }
     }
     operations(doc, |o| {
-        for (i, p) in
-            o.op.get_mut("parameters")
-                .and_then(Value::as_array_mut)
-                .into_iter()
-                .flatten()
-                .enumerate()
-        {
+        for (i, p) in o.op.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten().enumerate() {
             if let Some(s) = p.get_mut("schema") {
                 schema_tree(&format!("{}/parameters/{i}/schema", o.pointer), s, f)?;
             }
         }
-        if let Some(content) =
-            o.op.get_mut("requestBody")
-                .and_then(|b| b.get_mut("content"))
-        {
+        if let Some(content) = o.op.get_mut("requestBody").and_then(|b| b.get_mut("content")) {
             media_schemas(&format!("{}/requestBody/content", o.pointer), content, f)?;
         }
-        for (code, r) in
-            o.op.get_mut("responses")
-                .and_then(Value::as_object_mut)
-                .into_iter()
-                .flatten()
-        {
+        for (code, r) in o.op.get_mut("responses").and_then(Value::as_object_mut).into_iter().flatten() {
             if let Some(content) = r.get_mut("content") {
-                media_schemas(
-                    &format!("{}/responses/{code}/content", o.pointer),
-                    content,
-                    f,
-                )?;
+                media_schemas(&format!("{}/responses/{code}/content", o.pointer), content, f)?;
             }
         }
         Ok(())
@@ -97,11 +68,7 @@ fn media_schemas<E>(
 ) -> Result<(), E> {
     for (media, m) in content.as_object_mut().into_iter().flatten() {
         if let Some(s) = m.get_mut("schema") {
-            schema_tree(
-                &format!("{at}/{}/schema", crate::error::escape(media)),
-                s,
-                f,
-            )?;
+            schema_tree(&format!("{at}/{}/schema", crate::error::escape(media)), s, f)?;
         }
     }
     Ok(())
@@ -126,27 +93,12 @@ fn schema_tree<E>(
         }
     }
     for key in MAP {
-        for (name, child) in obj
-            .get_mut(key)
-            .and_then(Value::as_object_mut)
-            .into_iter()
-            .flatten()
-        {
-            schema_tree(
-                &format!("{at}/{key}/{}", crate::error::escape(name)),
-                child,
-                f,
-            )?;
+        for (name, child) in obj.get_mut(key).and_then(Value::as_object_mut).into_iter().flatten() {
+            schema_tree(&format!("{at}/{key}/{}", crate::error::escape(name)), child, f)?;
         }
     }
     for key in LIST {
-        for (i, child) in obj
-            .get_mut(key)
-            .and_then(Value::as_array_mut)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, child) in obj.get_mut(key).and_then(Value::as_array_mut).into_iter().flatten().enumerate() {
             schema_tree(&format!("{at}/{key}/{i}"), child, f)?;
         }
     }

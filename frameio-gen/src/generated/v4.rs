@@ -42,6 +42,16 @@ pub mod types {
             Default::default()
         }
     }
+    ///`AccountRoleData`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AccountRoleData {
+        pub role: crate::v4::types::AccountRoleDataRole,
+    }
+    impl AccountRoleData {
+        pub fn builder() -> builder::AccountRoleData {
+            Default::default()
+        }
+    }
     ///Frame.io Account User Role
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AccountUserRole {
@@ -5002,6 +5012,16 @@ pub mod types {
             Default::default()
         }
     }
+    ///Update account roles params
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct UpdateAccountRolesParams {
+        pub data: AccountRoleData,
+    }
+    impl UpdateAccountRolesParams {
+        pub fn builder() -> builder::UpdateAccountRolesParams {
+            Default::default()
+        }
+    }
     ///Frame.io update comment params
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct UpdateCommentParams {
@@ -6782,6 +6802,47 @@ pub mod types {
                     updated_at: Ok(value.updated_at),
                     v4_migrated_at: Ok(value.v4_migrated_at),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AccountRoleData {
+            role: ::std::result::Result<
+                crate::v4::types::AccountRoleDataRole,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AccountRoleData {
+            fn default() -> Self {
+                Self {
+                    role: Err("no value supplied for role".to_string()),
+                }
+            }
+        }
+        impl AccountRoleData {
+            pub fn role<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::v4::types::AccountRoleDataRole>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.role = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for role: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AccountRoleData> for super::AccountRoleData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AccountRoleData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { role: value.role? })
+            }
+        }
+        impl ::std::convert::From<super::AccountRoleData> for AccountRoleData {
+            fn from(value: super::AccountRoleData) -> Self {
+                Self { role: Ok(value.role) }
             }
         }
         #[derive(Clone, Debug)]
@@ -28170,6 +28231,46 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct UpdateAccountRolesParams {
+            data: ::std::result::Result<super::AccountRoleData, ::std::string::String>,
+        }
+        impl ::std::default::Default for UpdateAccountRolesParams {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl UpdateAccountRolesParams {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AccountRoleData>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UpdateAccountRolesParams>
+        for super::UpdateAccountRolesParams {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UpdateAccountRolesParams,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::UpdateAccountRolesParams>
+        for UpdateAccountRolesParams {
+            fn from(value: super::UpdateAccountRolesParams) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct UpdateCommentParams {
             data: ::std::result::Result<
                 super::UpdateCommentParamsData,
@@ -40775,6 +40876,68 @@ pub mod types {
             deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
         }
     }
+    /// AccountRoleDataRole
+    ///
+    /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum AccountRoleDataRole {
+        /// `member`
+        Member,
+        /// `admin`
+        Admin,
+        /// A value this version of the client does not know.
+        Unknown(::std::string::String),
+    }
+    impl AccountRoleDataRole {
+        /// The value as sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Member => "member",
+                Self::Admin => "admin",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for AccountRoleDataRole {
+        fn from(value: &str) -> Self {
+            match value {
+                "member" => Self::Member,
+                "admin" => Self::Admin,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for AccountRoleDataRole {
+        fn from(value: ::std::string::String) -> Self {
+            Self::from(value.as_str())
+        }
+    }
+    impl ::std::str::FromStr for AccountRoleDataRole {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for AccountRoleDataRole {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for AccountRoleDataRole {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AccountRoleDataRole {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
+        }
+    }
     /// One or more values, sent as a single comma-separated query value.
     #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
     pub struct V4AccountsAccountIdAuditLogsGetParametersIncludeList(
@@ -43254,6 +43417,29 @@ let response = client.workspaces_update()
 ```*/
     pub fn workspaces_update(&self) -> builder::WorkspacesUpdate<'_> {
         builder::WorkspacesUpdate::new(self)
+    }
+    /**Update user role for the account
+
+Update user role for the account.<br/>Rate Limits: 10 calls per 1.00 minute(s) per account_user
+
+Sends a `PATCH` request to `/v4/accounts/{account_id}/users/{user_id}`
+
+Arguments:
+- `account_id`:
+- `user_id`:
+- `body`: Update account roles params body
+```ignore
+let response = client.account_permissions_account_user_roles_update()
+    .account_id(account_id)
+    .user_id(user_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn account_permissions_account_user_roles_update(
+        &self,
+    ) -> builder::AccountPermissionsAccountUserRolesUpdate<'_> {
+        builder::AccountPermissionsAccountUserRolesUpdate::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -55846,6 +56032,141 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "workspaces_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::account_permissions_account_user_roles_update`]
+
+[`Client::account_permissions_account_user_roles_update`]: super::Client::account_permissions_account_user_roles_update*/
+    #[derive(Debug, Clone)]
+    pub struct AccountPermissionsAccountUserRolesUpdate<'a> {
+        client: &'a super::Client,
+        account_id: Result<::std::string::String, String>,
+        user_id: Result<::std::string::String, String>,
+        body: Result<types::builder::UpdateAccountRolesParams, String>,
+    }
+    impl<'a> AccountPermissionsAccountUserRolesUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                user_id: Err("user_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for account_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateAccountRolesParams>,
+            <V as std::convert::TryInto<
+                types::UpdateAccountRolesParams,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `UpdateAccountRolesParams` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateAccountRolesParams,
+            ) -> types::builder::UpdateAccountRolesParams,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v4/accounts/{account_id}/users/{user_id}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::UpdateAccountRolesParams>,
+            Error<types::Error>,
+        > {
+            let Self { client, account_id, user_id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateAccountRolesParams::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v4/accounts/{}/users/{}", client.baseurl, encode_path(& account_id
+                .to_string()), encode_path(& user_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "account_permissions_account_user_roles_update",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -13,18 +13,12 @@ pub const REPAIR: Repair = Repair {
     name: "documented_api_version_header",
     quirk: "the audit-log operation's own required `api-version: 4.0` header beside progenitor's automatic one",
     apply: |doc, origins| {
-        let schemas = doc
-            .pointer("/components/schemas")
-            .cloned()
-            .unwrap_or_default();
+        let schemas = doc.pointer("/components/schemas").cloned().unwrap_or_default();
         walk::operations(doc, |o| {
             let Some(Value::Array(params)) = o.op.get_mut("parameters") else {
                 return Ok(());
             };
-            let Some(i) = params
-                .iter()
-                .position(|p| p["in"] == "header" && p["name"] == "api-version")
-            else {
+            let Some(i) = params.iter().position(|p| p["in"] == "header" && p["name"] == "api-version") else {
                 return Ok(());
             };
             let param = params.remove(i);
@@ -33,10 +27,7 @@ pub const REPAIR: Repair = Repair {
                 Some([Value::String(v)]) => v.clone(),
                 _ => {
                     let at = format!("{}/parameters/{i}", o.pointer);
-                    return Err(origins.error(
-                        &at,
-                        "an `api-version` header must have exactly one documented value",
-                    ));
+                    return Err(origins.error(&at, "an `api-version` header must have exactly one documented value"));
                 }
             };
             o.op.insert("x-frameio-api-version".into(), Value::String(value));

@@ -16,10 +16,7 @@ pub const REPAIR: Repair = Repair {
 };
 
 fn is_authorization(p: &Value) -> bool {
-    p["in"] == "header"
-        && p["name"]
-            .as_str()
-            .is_some_and(|n| n.eq_ignore_ascii_case("authorization"))
+    p["in"] == "header" && p["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case("authorization"))
 }
 
 #[cfg(test)]
@@ -32,9 +29,6 @@ mod tests {
             {"name": "Authorization", "in": "header"}, {"name": "include", "in": "query"}
         ]}}}});
         (super::REPAIR.apply)(&mut doc, &Default::default()).unwrap();
-        assert_eq!(
-            doc["paths"]["/a"]["get"]["parameters"],
-            json!([{"name": "include", "in": "query"}])
-        );
+        assert_eq!(doc["paths"]["/a"]["get"]["parameters"], json!([{"name": "include", "in": "query"}]));
     }
 }

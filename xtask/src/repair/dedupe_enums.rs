@@ -30,11 +30,9 @@ mod tests {
 
     #[test]
     fn keeps_the_first_of_each_value() {
-        let mut doc = json!({"components": {"schemas": {"T": {"type": "string", "enum": ["a", "users", "b", "users"]}}}});
+        let mut doc =
+            json!({"components": {"schemas": {"T": {"type": "string", "enum": ["a", "users", "b", "users"]}}}});
         (super::REPAIR.apply)(&mut doc, &Default::default()).unwrap();
-        assert_eq!(
-            doc["components"]["schemas"]["T"]["enum"],
-            json!(["a", "users", "b"])
-        );
+        assert_eq!(doc["components"]["schemas"]["T"]["enum"], json!(["a", "users", "b"]));
     }
 }

@@ -24,18 +24,12 @@ pub const REPAIR: Repair = Repair {
 
 /// Merges every group of identical schemas once; false when there was none.
 fn merge_once(doc: &mut Value) -> bool {
-    let Some(schemas) = doc
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-    else {
+    let Some(schemas) = doc.pointer("/components/schemas").and_then(Value::as_object) else {
         return false;
     };
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, schema) in schemas {
-        groups
-            .entry(fingerprint(schema))
-            .or_default()
-            .push(name.clone());
+        groups.entry(fingerprint(schema)).or_default().push(name.clone());
     }
     let mut renames: BTreeMap<String, String> = BTreeMap::new();
     for mut names in groups.into_values().filter(|g| g.len() > 1) {
@@ -49,11 +43,7 @@ fn merge_once(doc: &mut Value) -> bool {
     if let Some(Value::Object(defs)) = doc.pointer_mut("/components/schemas") {
         defs.retain(|n, _| !renames.contains_key(n));
     }
-    walk::refs(doc, &mut |r| {
-        walk::ref_name(r)
-            .and_then(|n| renames.get(n))
-            .map(|n| walk::ref_to(n))
-    });
+    walk::refs(doc, &mut |r| walk::ref_name(r).and_then(|n| renames.get(n)).map(|n| walk::ref_to(n)));
     true
 }
 
@@ -90,16 +80,10 @@ mod tests {
             }}
         });
         (super::REPAIR.apply)(&mut doc, &Default::default()).unwrap();
-        let names: Vec<_> = doc["components"]["schemas"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
+        let names: Vec<_> = doc["components"]["schemas"].as_object().unwrap().keys().cloned().collect();
         assert_eq!(names, ["FileType", "FileWrapper", "Other"]);
         assert_eq!(
-            doc["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-                ["$ref"],
+            doc["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/FileWrapper"
         );
     }
@@ -111,11 +95,7 @@ mod tests {
             "LongPublishedName": {"type": "object"}
         }}});
         (super::REPAIR.apply)(&mut doc, &Default::default()).unwrap();
-        assert!(
-            doc["components"]["schemas"]
-                .get("LongPublishedName")
-                .is_some()
-        );
+        assert!(doc["components"]["schemas"].get("LongPublishedName").is_some());
         assert!(doc["components"]["schemas"].get("U1").is_none());
     }
 }

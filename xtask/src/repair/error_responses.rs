@@ -17,8 +17,8 @@ use crate::error::SpecError;
 use crate::merge::Origins;
 use crate::walk;
 
-/// The published envelope the canonical `Error` types are copied from, and their new names.
-const CANONICAL: [(&str, &str); 3] = [
+/// The published V4 envelope the canonical `Error` types are copied from, and their new names.
+const V4_CANONICAL: &[(&str, &str)] = &[
     ("BadRequest", "Error"),
     ("BadRequestErrorsItems", "ErrorDetail"),
     ("BadRequestErrorsItemsSource", "ErrorSource"),
@@ -27,31 +27,46 @@ const CANONICAL: [(&str, &str); 3] = [
 pub const REPAIR: Repair = Repair {
     name: "one_error_envelope",
     quirk: "seven identical 4xx envelopes per operation (plus a stricter `JsonErrorResponse`); progenitor takes one error type",
-    apply,
+    apply: |doc, origins| unify(doc, origins, V4_CANONICAL, is_envelope),
 };
 
-fn apply(doc: &mut Value, origins: &Origins) -> Result<(), SpecError> {
-    let schemas = doc
-        .pointer("/components/schemas")
-        .cloned()
-        .unwrap_or_default();
+/// The C2C device API answers errors in two shapes (the C2C guide's "Error
+/// Handling"): the simple `{"error": "invalid_client"}` of its OAuth endpoints and
+/// the detailed `{"code", "errors": [{code, detail, status, title}], "message"}`
+/// (`HTTPError`; the 409 of asset creation is the same shape). Its canonical
+/// `Error` is `HTTPError` plus the simple shape's `error` field; the 404 of the
+/// account list is published as "Any type", so no shape check is made.
+const C2C_CANONICAL: &[(&str, &str)] = &[("HTTPError", "Error"), ("HttpErrorErrorsItems", "ErrorDetail")];
+
+pub const C2C_REPAIR: Repair = Repair {
+    name: "one_c2c_error_envelope",
+    quirk: "C2C errors published as three different schemas (`HTTPError`, a 409 conflict error, \"Any type\") and none with the simple `{\"error\"}` shape",
+    apply: |doc, origins| {
+        unify(doc, origins, C2C_CANONICAL, |_, _| true)?;
+        doc["components"]["schemas"]["Error"]["properties"]["error"] =
+            json!({"type": "string", "description": "The simple error shape's code, e.g. `invalid_client`."});
+        Ok(())
+    },
+};
+
+fn unify(
+    doc: &mut Value,
+    origins: &Origins,
+    canonical_names: &[(&str, &str)],
+    accept: fn(&Value, &Value) -> bool,
+) -> Result<(), SpecError> {
+    let schemas = doc.pointer("/components/schemas").cloned().unwrap_or_default();
     let mut canonical = Vec::new();
-    for (published, name) in CANONICAL {
-        let mut schema = schemas.get(published).cloned().ok_or_else(|| {
-            origins.error(
-                "/components/schemas",
-                format!("the error envelope `{published}` is gone"),
-            )
-        })?;
+    for &(published, name) in canonical_names {
+        let mut schema = schemas
+            .get(published)
+            .cloned()
+            .ok_or_else(|| origins.error("/components/schemas", format!("the error envelope `{published}` is gone")))?;
         schema["title"] = json!(name);
         canonical.push((name, schema));
     }
-    let renames = |s: &str| {
-        CANONICAL
-            .iter()
-            .find(|(p, _)| walk::ref_name(s) == Some(p))
-            .map(|(_, n)| walk::ref_to(n))
-    };
+    let renames =
+        |s: &str| canonical_names.iter().find(|(p, _)| walk::ref_name(s) == Some(p)).map(|(_, n)| walk::ref_to(n));
     for (name, mut schema) in canonical {
         walk::refs(&mut schema, &mut |r| renames(r));
         doc["components"]["schemas"][name] = schema;
@@ -63,19 +78,12 @@ fn apply(doc: &mut Value, origins: &Origins) -> Result<(), SpecError> {
         let Some(responses) = o.op.get_mut("responses").and_then(Value::as_object_mut) else {
             return Ok(());
         };
-        let errors: Vec<String> = responses
-            .keys()
-            .filter(|c| !c.starts_with('2'))
-            .cloned()
-            .collect();
+        let errors: Vec<String> = responses.keys().filter(|c| !c.starts_with('2')).cloned().collect();
         for code in &errors {
             let at = format!("{}/responses/{code}", o.pointer);
             let schema = &responses[code]["content"]["application/json"]["schema"];
-            if !is_envelope(schema, &schemas) {
-                return Err(origins.error(
-                    &at,
-                    "error response is not the `{errors: [{detail}]}` envelope",
-                ));
+            if !accept(schema, &schemas) {
+                return Err(origins.error(&at, "error response is not the `{errors: [{detail}]}` envelope"));
             }
             responses.remove(code);
         }
@@ -92,17 +100,11 @@ fn apply(doc: &mut Value, origins: &Origins) -> Result<(), SpecError> {
 }
 
 fn is_envelope(schema: &Value, schemas: &Value) -> bool {
-    let resolve = |s: &Value| {
-        s["$ref"]
-            .as_str()
-            .and_then(walk::ref_name)
-            .map(|n| schemas[n].clone())
-            .unwrap_or(s.clone())
-    };
+    let resolve =
+        |s: &Value| s["$ref"].as_str().and_then(walk::ref_name).map(|n| schemas[n].clone()).unwrap_or(s.clone());
     let envelope = resolve(schema);
     let item = resolve(&envelope["properties"]["errors"]["items"]);
-    envelope["properties"]["errors"]["type"] == "array"
-        && item["properties"]["detail"]["type"] == "string"
+    envelope["properties"]["errors"]["type"] == "array" && item["properties"]["detail"]["type"] == "string"
 }
 
 #[cfg(test)]
@@ -128,28 +130,19 @@ mod tests {
     #[test]
     fn all_error_responses_become_one_error_type() {
         let mut d = doc(json!({"$ref": "#/components/schemas/NotFound"}));
-        apply(&mut d, &Origins::default()).unwrap();
+        (REPAIR.apply)(&mut d, &Origins::default()).unwrap();
         let responses = d["paths"]["/a"]["get"]["responses"].as_object().unwrap();
         assert_eq!(responses.keys().collect::<Vec<_>>(), ["200", "4XX", "5XX"]);
-        assert_eq!(
-            responses["5XX"]["content"]["application/json"]["schema"]["$ref"],
-            "#/components/schemas/Error"
-        );
+        assert_eq!(responses["5XX"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/Error");
         let s = &d["components"]["schemas"];
-        assert_eq!(
-            s["Error"]["properties"]["errors"]["items"]["$ref"],
-            "#/components/schemas/ErrorDetail"
-        );
-        assert_eq!(
-            s["ErrorDetail"]["properties"]["source"]["$ref"],
-            "#/components/schemas/ErrorSource"
-        );
+        assert_eq!(s["Error"]["properties"]["errors"]["items"]["$ref"], "#/components/schemas/ErrorDetail");
+        assert_eq!(s["ErrorDetail"]["properties"]["source"]["$ref"], "#/components/schemas/ErrorSource");
     }
 
     #[test]
     fn a_response_that_is_not_an_envelope_is_an_error() {
         let mut d = doc(json!({"type": "object", "properties": {"message": {"type": "string"}}}));
-        let err = apply(&mut d, &Origins::default()).unwrap_err();
+        let err = (REPAIR.apply)(&mut d, &Origins::default()).unwrap_err();
         assert_eq!(err.pointer, "/paths/~1a/get/responses/422");
     }
 }

@@ -19,10 +19,7 @@ pub const REPAIR: Repair = Repair {
 };
 
 fn apply(doc: &mut Value, origins: &Origins) -> Result<(), SpecError> {
-    let schemas = doc
-        .pointer("/components/schemas")
-        .cloned()
-        .unwrap_or_default();
+    let schemas = doc.pointer("/components/schemas").cloned().unwrap_or_default();
     walk::operations(doc, |o| {
         let Some(Value::Array(params)) = o.op.get_mut("parameters") else {
             return Ok(());
@@ -44,9 +41,7 @@ fn apply(doc: &mut Value, origins: &Origins) -> Result<(), SpecError> {
             let name = p["name"].as_str().unwrap_or_default();
             for (field, field_schema) in fields {
                 let mut field_schema = field_schema.clone();
-                let description = field_schema
-                    .as_object_mut()
-                    .and_then(|s| s.remove("description"));
+                let description = field_schema.as_object_mut().and_then(|s| s.remove("description"));
                 flattened.push(json!({
                     "name": format!("{name}[{field}]"),
                     "in": "query",
@@ -78,18 +73,10 @@ mod tests {
             }}}}
         });
         apply(&mut doc, &Origins::default()).unwrap();
-        let params = doc["paths"]["/logs"]["get"]["parameters"]
-            .as_array()
-            .unwrap();
+        let params = doc["paths"]["/logs"]["get"]["parameters"].as_array().unwrap();
         let names: Vec<_> = params.iter().map(|p| p["name"].as_str().unwrap()).collect();
-        assert_eq!(
-            names,
-            ["filters[event_type]", "filters[from_date]", "after"]
-        );
-        assert_eq!(
-            params[0]["schema"]["$ref"],
-            "#/components/schemas/EventType"
-        );
+        assert_eq!(names, ["filters[event_type]", "filters[from_date]", "after"]);
+        assert_eq!(params[0]["schema"]["$ref"], "#/components/schemas/EventType");
         assert_eq!(params[1]["description"], "Start");
         assert_eq!(params[1]["required"], false);
     }

@@ -17,19 +17,10 @@ pub const REPAIR: Repair = Repair {
 };
 
 fn apply(doc: &mut Value, origins: &Origins) -> Result<(), SpecError> {
-    let schemas = doc
-        .pointer("/components/schemas")
-        .cloned()
-        .unwrap_or_default();
+    let schemas = doc.pointer("/components/schemas").cloned().unwrap_or_default();
     let mut lists = Vec::new();
     walk::operations(doc, |o| {
-        for (i, p) in
-            o.op.get_mut("parameters")
-                .and_then(Value::as_array_mut)
-                .into_iter()
-                .flatten()
-                .enumerate()
-        {
+        for (i, p) in o.op.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten().enumerate() {
             if p["in"] != "query" || p["name"] != "include" {
                 continue;
             }
@@ -37,16 +28,10 @@ fn apply(doc: &mut Value, origins: &Origins) -> Result<(), SpecError> {
             if p["schema"]["type"] == "string" {
                 continue;
             }
-            let item = p["schema"]["$ref"]
-                .as_str()
-                .and_then(walk::ref_name)
-                .map(str::to_string);
+            let item = p["schema"]["$ref"].as_str().and_then(walk::ref_name).map(str::to_string);
             let Some(item) = item.filter(|n| schemas[n.as_str()].get("enum").is_some()) else {
                 let at = format!("{}/parameters/{i}/schema", o.pointer);
-                return Err(origins.error(
-                    &at,
-                    "expected `include` to be a string or to reference a named enum",
-                ));
+                return Err(origins.error(&at, "expected `include` to be a string or to reference a named enum"));
             };
             let list = format!("{item}List");
             p["schema"] = json!({"$ref": walk::ref_to(&list)});

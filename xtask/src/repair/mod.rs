@@ -2,7 +2,7 @@
 //!
 //! Each repair is one small function in its own module, with a comment giving the
 //! evidence and a unit test that fails without it. They run in the order listed in
-//! [`REPAIRS`], after the 3.1 → 3.0 downgrade and before generation.
+//! [`V4`] and [`C2C`], after the 3.1 → 3.0 downgrade and before generation.
 
 mod api_version;
 mod authorization;
@@ -10,6 +10,7 @@ mod dedupe_enums;
 mod dedupe_schemas;
 mod error_responses;
 mod filters;
+mod form_bodies;
 mod formats;
 mod include_lists;
 mod no_content;
@@ -33,8 +34,8 @@ pub struct Repair {
     pub apply: fn(&mut Value, &Origins) -> Result<(), SpecError>,
 }
 
-/// Every repair, in the order it runs.
-pub const REPAIRS: &[Repair] = &[
+/// The V4 API's repairs, in the order they run.
+pub const V4: &[Repair] = &[
     authorization::REPAIR,
     api_version::REPAIR,
     dedupe_enums::REPAIR,
@@ -50,9 +51,22 @@ pub const REPAIRS: &[Repair] = &[
     prune::REPAIR,
 ];
 
-/// Runs every repair in order.
-pub fn apply_all(doc: &mut Value, origins: &Origins) -> Result<(), SpecError> {
-    REPAIRS.iter().try_for_each(|r| (r.apply)(doc, origins))
+/// The Camera-to-Cloud device API's repairs, in the order they run.
+pub const C2C: &[Repair] = &[
+    authorization::REPAIR,
+    dedupe_enums::REPAIR,
+    formats::REPAIR,
+    no_content::REPAIR,
+    form_bodies::REPAIR,
+    error_responses::C2C_REPAIR,
+    string_aliases::REPAIR,
+    dedupe_schemas::REPAIR,
+    prune::REPAIR,
+];
+
+/// Runs `repairs` in order.
+pub fn apply_all(doc: &mut Value, origins: &Origins, repairs: &[Repair]) -> Result<(), SpecError> {
+    repairs.iter().try_for_each(|r| (r.apply)(doc, origins))
 }
 
 /// Removes, from every operation, the parameters for which `drop` is true.

@@ -11,11 +11,7 @@ pub const REPAIR: Repair = Repair {
     quirk: "`204` responses that declare a JSON body",
     apply: |doc, _| {
         walk::operations(doc, |o| {
-            if let Some(r) =
-                o.op.get_mut("responses")
-                    .and_then(|r| r.get_mut("204"))
-                    .and_then(Value::as_object_mut)
-            {
+            if let Some(r) = o.op.get_mut("responses").and_then(|r| r.get_mut("204")).and_then(Value::as_object_mut) {
                 r.remove("content");
             }
             Ok(())

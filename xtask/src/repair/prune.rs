@@ -13,10 +13,7 @@ pub const REPAIR: Repair = Repair {
     name: "drop_unreferenced_schemas",
     quirk: "components that no operation reaches once duplicates and error envelopes are merged",
     apply: |doc, _| {
-        let schemas = doc
-            .pointer("/components/schemas")
-            .cloned()
-            .unwrap_or_default();
+        let schemas = doc.pointer("/components/schemas").cloned().unwrap_or_default();
         let mut roots = doc.clone();
         if let Some(components) = roots.get_mut("components").and_then(Value::as_object_mut) {
             components.remove("schemas");
@@ -59,12 +56,7 @@ mod tests {
             }}
         });
         (super::REPAIR.apply)(&mut doc, &Default::default()).unwrap();
-        let names: Vec<_> = doc["components"]["schemas"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
+        let names: Vec<_> = doc["components"]["schemas"].as_object().unwrap().keys().cloned().collect();
         assert_eq!(names, ["A", "B"]);
     }
 }

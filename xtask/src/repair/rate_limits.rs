@@ -14,18 +14,12 @@ pub const REPAIR: Repair = Repair {
     quirk: "documented per-operation rate limits exist only as prose in descriptions",
     apply: |doc, origins| {
         walk::operations(doc, |o| {
-            let description =
-                o.op.get("description")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
+            let description = o.op.get("description").and_then(Value::as_str).unwrap_or_default();
             let Some(at) = description.find("Rate Limits:") else {
                 return Ok(());
             };
             let limit = parse(&description[at..]).ok_or_else(|| {
-                origins.error(
-                    &format!("{}/description", o.pointer),
-                    "unrecognised `Rate Limits:` sentence",
-                )
+                origins.error(&format!("{}/description", o.pointer), "unrecognised `Rate Limits:` sentence")
             })?;
             o.op.insert("x-frameio-rate-limit".into(), limit);
             Ok(())
@@ -36,19 +30,7 @@ pub const REPAIR: Repair = Repair {
 /// "Rate Limits: 10 calls per 1.00 minute(s) per account_user" → calls, window in ms, scope.
 fn parse(text: &str) -> Option<Value> {
     let words: Vec<&str> = text.split_whitespace().collect();
-    let [
-        "Rate",
-        "Limits:",
-        calls,
-        "calls",
-        "per",
-        amount,
-        unit,
-        "per",
-        scope,
-        ..,
-    ] = words.as_slice()
-    else {
+    let ["Rate", "Limits:", calls, "calls", "per", amount, unit, "per", scope, ..] = words.as_slice() else {
         return None;
     };
     let calls: u32 = calls.parse().ok()?;
@@ -84,12 +66,8 @@ mod tests {
     fn annotates_operations_and_rejects_unknown_sentences() {
         let mut doc = json!({"paths": {"/a": {"get": {"description": "Show.<br/>Rate Limits: 3 calls per 1 second(s) per account_user"}}}});
         (REPAIR.apply)(&mut doc, &Default::default()).unwrap();
-        assert_eq!(
-            doc["paths"]["/a"]["get"]["x-frameio-rate-limit"]["calls"],
-            3
-        );
-        let mut bad =
-            json!({"paths": {"/a": {"get": {"description": "Rate Limits: a few per day"}}}});
+        assert_eq!(doc["paths"]["/a"]["get"]["x-frameio-rate-limit"]["calls"], 3);
+        let mut bad = json!({"paths": {"/a": {"get": {"description": "Rate Limits: a few per day"}}}});
         assert!((REPAIR.apply)(&mut bad, &Default::default()).is_err());
     }
 }

@@ -12,23 +12,12 @@ pub const REPAIR: Repair = Repair {
     name: "inline_string_aliases",
     quirk: "plain-string components such as `FrameOrAdobeId` become newtypes that `&str` cannot convert into",
     apply: |doc, _| {
-        let Some(schemas) = doc
-            .pointer("/components/schemas")
-            .and_then(Value::as_object)
-            .cloned()
-        else {
+        let Some(schemas) = doc.pointer("/components/schemas").and_then(Value::as_object).cloned() else {
             return Ok(());
         };
-        let aliases: Map<String, Value> = schemas
-            .into_iter()
-            .filter(|(_, s)| is_plain_string(s))
-            .collect();
+        let aliases: Map<String, Value> = schemas.into_iter().filter(|(_, s)| is_plain_string(s)).collect();
         walk::schemas(doc, &mut |_, s| {
-            let target = s
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(walk::ref_name)
-                .and_then(|n| aliases.get(n));
+            let target = s.get("$ref").and_then(Value::as_str).and_then(walk::ref_name).and_then(|n| aliases.get(n));
             if let Some(Value::Object(alias)) = target.cloned() {
                 s.remove("$ref");
                 for (k, v) in alias {
@@ -50,10 +39,7 @@ fn is_plain_string(s: &Value) -> bool {
     let Some(obj) = s.as_object() else {
         return false;
     };
-    s["type"] == "string"
-        && obj
-            .keys()
-            .all(|k| matches!(k.as_str(), "type" | "description" | "title"))
+    s["type"] == "string" && obj.keys().all(|k| matches!(k.as_str(), "type" | "description" | "title"))
 }
 
 #[cfg(test)]
@@ -76,9 +62,6 @@ mod tests {
             json!({"type": "string", "description": "An id"})
         );
         assert!(doc["components"]["schemas"].get("Id").is_none());
-        assert_eq!(
-            doc["components"]["schemas"]["K"]["properties"]["kind"]["$ref"],
-            "#/components/schemas/Kind"
-        );
+        assert_eq!(doc["components"]["schemas"]["K"]["properties"]["kind"]["$ref"], "#/components/schemas/Kind");
     }
 }

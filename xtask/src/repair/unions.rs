@@ -113,12 +113,7 @@ pub const REPAIR: Repair = Repair {
 fn apply(doc: &mut Value, origins: &Origins) -> Result<(), SpecError> {
     let names: Vec<String> = doc["components"]["schemas"]
         .as_object()
-        .map(|s| {
-            s.iter()
-                .filter(|(_, v)| v.get("discriminator").is_some())
-                .map(|(k, _)| k.clone())
-                .collect()
-        })
+        .map(|s| s.iter().filter(|(_, v)| v.get("discriminator").is_some()).map(|(k, _)| k.clone()).collect())
         .unwrap_or_default();
     for union in names {
         let at = crate::error::pointer(["components", "schemas", &union]);
@@ -147,38 +142,23 @@ fn apply(doc: &mut Value, origins: &Origins) -> Result<(), SpecError> {
 /// The tag of each member, in order: explicit where stated, else each member's own
 /// single-value enum. The two must agree where both exist.
 fn tags_of(union: &str, schema: &Value, doc: &Value) -> Result<Vec<String>, String> {
-    let property = schema["discriminator"]["propertyName"]
-        .as_str()
-        .ok_or("discriminator without propertyName")?;
-    let members = schema["oneOf"]
-        .as_array()
-        .ok_or("discriminator without oneOf")?;
-    let explicit = EXPLICIT_TAGS
-        .iter()
-        .find(|(name, _)| *name == union)
-        .map(|(_, tags)| *tags);
+    let property = schema["discriminator"]["propertyName"].as_str().ok_or("discriminator without propertyName")?;
+    let members = schema["oneOf"].as_array().ok_or("discriminator without oneOf")?;
+    let explicit = EXPLICIT_TAGS.iter().find(|(name, _)| *name == union).map(|(_, tags)| *tags);
     if let Some(tags) = explicit.filter(|t| t.len() != members.len()) {
-        return Err(format!(
-            "{} members but {} explicit tags",
-            members.len(),
-            tags.len()
-        ));
+        return Err(format!("{} members but {} explicit tags", members.len(), tags.len()));
     }
     let mut out = Vec::with_capacity(members.len());
     for (i, member) in members.iter().enumerate() {
         let own = own_tag(member, property, doc);
         let tag = match (own, explicit.map(|t| t[i])) {
             (Some(own), Some(stated)) if own != stated => {
-                return Err(format!(
-                    "member {i} says tag `{own}` but EXPLICIT_TAGS says `{stated}`"
-                ));
+                return Err(format!("member {i} says tag `{own}` but EXPLICIT_TAGS says `{stated}`"));
             }
             (Some(own), _) => own,
             (None, Some(stated)) => stated.to_string(),
             (None, None) => {
-                return Err(format!(
-                    "member {i} does not name its `{property}`; add the union to EXPLICIT_TAGS"
-                ));
+                return Err(format!("member {i} does not name its `{property}`; add the union to EXPLICIT_TAGS"));
             }
         };
         out.push(tag);
