@@ -1,1 +1,2 @@
-//! Workspace-level tests live in `tests/`.
+//! Workspace-level tests that cross crates live in `tests/tests/`; this library is
+//! empty and exists so that Cargo has a package to hang them on.

@@ -14,6 +14,8 @@ mod name;
 mod pipeline;
 mod repair;
 mod rust_types;
+#[cfg(test)]
+mod surface;
 mod walk;
 
 use std::path::{Path, PathBuf};
@@ -33,10 +35,16 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Vec<String>) -> anyhow::Result<()> {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // `--root DIR` points the pipeline at another workspace (the CLI tests use it).
+    let root = match args.iter().position(|a| *a == "--root") {
+        Some(i) if i + 1 < args.len() => PathBuf::from(args.drain(i..=i + 1).nth(1).unwrap_or_default()),
+        Some(_) => bail!("--root needs a directory"),
+        None => workspace_root(),
+    };
     match args.as_slice() {
-        ["regen"] => regen(false),
-        ["regen", "--check"] => regen(true),
+        ["regen"] => regen(&root, false),
+        ["regen", "--check"] => regen(&root, true),
         ["repairs"] => {
             for api in pipeline::APIS {
                 for r in api.repairs {
@@ -45,7 +53,7 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        _ => bail!("usage: cargo xtask regen [--check] | cargo xtask repairs"),
+        _ => bail!("usage: cargo xtask regen [--check] [--root DIR] | cargo xtask repairs"),
     }
 }
 
@@ -53,12 +61,11 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
-fn regen(check: bool) -> anyhow::Result<()> {
-    let root = workspace_root();
+fn regen(root: &Path, check: bool) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut stale = Vec::new();
     for api in pipeline::APIS {
-        let outputs = pipeline::run(&root, api)?;
+        let outputs = pipeline::run(root, api)?;
         for (path, contents) in outputs {
             let full = root.join(&path);
             let current = std::fs::read_to_string(&full).unwrap_or_default();

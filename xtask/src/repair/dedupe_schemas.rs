@@ -60,7 +60,22 @@ fn fingerprint(schema: &Value) -> String {
     if let Some(Value::Array(required)) = s.get_mut("required") {
         required.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
     }
-    Value::Object(s).to_string()
+    canonical(&Value::Object(s))
+}
+
+/// JSON text with object keys sorted at every level: key order carries no meaning.
+fn canonical(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let body: Vec<String> =
+                entries.iter().map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), canonical(v))).collect();
+            format!("{{{}}}", body.join(","))
+        }
+        Value::Array(items) => format!("[{}]", items.iter().map(canonical).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -86,6 +101,16 @@ mod tests {
             doc["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/FileWrapper"
         );
+    }
+
+    #[test]
+    fn key_order_does_not_matter() {
+        let mut doc = json!({"components": {"schemas": {
+            "A": {"type": "object", "properties": {"x": {"type": "string"}, "y": {"type": "integer"}}},
+            "B": {"properties": {"y": {"type": "integer"}, "x": {"type": "string"}}, "type": "object"}
+        }}});
+        (super::REPAIR.apply)(&mut doc, &Default::default()).unwrap();
+        assert_eq!(doc["components"]["schemas"].as_object().unwrap().len(), 1);
     }
 
     #[test]

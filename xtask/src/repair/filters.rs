@@ -1,9 +1,11 @@
 //! The audit-log and field-definition lists take an object-valued `filters` query
 //! parameter; OpenAPI's default `style: form, explode: true` would spread its
 //! fields as bare `event_type=...`, and progenitor reaches `unreachable!` on it.
-//! The API reads them bracketed (`filters[event_type]=...`, the deepObject style its
-//! Rails-style query parser expects), so each field becomes its own optional query
-//! parameter with that exact wire name.
+//! The official Python SDK 4.0.0 (generated from the same API definition) sends them
+//! bracketed, `filters[event_type]=...` (its `core/query_encoder.py` flattens objects
+//! into `key[subkey]`), so each field becomes its own optional query parameter with
+//! that exact wire name. (The reference's curl samples show `filters=%7B%7D`, an
+//! empty object its sample generator serialised as JSON; no sample sends a field.)
 
 use serde_json::{Value, json};
 
