@@ -12,6 +12,7 @@
 
 mod hooks;
 pub mod operation;
+pub mod pagination;
 mod support;
 
 pub use hooks::{Hooks, Middleware};

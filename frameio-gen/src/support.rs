@@ -5,7 +5,8 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::Deserialize;
-use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// Decodes a string into an open enum without allocating for known values.
@@ -29,27 +30,88 @@ impl<T: for<'a> From<&'a str>> Visitor<'_> for OpenEnumVisitor<T> {
     }
 }
 
-/// An object read whole, with its discriminator value pulled out.
+/// An object kept as raw JSON text, with its discriminator value pulled out.
+///
+/// Raw text rather than a `serde_json::Value` tree: a page of 100 tagged items
+/// decodes about three times faster (see `benches/pagination.rs` in frameio-ext),
+/// since scanning for the tag and then decoding the chosen variant straight from
+/// the text allocates nothing per field.
 pub(crate) struct TaggedFields {
     pub(crate) tag: Option<String>,
-    fields: Map<String, Value>,
+    raw: Box<RawValue>,
 }
 
 /// Reads an object and its `tag` field, for a tagged union to pick its variant.
 pub(crate) fn tagged_fields<'de, D: Deserializer<'de>>(deserializer: D, tag: &str) -> Result<TaggedFields, D::Error> {
-    let fields = Map::<String, Value>::deserialize(deserializer)?;
-    let tag = fields.get(tag).and_then(Value::as_str).map(str::to_string);
-    Ok(TaggedFields { tag, fields })
+    let raw = Box::<RawValue>::deserialize(deserializer)?;
+    let mut scan = serde_json::Deserializer::from_str(raw.get());
+    let tag = TagSeed(tag).deserialize(&mut scan).map_err(de::Error::custom)?;
+    Ok(TaggedFields { tag, raw })
 }
 
 impl TaggedFields {
     /// Decodes the fields as the variant the tag named.
     pub(crate) fn decode<T: DeserializeOwned, E: de::Error>(self) -> Result<T, E> {
-        T::deserialize(Value::Object(self.fields)).map_err(E::custom)
+        serde_json::from_str(self.raw.get()).map_err(E::custom)
     }
 
-    pub(crate) fn into_map(self) -> Map<String, Value> {
-        self.fields
+    /// The fields as sent, for a tag this client does not know.
+    pub(crate) fn into_map<E: de::Error>(self) -> Result<Map<String, Value>, E> {
+        serde_json::from_str(self.raw.get()).map_err(E::custom)
+    }
+}
+
+/// Finds one top-level string field of an object, skipping everything else.
+struct TagSeed<'t>(&'t str);
+
+impl<'de> DeserializeSeed<'de> for TagSeed<'_> {
+    type Value = Option<String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TagSeed<'_> {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object with a `{}` field", self.0)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut tag = None;
+        while let Some(is_tag) = map.next_key_seed(KeyIs(self.0))? {
+            if is_tag {
+                tag = map.next_value::<Option<String>>()?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(tag)
+    }
+}
+
+/// Compares an object key with a name without allocating it.
+struct KeyIs<'t>(&'t str);
+
+impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeyIs<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<bool, E> {
+        Ok(key == self.0)
     }
 }
 

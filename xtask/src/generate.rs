@@ -43,6 +43,7 @@ pub fn generate(api: &str, doc: &Value, origins: &Origins) -> Result<Generated, 
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| SpecError::new("(generated code)", "", format!("progenitor emitted unparsable code: {e}")))?;
     insert_into_types(&mut file, emitted.iter().map(|e| e.code.clone()))?;
+    crate::pagination::insert(&mut file, doc)?;
     Ok(Generated { client: format_file(&file), operations: operation_table(doc)? })
 }
 

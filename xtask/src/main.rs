@@ -11,6 +11,7 @@ mod generate;
 mod load;
 mod merge;
 mod name;
+mod pagination;
 mod pipeline;
 mod repair;
 mod rust_types;

@@ -205,7 +205,7 @@ fn union(name: &str, schema: &Value) -> Result<Emitted, String> {
                 let fields = crate::support::tagged_fields::<D>(deserializer, #tag)?;
                 match fields.tag.as_deref() {
                     #( Some(#tags) => fields.decode().map(Self::#variants), )*
-                    _ => Ok(Self::Unknown(fields.into_map())),
+                    _ => fields.into_map().map(Self::Unknown),
                 }
             }
         }

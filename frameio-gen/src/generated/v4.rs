@@ -3443,49 +3443,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///Page query param to include the count of all entities
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct IncludeTotalCount(pub bool);
-    impl ::std::ops::Deref for IncludeTotalCount {
-        type Target = bool;
-        fn deref(&self) -> &bool {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<IncludeTotalCount> for bool {
-        fn from(value: IncludeTotalCount) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<bool> for IncludeTotalCount {
-        fn from(value: bool) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for IncludeTotalCount {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for IncludeTotalCount {
-        type Err = <bool as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for IncludeTotalCount {
-        type Error = <bool as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for IncludeTotalCount {
-        type Error = <bool as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
     ///The result's inserted at timestamp is a match for the search query
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct InsertedAtMatch {
@@ -4224,49 +4181,6 @@ pub mod types {
     impl RenditionMediaLink {
         pub fn builder() -> builder::RenditionMediaLink {
             Default::default()
-        }
-    }
-    ///Page size query param for requests
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct RequestPageSize(pub i64);
-    impl ::std::ops::Deref for RequestPageSize {
-        type Target = i64;
-        fn deref(&self) -> &i64 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RequestPageSize> for i64 {
-        fn from(value: RequestPageSize) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<i64> for RequestPageSize {
-        fn from(value: i64) -> Self {
-            Self(value)
-        }
-    }
-    impl ::std::fmt::Display for RequestPageSize {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            self.0.fmt(f)
-        }
-    }
-    impl ::std::str::FromStr for RequestPageSize {
-        type Err = <i64 as ::std::str::FromStr>::Err;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self(value.parse()?))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RequestPageSize {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<String> for RequestPageSize {
-        type Error = <i64 as ::std::str::FromStr>::Err;
-        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
-            value.parse()
         }
     }
     ///The result's resolution height is a match for the search query
@@ -32853,85 +32767,6 @@ pub mod types {
             }
         }
     }
-    /// Sort by query parameter for account users
-    ///
-    /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V4AccountsAccountIdUsersGetParametersSort {
-        /// `role_asc`
-        RoleAsc,
-        /// `role_desc`
-        RoleDesc,
-        /// `name_asc`
-        NameAsc,
-        /// `name_desc`
-        NameDesc,
-        /// `email_asc`
-        EmailAsc,
-        /// `email_desc`
-        EmailDesc,
-        /// A value this version of the client does not know.
-        Unknown(::std::string::String),
-    }
-    impl V4AccountsAccountIdUsersGetParametersSort {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::RoleAsc => "role_asc",
-                Self::RoleDesc => "role_desc",
-                Self::NameAsc => "name_asc",
-                Self::NameDesc => "name_desc",
-                Self::EmailAsc => "email_asc",
-                Self::EmailDesc => "email_desc",
-                Self::Unknown(value) => value.as_str(),
-            }
-        }
-    }
-    impl ::std::convert::From<&str> for V4AccountsAccountIdUsersGetParametersSort {
-        fn from(value: &str) -> Self {
-            match value {
-                "role_asc" => Self::RoleAsc,
-                "role_desc" => Self::RoleDesc,
-                "name_asc" => Self::NameAsc,
-                "name_desc" => Self::NameDesc,
-                "email_asc" => Self::EmailAsc,
-                "email_desc" => Self::EmailDesc,
-                other => Self::Unknown(other.to_string()),
-            }
-        }
-    }
-    impl ::std::convert::From<::std::string::String>
-    for V4AccountsAccountIdUsersGetParametersSort {
-        fn from(value: ::std::string::String) -> Self {
-            Self::from(value.as_str())
-        }
-    }
-    impl ::std::str::FromStr for V4AccountsAccountIdUsersGetParametersSort {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::from(value))
-        }
-    }
-    impl ::std::fmt::Display for V4AccountsAccountIdUsersGetParametersSort {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for V4AccountsAccountIdUsersGetParametersSort {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for V4AccountsAccountIdUsersGetParametersSort {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
-        }
-    }
     /// Account User Role
     ///
     /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
@@ -33002,62 +32837,70 @@ pub mod types {
             deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
         }
     }
-    /// Sort by query parameter for accounts
+    /// Sort by query parameter for account users
     ///
     /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V4AccountsGetParametersSort {
-        /// `display_name_asc`
-        DisplayNameAsc,
-        /// `created_at_asc`
-        CreatedAtAsc,
-        /// `display_name_desc`
-        DisplayNameDesc,
-        /// `created_at_desc`
-        CreatedAtDesc,
+    pub enum AccountUserSort {
+        /// `role_asc`
+        RoleAsc,
+        /// `role_desc`
+        RoleDesc,
+        /// `name_asc`
+        NameAsc,
+        /// `name_desc`
+        NameDesc,
+        /// `email_asc`
+        EmailAsc,
+        /// `email_desc`
+        EmailDesc,
         /// A value this version of the client does not know.
         Unknown(::std::string::String),
     }
-    impl V4AccountsGetParametersSort {
+    impl AccountUserSort {
         /// The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
-                Self::DisplayNameAsc => "display_name_asc",
-                Self::CreatedAtAsc => "created_at_asc",
-                Self::DisplayNameDesc => "display_name_desc",
-                Self::CreatedAtDesc => "created_at_desc",
+                Self::RoleAsc => "role_asc",
+                Self::RoleDesc => "role_desc",
+                Self::NameAsc => "name_asc",
+                Self::NameDesc => "name_desc",
+                Self::EmailAsc => "email_asc",
+                Self::EmailDesc => "email_desc",
                 Self::Unknown(value) => value.as_str(),
             }
         }
     }
-    impl ::std::convert::From<&str> for V4AccountsGetParametersSort {
+    impl ::std::convert::From<&str> for AccountUserSort {
         fn from(value: &str) -> Self {
             match value {
-                "display_name_asc" => Self::DisplayNameAsc,
-                "created_at_asc" => Self::CreatedAtAsc,
-                "display_name_desc" => Self::DisplayNameDesc,
-                "created_at_desc" => Self::CreatedAtDesc,
+                "role_asc" => Self::RoleAsc,
+                "role_desc" => Self::RoleDesc,
+                "name_asc" => Self::NameAsc,
+                "name_desc" => Self::NameDesc,
+                "email_asc" => Self::EmailAsc,
+                "email_desc" => Self::EmailDesc,
                 other => Self::Unknown(other.to_string()),
             }
         }
     }
-    impl ::std::convert::From<::std::string::String> for V4AccountsGetParametersSort {
+    impl ::std::convert::From<::std::string::String> for AccountUserSort {
         fn from(value: ::std::string::String) -> Self {
             Self::from(value.as_str())
         }
     }
-    impl ::std::str::FromStr for V4AccountsGetParametersSort {
+    impl ::std::str::FromStr for AccountUserSort {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self::from(value))
         }
     }
-    impl ::std::fmt::Display for V4AccountsGetParametersSort {
+    impl ::std::fmt::Display for AccountUserSort {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.write_str(self.as_str())
         }
     }
-    impl ::serde::Serialize for V4AccountsGetParametersSort {
+    impl ::serde::Serialize for AccountUserSort {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -33065,7 +32908,7 @@ pub mod types {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::serde::Deserialize<'de> for V4AccountsGetParametersSort {
+    impl<'de> ::serde::Deserialize<'de> for AccountUserSort {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -33138,52 +32981,62 @@ pub mod types {
             deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
         }
     }
-    /// Include query parameter for audit logs
+    /// Sort by query parameter for accounts
     ///
     /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V4AccountsAccountIdAuditLogsGetParametersInclude {
-        /// `user`
-        User,
+    pub enum AccountSort {
+        /// `display_name_asc`
+        DisplayNameAsc,
+        /// `created_at_asc`
+        CreatedAtAsc,
+        /// `display_name_desc`
+        DisplayNameDesc,
+        /// `created_at_desc`
+        CreatedAtDesc,
         /// A value this version of the client does not know.
         Unknown(::std::string::String),
     }
-    impl V4AccountsAccountIdAuditLogsGetParametersInclude {
+    impl AccountSort {
         /// The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
-                Self::User => "user",
+                Self::DisplayNameAsc => "display_name_asc",
+                Self::CreatedAtAsc => "created_at_asc",
+                Self::DisplayNameDesc => "display_name_desc",
+                Self::CreatedAtDesc => "created_at_desc",
                 Self::Unknown(value) => value.as_str(),
             }
         }
     }
-    impl ::std::convert::From<&str>
-    for V4AccountsAccountIdAuditLogsGetParametersInclude {
+    impl ::std::convert::From<&str> for AccountSort {
         fn from(value: &str) -> Self {
             match value {
-                "user" => Self::User,
+                "display_name_asc" => Self::DisplayNameAsc,
+                "created_at_asc" => Self::CreatedAtAsc,
+                "display_name_desc" => Self::DisplayNameDesc,
+                "created_at_desc" => Self::CreatedAtDesc,
                 other => Self::Unknown(other.to_string()),
             }
         }
     }
-    impl ::std::convert::From<::std::string::String>
-    for V4AccountsAccountIdAuditLogsGetParametersInclude {
+    impl ::std::convert::From<::std::string::String> for AccountSort {
         fn from(value: ::std::string::String) -> Self {
             Self::from(value.as_str())
         }
     }
-    impl ::std::str::FromStr for V4AccountsAccountIdAuditLogsGetParametersInclude {
+    impl ::std::str::FromStr for AccountSort {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self::from(value))
         }
     }
-    impl ::std::fmt::Display for V4AccountsAccountIdAuditLogsGetParametersInclude {
+    impl ::std::fmt::Display for AccountSort {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.write_str(self.as_str())
         }
     }
-    impl ::serde::Serialize for V4AccountsAccountIdAuditLogsGetParametersInclude {
+    impl ::serde::Serialize for AccountSort {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -33191,8 +33044,7 @@ pub mod types {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::serde::Deserialize<'de>
-    for V4AccountsAccountIdAuditLogsGetParametersInclude {
+    impl<'de> ::serde::Deserialize<'de> for AccountSort {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -34721,11 +34573,69 @@ pub mod types {
             deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
         }
     }
+    /// Include query parameter for audit logs
+    ///
+    /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum AuditLogInclude {
+        /// `user`
+        User,
+        /// A value this version of the client does not know.
+        Unknown(::std::string::String),
+    }
+    impl AuditLogInclude {
+        /// The value as sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::User => "user",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for AuditLogInclude {
+        fn from(value: &str) -> Self {
+            match value {
+                "user" => Self::User,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for AuditLogInclude {
+        fn from(value: ::std::string::String) -> Self {
+            Self::from(value.as_str())
+        }
+    }
+    impl ::std::str::FromStr for AuditLogInclude {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for AuditLogInclude {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for AuditLogInclude {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AuditLogInclude {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
+        }
+    }
     /// Sort query parameter for comments. Include query params for owner is required when sorting by owner.
     ///
     /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V4AccountsAccountIdFilesFileIdCommentsGetParametersSort {
+    pub enum CommentSort {
         /// `owner_asc`
         OwnerAsc,
         /// `owner_desc`
@@ -34741,7 +34651,7 @@ pub mod types {
         /// A value this version of the client does not know.
         Unknown(::std::string::String),
     }
-    impl V4AccountsAccountIdFilesFileIdCommentsGetParametersSort {
+    impl CommentSort {
         /// The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
@@ -34755,8 +34665,7 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::From<&str>
-    for V4AccountsAccountIdFilesFileIdCommentsGetParametersSort {
+    impl ::std::convert::From<&str> for CommentSort {
         fn from(value: &str) -> Self {
             match value {
                 "owner_asc" => Self::OwnerAsc,
@@ -34769,26 +34678,23 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::From<::std::string::String>
-    for V4AccountsAccountIdFilesFileIdCommentsGetParametersSort {
+    impl ::std::convert::From<::std::string::String> for CommentSort {
         fn from(value: ::std::string::String) -> Self {
             Self::from(value.as_str())
         }
     }
-    impl ::std::str::FromStr
-    for V4AccountsAccountIdFilesFileIdCommentsGetParametersSort {
+    impl ::std::str::FromStr for CommentSort {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self::from(value))
         }
     }
-    impl ::std::fmt::Display
-    for V4AccountsAccountIdFilesFileIdCommentsGetParametersSort {
+    impl ::std::fmt::Display for CommentSort {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.write_str(self.as_str())
         }
     }
-    impl ::serde::Serialize for V4AccountsAccountIdFilesFileIdCommentsGetParametersSort {
+    impl ::serde::Serialize for CommentSort {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -34796,8 +34702,7 @@ pub mod types {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::serde::Deserialize<'de>
-    for V4AccountsAccountIdFilesFileIdCommentsGetParametersSort {
+    impl<'de> ::serde::Deserialize<'de> for CommentSort {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -34808,7 +34713,7 @@ pub mod types {
     ///
     /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V4AccountsAccountIdCommentsCommentIdGetParametersInclude {
+    pub enum CommentInclude {
         /// `owner`
         Owner,
         /// `replies`
@@ -34816,7 +34721,7 @@ pub mod types {
         /// A value this version of the client does not know.
         Unknown(::std::string::String),
     }
-    impl V4AccountsAccountIdCommentsCommentIdGetParametersInclude {
+    impl CommentInclude {
         /// The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
@@ -34826,8 +34731,7 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::From<&str>
-    for V4AccountsAccountIdCommentsCommentIdGetParametersInclude {
+    impl ::std::convert::From<&str> for CommentInclude {
         fn from(value: &str) -> Self {
             match value {
                 "owner" => Self::Owner,
@@ -34836,27 +34740,23 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::From<::std::string::String>
-    for V4AccountsAccountIdCommentsCommentIdGetParametersInclude {
+    impl ::std::convert::From<::std::string::String> for CommentInclude {
         fn from(value: ::std::string::String) -> Self {
             Self::from(value.as_str())
         }
     }
-    impl ::std::str::FromStr
-    for V4AccountsAccountIdCommentsCommentIdGetParametersInclude {
+    impl ::std::str::FromStr for CommentInclude {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self::from(value))
         }
     }
-    impl ::std::fmt::Display
-    for V4AccountsAccountIdCommentsCommentIdGetParametersInclude {
+    impl ::std::fmt::Display for CommentInclude {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.write_str(self.as_str())
         }
     }
-    impl ::serde::Serialize
-    for V4AccountsAccountIdCommentsCommentIdGetParametersInclude {
+    impl ::serde::Serialize for CommentInclude {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -34864,84 +34764,7 @@ pub mod types {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::serde::Deserialize<'de>
-    for V4AccountsAccountIdCommentsCommentIdGetParametersInclude {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
-        }
-    }
-    /// V4AccountsAccountIdFilesFileIdCopyPostParametersCopyComments
-    ///
-    /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V4AccountsAccountIdFilesFileIdCopyPostParametersCopyComments {
-        /// `none`
-        None,
-        /// `internal`
-        Internal,
-        /// `public`
-        Public,
-        /// `all`
-        All,
-        /// A value this version of the client does not know.
-        Unknown(::std::string::String),
-    }
-    impl V4AccountsAccountIdFilesFileIdCopyPostParametersCopyComments {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::None => "none",
-                Self::Internal => "internal",
-                Self::Public => "public",
-                Self::All => "all",
-                Self::Unknown(value) => value.as_str(),
-            }
-        }
-    }
-    impl ::std::convert::From<&str>
-    for V4AccountsAccountIdFilesFileIdCopyPostParametersCopyComments {
-        fn from(value: &str) -> Self {
-            match value {
-                "none" => Self::None,
-                "internal" => Self::Internal,
-                "public" => Self::Public,
-                "all" => Self::All,
-                other => Self::Unknown(other.to_string()),
-            }
-        }
-    }
-    impl ::std::convert::From<::std::string::String>
-    for V4AccountsAccountIdFilesFileIdCopyPostParametersCopyComments {
-        fn from(value: ::std::string::String) -> Self {
-            Self::from(value.as_str())
-        }
-    }
-    impl ::std::str::FromStr
-    for V4AccountsAccountIdFilesFileIdCopyPostParametersCopyComments {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::from(value))
-        }
-    }
-    impl ::std::fmt::Display
-    for V4AccountsAccountIdFilesFileIdCopyPostParametersCopyComments {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for V4AccountsAccountIdFilesFileIdCopyPostParametersCopyComments {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for V4AccountsAccountIdFilesFileIdCopyPostParametersCopyComments {
+    impl<'de> ::serde::Deserialize<'de> for CommentInclude {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -35080,83 +34903,62 @@ pub mod types {
             deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
         }
     }
-    /// Sort by query parameter for files
+    /// CopyComments
     ///
     /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V4AccountsAccountIdFoldersFolderIdFilesGetParametersSort {
-        /// `name_asc`
-        NameAsc,
-        /// `created_at_asc`
-        CreatedAtAsc,
-        /// `updated_at_asc`
-        UpdatedAtAsc,
-        /// `file_size_asc`
-        FileSizeAsc,
-        /// `name_desc`
-        NameDesc,
-        /// `created_at_desc`
-        CreatedAtDesc,
-        /// `updated_at_desc`
-        UpdatedAtDesc,
-        /// `file_size_desc`
-        FileSizeDesc,
+    pub enum CopyComments {
+        /// `none`
+        None,
+        /// `internal`
+        Internal,
+        /// `public`
+        Public,
+        /// `all`
+        All,
         /// A value this version of the client does not know.
         Unknown(::std::string::String),
     }
-    impl V4AccountsAccountIdFoldersFolderIdFilesGetParametersSort {
+    impl CopyComments {
         /// The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
-                Self::NameAsc => "name_asc",
-                Self::CreatedAtAsc => "created_at_asc",
-                Self::UpdatedAtAsc => "updated_at_asc",
-                Self::FileSizeAsc => "file_size_asc",
-                Self::NameDesc => "name_desc",
-                Self::CreatedAtDesc => "created_at_desc",
-                Self::UpdatedAtDesc => "updated_at_desc",
-                Self::FileSizeDesc => "file_size_desc",
+                Self::None => "none",
+                Self::Internal => "internal",
+                Self::Public => "public",
+                Self::All => "all",
                 Self::Unknown(value) => value.as_str(),
             }
         }
     }
-    impl ::std::convert::From<&str>
-    for V4AccountsAccountIdFoldersFolderIdFilesGetParametersSort {
+    impl ::std::convert::From<&str> for CopyComments {
         fn from(value: &str) -> Self {
             match value {
-                "name_asc" => Self::NameAsc,
-                "created_at_asc" => Self::CreatedAtAsc,
-                "updated_at_asc" => Self::UpdatedAtAsc,
-                "file_size_asc" => Self::FileSizeAsc,
-                "name_desc" => Self::NameDesc,
-                "created_at_desc" => Self::CreatedAtDesc,
-                "updated_at_desc" => Self::UpdatedAtDesc,
-                "file_size_desc" => Self::FileSizeDesc,
+                "none" => Self::None,
+                "internal" => Self::Internal,
+                "public" => Self::Public,
+                "all" => Self::All,
                 other => Self::Unknown(other.to_string()),
             }
         }
     }
-    impl ::std::convert::From<::std::string::String>
-    for V4AccountsAccountIdFoldersFolderIdFilesGetParametersSort {
+    impl ::std::convert::From<::std::string::String> for CopyComments {
         fn from(value: ::std::string::String) -> Self {
             Self::from(value.as_str())
         }
     }
-    impl ::std::str::FromStr
-    for V4AccountsAccountIdFoldersFolderIdFilesGetParametersSort {
+    impl ::std::str::FromStr for CopyComments {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self::from(value))
         }
     }
-    impl ::std::fmt::Display
-    for V4AccountsAccountIdFoldersFolderIdFilesGetParametersSort {
+    impl ::std::fmt::Display for CopyComments {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.write_str(self.as_str())
         }
     }
-    impl ::serde::Serialize
-    for V4AccountsAccountIdFoldersFolderIdFilesGetParametersSort {
+    impl ::serde::Serialize for CopyComments {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -35164,8 +34966,7 @@ pub mod types {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::serde::Deserialize<'de>
-    for V4AccountsAccountIdFoldersFolderIdFilesGetParametersSort {
+    impl<'de> ::serde::Deserialize<'de> for CopyComments {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -35504,7 +35305,7 @@ pub mod types {
                 Some("user_multi") => fields.decode().map(Self::UserMulti),
                 Some("user_single") => fields.decode().map(Self::UserSingle),
                 Some("users") => fields.decode().map(Self::Users),
-                _ => Ok(Self::Unknown(fields.into_map())),
+                _ => fields.into_map().map(Self::Unknown),
             }
         }
     }
@@ -35572,96 +35373,82 @@ pub mod types {
                 Some("file") => fields.decode().map(Self::File),
                 Some("folder") => fields.decode().map(Self::Folder),
                 Some("version_stack") => fields.decode().map(Self::VersionStack),
-                _ => Ok(Self::Unknown(fields.into_map())),
+                _ => fields.into_map().map(Self::Unknown),
             }
         }
     }
-    /// Supported include query parameter values for endpoints that return files with media links
+    /// Sort by query parameter for files
     ///
     /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V4AccountsAccountIdFilesFileIdGetParametersInclude {
-        /// `media_links.original`
-        MediaLinksOriginal,
-        /// `media_links.thumbnail`
-        MediaLinksThumbnail,
-        /// `media_links.thumbnail_high_quality`
-        MediaLinksThumbnailHighQuality,
-        /// `media_links.video_h264_180`
-        MediaLinksVideoH264180,
-        /// `media_links.high_quality`
-        MediaLinksHighQuality,
-        /// `media_links.efficient`
-        MediaLinksEfficient,
-        /// `media_links.scrub_sheet`
-        MediaLinksScrubSheet,
-        /// `creator`
-        Creator,
-        /// `project`
-        Project,
-        /// `metadata`
-        Metadata,
+    pub enum AssetSort {
+        /// `name_asc`
+        NameAsc,
+        /// `created_at_asc`
+        CreatedAtAsc,
+        /// `updated_at_asc`
+        UpdatedAtAsc,
+        /// `file_size_asc`
+        FileSizeAsc,
+        /// `name_desc`
+        NameDesc,
+        /// `created_at_desc`
+        CreatedAtDesc,
+        /// `updated_at_desc`
+        UpdatedAtDesc,
+        /// `file_size_desc`
+        FileSizeDesc,
         /// A value this version of the client does not know.
         Unknown(::std::string::String),
     }
-    impl V4AccountsAccountIdFilesFileIdGetParametersInclude {
+    impl AssetSort {
         /// The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
-                Self::MediaLinksOriginal => "media_links.original",
-                Self::MediaLinksThumbnail => "media_links.thumbnail",
-                Self::MediaLinksThumbnailHighQuality => {
-                    "media_links.thumbnail_high_quality"
-                }
-                Self::MediaLinksVideoH264180 => "media_links.video_h264_180",
-                Self::MediaLinksHighQuality => "media_links.high_quality",
-                Self::MediaLinksEfficient => "media_links.efficient",
-                Self::MediaLinksScrubSheet => "media_links.scrub_sheet",
-                Self::Creator => "creator",
-                Self::Project => "project",
-                Self::Metadata => "metadata",
+                Self::NameAsc => "name_asc",
+                Self::CreatedAtAsc => "created_at_asc",
+                Self::UpdatedAtAsc => "updated_at_asc",
+                Self::FileSizeAsc => "file_size_asc",
+                Self::NameDesc => "name_desc",
+                Self::CreatedAtDesc => "created_at_desc",
+                Self::UpdatedAtDesc => "updated_at_desc",
+                Self::FileSizeDesc => "file_size_desc",
                 Self::Unknown(value) => value.as_str(),
             }
         }
     }
-    impl ::std::convert::From<&str>
-    for V4AccountsAccountIdFilesFileIdGetParametersInclude {
+    impl ::std::convert::From<&str> for AssetSort {
         fn from(value: &str) -> Self {
             match value {
-                "media_links.original" => Self::MediaLinksOriginal,
-                "media_links.thumbnail" => Self::MediaLinksThumbnail,
-                "media_links.thumbnail_high_quality" => {
-                    Self::MediaLinksThumbnailHighQuality
-                }
-                "media_links.video_h264_180" => Self::MediaLinksVideoH264180,
-                "media_links.high_quality" => Self::MediaLinksHighQuality,
-                "media_links.efficient" => Self::MediaLinksEfficient,
-                "media_links.scrub_sheet" => Self::MediaLinksScrubSheet,
-                "creator" => Self::Creator,
-                "project" => Self::Project,
-                "metadata" => Self::Metadata,
+                "name_asc" => Self::NameAsc,
+                "created_at_asc" => Self::CreatedAtAsc,
+                "updated_at_asc" => Self::UpdatedAtAsc,
+                "file_size_asc" => Self::FileSizeAsc,
+                "name_desc" => Self::NameDesc,
+                "created_at_desc" => Self::CreatedAtDesc,
+                "updated_at_desc" => Self::UpdatedAtDesc,
+                "file_size_desc" => Self::FileSizeDesc,
                 other => Self::Unknown(other.to_string()),
             }
         }
     }
-    impl ::std::convert::From<::std::string::String>
-    for V4AccountsAccountIdFilesFileIdGetParametersInclude {
+    impl ::std::convert::From<::std::string::String> for AssetSort {
         fn from(value: ::std::string::String) -> Self {
             Self::from(value.as_str())
         }
     }
-    impl ::std::str::FromStr for V4AccountsAccountIdFilesFileIdGetParametersInclude {
+    impl ::std::str::FromStr for AssetSort {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self::from(value))
         }
     }
-    impl ::std::fmt::Display for V4AccountsAccountIdFilesFileIdGetParametersInclude {
+    impl ::std::fmt::Display for AssetSort {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.write_str(self.as_str())
         }
     }
-    impl ::serde::Serialize for V4AccountsAccountIdFilesFileIdGetParametersInclude {
+    impl ::serde::Serialize for AssetSort {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -35669,8 +35456,7 @@ pub mod types {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::serde::Deserialize<'de>
-    for V4AccountsAccountIdFilesFileIdGetParametersInclude {
+    impl<'de> ::serde::Deserialize<'de> for AssetSort {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -35837,11 +35623,25 @@ pub mod types {
             deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
         }
     }
-    /// Include query parameter for assets
+    /// Supported include query parameter values for endpoints that return files with media links
     ///
     /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V4AccountsAccountIdFoldersFolderIdGetParametersInclude {
+    pub enum AssetInclude {
+        /// `media_links.original`
+        MediaLinksOriginal,
+        /// `media_links.thumbnail`
+        MediaLinksThumbnail,
+        /// `media_links.thumbnail_high_quality`
+        MediaLinksThumbnailHighQuality,
+        /// `media_links.video_h264_180`
+        MediaLinksVideoH264180,
+        /// `media_links.high_quality`
+        MediaLinksHighQuality,
+        /// `media_links.efficient`
+        MediaLinksEfficient,
+        /// `media_links.scrub_sheet`
+        MediaLinksScrubSheet,
         /// `creator`
         Creator,
         /// `project`
@@ -35851,10 +35651,19 @@ pub mod types {
         /// A value this version of the client does not know.
         Unknown(::std::string::String),
     }
-    impl V4AccountsAccountIdFoldersFolderIdGetParametersInclude {
+    impl AssetInclude {
         /// The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
+                Self::MediaLinksOriginal => "media_links.original",
+                Self::MediaLinksThumbnail => "media_links.thumbnail",
+                Self::MediaLinksThumbnailHighQuality => {
+                    "media_links.thumbnail_high_quality"
+                }
+                Self::MediaLinksVideoH264180 => "media_links.video_h264_180",
+                Self::MediaLinksHighQuality => "media_links.high_quality",
+                Self::MediaLinksEfficient => "media_links.efficient",
+                Self::MediaLinksScrubSheet => "media_links.scrub_sheet",
                 Self::Creator => "creator",
                 Self::Project => "project",
                 Self::Metadata => "metadata",
@@ -35862,10 +35671,18 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::From<&str>
-    for V4AccountsAccountIdFoldersFolderIdGetParametersInclude {
+    impl ::std::convert::From<&str> for AssetInclude {
         fn from(value: &str) -> Self {
             match value {
+                "media_links.original" => Self::MediaLinksOriginal,
+                "media_links.thumbnail" => Self::MediaLinksThumbnail,
+                "media_links.thumbnail_high_quality" => {
+                    Self::MediaLinksThumbnailHighQuality
+                }
+                "media_links.video_h264_180" => Self::MediaLinksVideoH264180,
+                "media_links.high_quality" => Self::MediaLinksHighQuality,
+                "media_links.efficient" => Self::MediaLinksEfficient,
+                "media_links.scrub_sheet" => Self::MediaLinksScrubSheet,
                 "creator" => Self::Creator,
                 "project" => Self::Project,
                 "metadata" => Self::Metadata,
@@ -35873,24 +35690,23 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::From<::std::string::String>
-    for V4AccountsAccountIdFoldersFolderIdGetParametersInclude {
+    impl ::std::convert::From<::std::string::String> for AssetInclude {
         fn from(value: ::std::string::String) -> Self {
             Self::from(value.as_str())
         }
     }
-    impl ::std::str::FromStr for V4AccountsAccountIdFoldersFolderIdGetParametersInclude {
+    impl ::std::str::FromStr for AssetInclude {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self::from(value))
         }
     }
-    impl ::std::fmt::Display for V4AccountsAccountIdFoldersFolderIdGetParametersInclude {
+    impl ::std::fmt::Display for AssetInclude {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.write_str(self.as_str())
         }
     }
-    impl ::serde::Serialize for V4AccountsAccountIdFoldersFolderIdGetParametersInclude {
+    impl ::serde::Serialize for AssetInclude {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -35898,8 +35714,7 @@ pub mod types {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::serde::Deserialize<'de>
-    for V4AccountsAccountIdFoldersFolderIdGetParametersInclude {
+    impl<'de> ::serde::Deserialize<'de> for AssetInclude {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -35972,17 +35787,83 @@ pub mod types {
             deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
         }
     }
+    /// Include query parameter for assets
+    ///
+    /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum FolderInclude {
+        /// `creator`
+        Creator,
+        /// `project`
+        Project,
+        /// `metadata`
+        Metadata,
+        /// A value this version of the client does not know.
+        Unknown(::std::string::String),
+    }
+    impl FolderInclude {
+        /// The value as sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Creator => "creator",
+                Self::Project => "project",
+                Self::Metadata => "metadata",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for FolderInclude {
+        fn from(value: &str) -> Self {
+            match value {
+                "creator" => Self::Creator,
+                "project" => Self::Project,
+                "metadata" => Self::Metadata,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for FolderInclude {
+        fn from(value: ::std::string::String) -> Self {
+            Self::from(value.as_str())
+        }
+    }
+    impl ::std::str::FromStr for FolderInclude {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for FolderInclude {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for FolderInclude {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FolderInclude {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
+        }
+    }
     /// Include query parameter for groups
     ///
     /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V4AccountsAccountIdGroupsGetParametersInclude {
+    pub enum GroupInclude {
         /// `creator`
         Creator,
         /// A value this version of the client does not know.
         Unknown(::std::string::String),
     }
-    impl V4AccountsAccountIdGroupsGetParametersInclude {
+    impl GroupInclude {
         /// The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
@@ -35991,7 +35872,7 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::From<&str> for V4AccountsAccountIdGroupsGetParametersInclude {
+    impl ::std::convert::From<&str> for GroupInclude {
         fn from(value: &str) -> Self {
             match value {
                 "creator" => Self::Creator,
@@ -35999,24 +35880,23 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::From<::std::string::String>
-    for V4AccountsAccountIdGroupsGetParametersInclude {
+    impl ::std::convert::From<::std::string::String> for GroupInclude {
         fn from(value: ::std::string::String) -> Self {
             Self::from(value.as_str())
         }
     }
-    impl ::std::str::FromStr for V4AccountsAccountIdGroupsGetParametersInclude {
+    impl ::std::str::FromStr for GroupInclude {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self::from(value))
         }
     }
-    impl ::std::fmt::Display for V4AccountsAccountIdGroupsGetParametersInclude {
+    impl ::std::fmt::Display for GroupInclude {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.write_str(self.as_str())
         }
     }
-    impl ::serde::Serialize for V4AccountsAccountIdGroupsGetParametersInclude {
+    impl ::serde::Serialize for GroupInclude {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -36024,87 +35904,7 @@ pub mod types {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::serde::Deserialize<'de>
-    for V4AccountsAccountIdGroupsGetParametersInclude {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
-        }
-    }
-    /// Sort query parameter for Groups.
-    ///
-    /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V4AccountsAccountIdGroupsGetParametersSort {
-        /// `creator_asc`
-        CreatorAsc,
-        /// `creator_desc`
-        CreatorDesc,
-        /// `name_asc`
-        NameAsc,
-        /// `name_desc`
-        NameDesc,
-        /// `created_at_asc`
-        CreatedAtAsc,
-        /// `created_at_desc`
-        CreatedAtDesc,
-        /// A value this version of the client does not know.
-        Unknown(::std::string::String),
-    }
-    impl V4AccountsAccountIdGroupsGetParametersSort {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::CreatorAsc => "creator_asc",
-                Self::CreatorDesc => "creator_desc",
-                Self::NameAsc => "name_asc",
-                Self::NameDesc => "name_desc",
-                Self::CreatedAtAsc => "created_at_asc",
-                Self::CreatedAtDesc => "created_at_desc",
-                Self::Unknown(value) => value.as_str(),
-            }
-        }
-    }
-    impl ::std::convert::From<&str> for V4AccountsAccountIdGroupsGetParametersSort {
-        fn from(value: &str) -> Self {
-            match value {
-                "creator_asc" => Self::CreatorAsc,
-                "creator_desc" => Self::CreatorDesc,
-                "name_asc" => Self::NameAsc,
-                "name_desc" => Self::NameDesc,
-                "created_at_asc" => Self::CreatedAtAsc,
-                "created_at_desc" => Self::CreatedAtDesc,
-                other => Self::Unknown(other.to_string()),
-            }
-        }
-    }
-    impl ::std::convert::From<::std::string::String>
-    for V4AccountsAccountIdGroupsGetParametersSort {
-        fn from(value: ::std::string::String) -> Self {
-            Self::from(value.as_str())
-        }
-    }
-    impl ::std::str::FromStr for V4AccountsAccountIdGroupsGetParametersSort {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::from(value))
-        }
-    }
-    impl ::std::fmt::Display for V4AccountsAccountIdGroupsGetParametersSort {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for V4AccountsAccountIdGroupsGetParametersSort {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for V4AccountsAccountIdGroupsGetParametersSort {
+    impl<'de> ::serde::Deserialize<'de> for GroupInclude {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -36236,7 +36036,7 @@ pub mod types {
                 Some("adobe") => fields.decode().map(Self::Adobe),
                 Some("frame") => fields.decode().map(Self::Frame),
                 Some("workfront") => fields.decode().map(Self::Workfront),
-                _ => Ok(Self::Unknown(fields.into_map())),
+                _ => fields.into_map().map(Self::Unknown),
             }
         }
     }
@@ -36479,7 +36279,7 @@ pub mod types {
                 Some("toggle") => fields.decode().map(Self::Toggle),
                 Some("user_multi") => fields.decode().map(Self::UserMulti),
                 Some("user_single") => fields.decode().map(Self::UserSingle),
-                _ => Ok(Self::Unknown(fields.into_map())),
+                _ => fields.into_map().map(Self::Unknown),
             }
         }
     }
@@ -36701,7 +36501,7 @@ pub mod types {
                 Some("toggle") => fields.decode().map(Self::Toggle),
                 Some("user_multi") => fields.decode().map(Self::UserMulti),
                 Some("user_single") => fields.decode().map(Self::UserSingle),
-                _ => Ok(Self::Unknown(fields.into_map())),
+                _ => fields.into_map().map(Self::Unknown),
             }
         }
     }
@@ -37183,7 +36983,7 @@ pub mod types {
                 Some("toggle") => fields.decode().map(Self::Toggle),
                 Some("user_multi") => fields.decode().map(Self::UserMulti),
                 Some("user_single") => fields.decode().map(Self::UserSingle),
-                _ => Ok(Self::Unknown(fields.into_map())),
+                _ => fields.into_map().map(Self::Unknown),
             }
         }
     }
@@ -37331,59 +37131,74 @@ pub mod types {
                 Some("toggle") => fields.decode().map(Self::Toggle),
                 Some("user_multi") => fields.decode().map(Self::UserMulti),
                 Some("user_single") => fields.decode().map(Self::UserSingle),
-                _ => Ok(Self::Unknown(fields.into_map())),
+                _ => fields.into_map().map(Self::Unknown),
             }
         }
     }
-    /// Include query parameter for projects
+    /// Sort query parameter for Groups.
     ///
     /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V4AccountsAccountIdProjectsProjectIdGetParametersInclude {
-        /// `owner`
-        Owner,
+    pub enum GroupSort {
+        /// `creator_asc`
+        CreatorAsc,
+        /// `creator_desc`
+        CreatorDesc,
+        /// `name_asc`
+        NameAsc,
+        /// `name_desc`
+        NameDesc,
+        /// `created_at_asc`
+        CreatedAtAsc,
+        /// `created_at_desc`
+        CreatedAtDesc,
         /// A value this version of the client does not know.
         Unknown(::std::string::String),
     }
-    impl V4AccountsAccountIdProjectsProjectIdGetParametersInclude {
+    impl GroupSort {
         /// The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
-                Self::Owner => "owner",
+                Self::CreatorAsc => "creator_asc",
+                Self::CreatorDesc => "creator_desc",
+                Self::NameAsc => "name_asc",
+                Self::NameDesc => "name_desc",
+                Self::CreatedAtAsc => "created_at_asc",
+                Self::CreatedAtDesc => "created_at_desc",
                 Self::Unknown(value) => value.as_str(),
             }
         }
     }
-    impl ::std::convert::From<&str>
-    for V4AccountsAccountIdProjectsProjectIdGetParametersInclude {
+    impl ::std::convert::From<&str> for GroupSort {
         fn from(value: &str) -> Self {
             match value {
-                "owner" => Self::Owner,
+                "creator_asc" => Self::CreatorAsc,
+                "creator_desc" => Self::CreatorDesc,
+                "name_asc" => Self::NameAsc,
+                "name_desc" => Self::NameDesc,
+                "created_at_asc" => Self::CreatedAtAsc,
+                "created_at_desc" => Self::CreatedAtDesc,
                 other => Self::Unknown(other.to_string()),
             }
         }
     }
-    impl ::std::convert::From<::std::string::String>
-    for V4AccountsAccountIdProjectsProjectIdGetParametersInclude {
+    impl ::std::convert::From<::std::string::String> for GroupSort {
         fn from(value: ::std::string::String) -> Self {
             Self::from(value.as_str())
         }
     }
-    impl ::std::str::FromStr
-    for V4AccountsAccountIdProjectsProjectIdGetParametersInclude {
+    impl ::std::str::FromStr for GroupSort {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self::from(value))
         }
     }
-    impl ::std::fmt::Display
-    for V4AccountsAccountIdProjectsProjectIdGetParametersInclude {
+    impl ::std::fmt::Display for GroupSort {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.write_str(self.as_str())
         }
     }
-    impl ::serde::Serialize
-    for V4AccountsAccountIdProjectsProjectIdGetParametersInclude {
+    impl ::serde::Serialize for GroupSort {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -37391,8 +37206,7 @@ pub mod types {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::serde::Deserialize<'de>
-    for V4AccountsAccountIdProjectsProjectIdGetParametersInclude {
+    impl<'de> ::serde::Deserialize<'de> for GroupSort {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -39543,71 +39357,54 @@ pub mod types {
             let fields = crate::support::tagged_fields::<D>(deserializer, "type")?;
             match fields.tag.as_deref() {
                 Some("asset") => fields.decode().map(Self::Asset),
-                _ => Ok(Self::Unknown(fields.into_map())),
+                _ => fields.into_map().map(Self::Unknown),
             }
         }
     }
-    /// Sort by query parameter for share reviewers
+    /// Include query parameter for projects
     ///
     /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V4AccountsAccountIdSharesShareIdReviewersGetParametersSort {
-        /// `name_asc`
-        NameAsc,
-        /// `active`
-        Active,
-        /// `name_desc`
-        NameDesc,
-        /// `inactive`
-        Inactive,
+    pub enum ProjectInclude {
+        /// `owner`
+        Owner,
         /// A value this version of the client does not know.
         Unknown(::std::string::String),
     }
-    impl V4AccountsAccountIdSharesShareIdReviewersGetParametersSort {
+    impl ProjectInclude {
         /// The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
-                Self::NameAsc => "name_asc",
-                Self::Active => "active",
-                Self::NameDesc => "name_desc",
-                Self::Inactive => "inactive",
+                Self::Owner => "owner",
                 Self::Unknown(value) => value.as_str(),
             }
         }
     }
-    impl ::std::convert::From<&str>
-    for V4AccountsAccountIdSharesShareIdReviewersGetParametersSort {
+    impl ::std::convert::From<&str> for ProjectInclude {
         fn from(value: &str) -> Self {
             match value {
-                "name_asc" => Self::NameAsc,
-                "active" => Self::Active,
-                "name_desc" => Self::NameDesc,
-                "inactive" => Self::Inactive,
+                "owner" => Self::Owner,
                 other => Self::Unknown(other.to_string()),
             }
         }
     }
-    impl ::std::convert::From<::std::string::String>
-    for V4AccountsAccountIdSharesShareIdReviewersGetParametersSort {
+    impl ::std::convert::From<::std::string::String> for ProjectInclude {
         fn from(value: ::std::string::String) -> Self {
             Self::from(value.as_str())
         }
     }
-    impl ::std::str::FromStr
-    for V4AccountsAccountIdSharesShareIdReviewersGetParametersSort {
+    impl ::std::str::FromStr for ProjectInclude {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self::from(value))
         }
     }
-    impl ::std::fmt::Display
-    for V4AccountsAccountIdSharesShareIdReviewersGetParametersSort {
+    impl ::std::fmt::Display for ProjectInclude {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.write_str(self.as_str())
         }
     }
-    impl ::serde::Serialize
-    for V4AccountsAccountIdSharesShareIdReviewersGetParametersSort {
+    impl ::serde::Serialize for ProjectInclude {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -39615,8 +39412,7 @@ pub mod types {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::serde::Deserialize<'de>
-    for V4AccountsAccountIdSharesShareIdReviewersGetParametersSort {
+    impl<'de> ::serde::Deserialize<'de> for ProjectInclude {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -39787,63 +39583,62 @@ pub mod types {
             deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
         }
     }
-    /// Sort query parameter for workspaces
+    /// Sort by query parameter for share reviewers
     ///
     /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V4AccountsAccountIdWorkspacesGetParametersSort {
+    pub enum ReviewerSort {
         /// `name_asc`
         NameAsc,
-        /// `created_at_asc`
-        CreatedAtAsc,
+        /// `active`
+        Active,
         /// `name_desc`
         NameDesc,
-        /// `created_at_desc`
-        CreatedAtDesc,
+        /// `inactive`
+        Inactive,
         /// A value this version of the client does not know.
         Unknown(::std::string::String),
     }
-    impl V4AccountsAccountIdWorkspacesGetParametersSort {
+    impl ReviewerSort {
         /// The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
                 Self::NameAsc => "name_asc",
-                Self::CreatedAtAsc => "created_at_asc",
+                Self::Active => "active",
                 Self::NameDesc => "name_desc",
-                Self::CreatedAtDesc => "created_at_desc",
+                Self::Inactive => "inactive",
                 Self::Unknown(value) => value.as_str(),
             }
         }
     }
-    impl ::std::convert::From<&str> for V4AccountsAccountIdWorkspacesGetParametersSort {
+    impl ::std::convert::From<&str> for ReviewerSort {
         fn from(value: &str) -> Self {
             match value {
                 "name_asc" => Self::NameAsc,
-                "created_at_asc" => Self::CreatedAtAsc,
+                "active" => Self::Active,
                 "name_desc" => Self::NameDesc,
-                "created_at_desc" => Self::CreatedAtDesc,
+                "inactive" => Self::Inactive,
                 other => Self::Unknown(other.to_string()),
             }
         }
     }
-    impl ::std::convert::From<::std::string::String>
-    for V4AccountsAccountIdWorkspacesGetParametersSort {
+    impl ::std::convert::From<::std::string::String> for ReviewerSort {
         fn from(value: ::std::string::String) -> Self {
             Self::from(value.as_str())
         }
     }
-    impl ::std::str::FromStr for V4AccountsAccountIdWorkspacesGetParametersSort {
+    impl ::std::str::FromStr for ReviewerSort {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self::from(value))
         }
     }
-    impl ::std::fmt::Display for V4AccountsAccountIdWorkspacesGetParametersSort {
+    impl ::std::fmt::Display for ReviewerSort {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.write_str(self.as_str())
         }
     }
-    impl ::serde::Serialize for V4AccountsAccountIdWorkspacesGetParametersSort {
+    impl ::serde::Serialize for ReviewerSort {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -39851,8 +39646,7 @@ pub mod types {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::serde::Deserialize<'de>
-    for V4AccountsAccountIdWorkspacesGetParametersSort {
+    impl<'de> ::serde::Deserialize<'de> for ReviewerSort {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -39921,56 +39715,111 @@ pub mod types {
             deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
         }
     }
+    /// Sort query parameter for workspaces
+    ///
+    /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum WorkspaceSort {
+        /// `name_asc`
+        NameAsc,
+        /// `created_at_asc`
+        CreatedAtAsc,
+        /// `name_desc`
+        NameDesc,
+        /// `created_at_desc`
+        CreatedAtDesc,
+        /// A value this version of the client does not know.
+        Unknown(::std::string::String),
+    }
+    impl WorkspaceSort {
+        /// The value as sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::NameAsc => "name_asc",
+                Self::CreatedAtAsc => "created_at_asc",
+                Self::NameDesc => "name_desc",
+                Self::CreatedAtDesc => "created_at_desc",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for WorkspaceSort {
+        fn from(value: &str) -> Self {
+            match value {
+                "name_asc" => Self::NameAsc,
+                "created_at_asc" => Self::CreatedAtAsc,
+                "name_desc" => Self::NameDesc,
+                "created_at_desc" => Self::CreatedAtDesc,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for WorkspaceSort {
+        fn from(value: ::std::string::String) -> Self {
+            Self::from(value.as_str())
+        }
+    }
+    impl ::std::str::FromStr for WorkspaceSort {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for WorkspaceSort {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for WorkspaceSort {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for WorkspaceSort {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
+        }
+    }
     /// One or more values, sent as a single comma-separated query value.
     #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-    pub struct V4AccountsAccountIdAuditLogsGetParametersIncludeList(
-        pub ::std::vec::Vec<V4AccountsAccountIdAuditLogsGetParametersInclude>,
-    );
-    impl ::std::convert::From<V4AccountsAccountIdAuditLogsGetParametersInclude>
-    for V4AccountsAccountIdAuditLogsGetParametersIncludeList {
-        fn from(value: V4AccountsAccountIdAuditLogsGetParametersInclude) -> Self {
+    pub struct AuditLogIncludeList(pub ::std::vec::Vec<AuditLogInclude>);
+    impl ::std::convert::From<AuditLogInclude> for AuditLogIncludeList {
+        fn from(value: AuditLogInclude) -> Self {
             Self(vec![value])
         }
     }
-    impl ::std::convert::From<
-        ::std::vec::Vec<V4AccountsAccountIdAuditLogsGetParametersInclude>,
-    > for V4AccountsAccountIdAuditLogsGetParametersIncludeList {
-        fn from(
-            values: ::std::vec::Vec<V4AccountsAccountIdAuditLogsGetParametersInclude>,
-        ) -> Self {
+    impl ::std::convert::From<::std::vec::Vec<AuditLogInclude>> for AuditLogIncludeList {
+        fn from(values: ::std::vec::Vec<AuditLogInclude>) -> Self {
             Self(values)
         }
     }
-    impl<
-        const N: usize,
-    > ::std::convert::From<[V4AccountsAccountIdAuditLogsGetParametersInclude; N]>
-    for V4AccountsAccountIdAuditLogsGetParametersIncludeList {
-        fn from(values: [V4AccountsAccountIdAuditLogsGetParametersInclude; N]) -> Self {
+    impl<const N: usize> ::std::convert::From<[AuditLogInclude; N]>
+    for AuditLogIncludeList {
+        fn from(values: [AuditLogInclude; N]) -> Self {
             Self(values.into())
         }
     }
-    impl ::std::iter::FromIterator<V4AccountsAccountIdAuditLogsGetParametersInclude>
-    for V4AccountsAccountIdAuditLogsGetParametersIncludeList {
-        fn from_iter<
-            I: ::std::iter::IntoIterator<
-                    Item = V4AccountsAccountIdAuditLogsGetParametersInclude,
-                >,
-        >(values: I) -> Self {
+    impl ::std::iter::FromIterator<AuditLogInclude> for AuditLogIncludeList {
+        fn from_iter<I: ::std::iter::IntoIterator<Item = AuditLogInclude>>(
+            values: I,
+        ) -> Self {
             Self(values.into_iter().collect())
         }
     }
-    impl ::std::fmt::Display for V4AccountsAccountIdAuditLogsGetParametersIncludeList {
+    impl ::std::fmt::Display for AuditLogIncludeList {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             crate::support::write_comma_separated(
                 f,
-                self
-                    .0
-                    .iter()
-                    .map(V4AccountsAccountIdAuditLogsGetParametersInclude::as_str),
+                self.0.iter().map(AuditLogInclude::as_str),
             )
         }
     }
-    impl ::serde::Serialize for V4AccountsAccountIdAuditLogsGetParametersIncludeList {
+    impl ::serde::Serialize for AuditLogIncludeList {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -39980,65 +39829,39 @@ pub mod types {
     }
     /// One or more values, sent as a single comma-separated query value.
     #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-    pub struct V4AccountsAccountIdCommentsCommentIdGetParametersIncludeList(
-        pub ::std::vec::Vec<V4AccountsAccountIdCommentsCommentIdGetParametersInclude>,
-    );
-    impl ::std::convert::From<V4AccountsAccountIdCommentsCommentIdGetParametersInclude>
-    for V4AccountsAccountIdCommentsCommentIdGetParametersIncludeList {
-        fn from(
-            value: V4AccountsAccountIdCommentsCommentIdGetParametersInclude,
-        ) -> Self {
+    pub struct CommentIncludeList(pub ::std::vec::Vec<CommentInclude>);
+    impl ::std::convert::From<CommentInclude> for CommentIncludeList {
+        fn from(value: CommentInclude) -> Self {
             Self(vec![value])
         }
     }
-    impl ::std::convert::From<
-        ::std::vec::Vec<V4AccountsAccountIdCommentsCommentIdGetParametersInclude>,
-    > for V4AccountsAccountIdCommentsCommentIdGetParametersIncludeList {
-        fn from(
-            values: ::std::vec::Vec<
-                V4AccountsAccountIdCommentsCommentIdGetParametersInclude,
-            >,
-        ) -> Self {
+    impl ::std::convert::From<::std::vec::Vec<CommentInclude>> for CommentIncludeList {
+        fn from(values: ::std::vec::Vec<CommentInclude>) -> Self {
             Self(values)
         }
     }
-    impl<
-        const N: usize,
-    > ::std::convert::From<[V4AccountsAccountIdCommentsCommentIdGetParametersInclude; N]>
-    for V4AccountsAccountIdCommentsCommentIdGetParametersIncludeList {
-        fn from(
-            values: [V4AccountsAccountIdCommentsCommentIdGetParametersInclude; N],
-        ) -> Self {
+    impl<const N: usize> ::std::convert::From<[CommentInclude; N]>
+    for CommentIncludeList {
+        fn from(values: [CommentInclude; N]) -> Self {
             Self(values.into())
         }
     }
-    impl ::std::iter::FromIterator<
-        V4AccountsAccountIdCommentsCommentIdGetParametersInclude,
-    > for V4AccountsAccountIdCommentsCommentIdGetParametersIncludeList {
-        fn from_iter<
-            I: ::std::iter::IntoIterator<
-                    Item = V4AccountsAccountIdCommentsCommentIdGetParametersInclude,
-                >,
-        >(values: I) -> Self {
+    impl ::std::iter::FromIterator<CommentInclude> for CommentIncludeList {
+        fn from_iter<I: ::std::iter::IntoIterator<Item = CommentInclude>>(
+            values: I,
+        ) -> Self {
             Self(values.into_iter().collect())
         }
     }
-    impl ::std::fmt::Display
-    for V4AccountsAccountIdCommentsCommentIdGetParametersIncludeList {
+    impl ::std::fmt::Display for CommentIncludeList {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             crate::support::write_comma_separated(
                 f,
-                self
-                    .0
-                    .iter()
-                    .map(
-                        V4AccountsAccountIdCommentsCommentIdGetParametersInclude::as_str,
-                    ),
+                self.0.iter().map(CommentInclude::as_str),
             )
         }
     }
-    impl ::serde::Serialize
-    for V4AccountsAccountIdCommentsCommentIdGetParametersIncludeList {
+    impl ::serde::Serialize for CommentIncludeList {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -40048,56 +39871,38 @@ pub mod types {
     }
     /// One or more values, sent as a single comma-separated query value.
     #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-    pub struct V4AccountsAccountIdFilesFileIdGetParametersIncludeList(
-        pub ::std::vec::Vec<V4AccountsAccountIdFilesFileIdGetParametersInclude>,
-    );
-    impl ::std::convert::From<V4AccountsAccountIdFilesFileIdGetParametersInclude>
-    for V4AccountsAccountIdFilesFileIdGetParametersIncludeList {
-        fn from(value: V4AccountsAccountIdFilesFileIdGetParametersInclude) -> Self {
+    pub struct AssetIncludeList(pub ::std::vec::Vec<AssetInclude>);
+    impl ::std::convert::From<AssetInclude> for AssetIncludeList {
+        fn from(value: AssetInclude) -> Self {
             Self(vec![value])
         }
     }
-    impl ::std::convert::From<
-        ::std::vec::Vec<V4AccountsAccountIdFilesFileIdGetParametersInclude>,
-    > for V4AccountsAccountIdFilesFileIdGetParametersIncludeList {
-        fn from(
-            values: ::std::vec::Vec<V4AccountsAccountIdFilesFileIdGetParametersInclude>,
-        ) -> Self {
+    impl ::std::convert::From<::std::vec::Vec<AssetInclude>> for AssetIncludeList {
+        fn from(values: ::std::vec::Vec<AssetInclude>) -> Self {
             Self(values)
         }
     }
-    impl<
-        const N: usize,
-    > ::std::convert::From<[V4AccountsAccountIdFilesFileIdGetParametersInclude; N]>
-    for V4AccountsAccountIdFilesFileIdGetParametersIncludeList {
-        fn from(
-            values: [V4AccountsAccountIdFilesFileIdGetParametersInclude; N],
-        ) -> Self {
+    impl<const N: usize> ::std::convert::From<[AssetInclude; N]> for AssetIncludeList {
+        fn from(values: [AssetInclude; N]) -> Self {
             Self(values.into())
         }
     }
-    impl ::std::iter::FromIterator<V4AccountsAccountIdFilesFileIdGetParametersInclude>
-    for V4AccountsAccountIdFilesFileIdGetParametersIncludeList {
-        fn from_iter<
-            I: ::std::iter::IntoIterator<
-                    Item = V4AccountsAccountIdFilesFileIdGetParametersInclude,
-                >,
-        >(values: I) -> Self {
+    impl ::std::iter::FromIterator<AssetInclude> for AssetIncludeList {
+        fn from_iter<I: ::std::iter::IntoIterator<Item = AssetInclude>>(
+            values: I,
+        ) -> Self {
             Self(values.into_iter().collect())
         }
     }
-    impl ::std::fmt::Display for V4AccountsAccountIdFilesFileIdGetParametersIncludeList {
+    impl ::std::fmt::Display for AssetIncludeList {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             crate::support::write_comma_separated(
                 f,
-                self
-                    .0
-                    .iter()
-                    .map(V4AccountsAccountIdFilesFileIdGetParametersInclude::as_str),
+                self.0.iter().map(AssetInclude::as_str),
             )
         }
     }
-    impl ::serde::Serialize for V4AccountsAccountIdFilesFileIdGetParametersIncludeList {
+    impl ::serde::Serialize for AssetIncludeList {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -40107,61 +39912,38 @@ pub mod types {
     }
     /// One or more values, sent as a single comma-separated query value.
     #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-    pub struct V4AccountsAccountIdFoldersFolderIdGetParametersIncludeList(
-        pub ::std::vec::Vec<V4AccountsAccountIdFoldersFolderIdGetParametersInclude>,
-    );
-    impl ::std::convert::From<V4AccountsAccountIdFoldersFolderIdGetParametersInclude>
-    for V4AccountsAccountIdFoldersFolderIdGetParametersIncludeList {
-        fn from(value: V4AccountsAccountIdFoldersFolderIdGetParametersInclude) -> Self {
+    pub struct FolderIncludeList(pub ::std::vec::Vec<FolderInclude>);
+    impl ::std::convert::From<FolderInclude> for FolderIncludeList {
+        fn from(value: FolderInclude) -> Self {
             Self(vec![value])
         }
     }
-    impl ::std::convert::From<
-        ::std::vec::Vec<V4AccountsAccountIdFoldersFolderIdGetParametersInclude>,
-    > for V4AccountsAccountIdFoldersFolderIdGetParametersIncludeList {
-        fn from(
-            values: ::std::vec::Vec<
-                V4AccountsAccountIdFoldersFolderIdGetParametersInclude,
-            >,
-        ) -> Self {
+    impl ::std::convert::From<::std::vec::Vec<FolderInclude>> for FolderIncludeList {
+        fn from(values: ::std::vec::Vec<FolderInclude>) -> Self {
             Self(values)
         }
     }
-    impl<
-        const N: usize,
-    > ::std::convert::From<[V4AccountsAccountIdFoldersFolderIdGetParametersInclude; N]>
-    for V4AccountsAccountIdFoldersFolderIdGetParametersIncludeList {
-        fn from(
-            values: [V4AccountsAccountIdFoldersFolderIdGetParametersInclude; N],
-        ) -> Self {
+    impl<const N: usize> ::std::convert::From<[FolderInclude; N]> for FolderIncludeList {
+        fn from(values: [FolderInclude; N]) -> Self {
             Self(values.into())
         }
     }
-    impl ::std::iter::FromIterator<
-        V4AccountsAccountIdFoldersFolderIdGetParametersInclude,
-    > for V4AccountsAccountIdFoldersFolderIdGetParametersIncludeList {
-        fn from_iter<
-            I: ::std::iter::IntoIterator<
-                    Item = V4AccountsAccountIdFoldersFolderIdGetParametersInclude,
-                >,
-        >(values: I) -> Self {
+    impl ::std::iter::FromIterator<FolderInclude> for FolderIncludeList {
+        fn from_iter<I: ::std::iter::IntoIterator<Item = FolderInclude>>(
+            values: I,
+        ) -> Self {
             Self(values.into_iter().collect())
         }
     }
-    impl ::std::fmt::Display
-    for V4AccountsAccountIdFoldersFolderIdGetParametersIncludeList {
+    impl ::std::fmt::Display for FolderIncludeList {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             crate::support::write_comma_separated(
                 f,
-                self
-                    .0
-                    .iter()
-                    .map(V4AccountsAccountIdFoldersFolderIdGetParametersInclude::as_str),
+                self.0.iter().map(FolderInclude::as_str),
             )
         }
     }
-    impl ::serde::Serialize
-    for V4AccountsAccountIdFoldersFolderIdGetParametersIncludeList {
+    impl ::serde::Serialize for FolderIncludeList {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -40171,51 +39953,38 @@ pub mod types {
     }
     /// One or more values, sent as a single comma-separated query value.
     #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-    pub struct V4AccountsAccountIdGroupsGetParametersIncludeList(
-        pub ::std::vec::Vec<V4AccountsAccountIdGroupsGetParametersInclude>,
-    );
-    impl ::std::convert::From<V4AccountsAccountIdGroupsGetParametersInclude>
-    for V4AccountsAccountIdGroupsGetParametersIncludeList {
-        fn from(value: V4AccountsAccountIdGroupsGetParametersInclude) -> Self {
+    pub struct GroupIncludeList(pub ::std::vec::Vec<GroupInclude>);
+    impl ::std::convert::From<GroupInclude> for GroupIncludeList {
+        fn from(value: GroupInclude) -> Self {
             Self(vec![value])
         }
     }
-    impl ::std::convert::From<
-        ::std::vec::Vec<V4AccountsAccountIdGroupsGetParametersInclude>,
-    > for V4AccountsAccountIdGroupsGetParametersIncludeList {
-        fn from(
-            values: ::std::vec::Vec<V4AccountsAccountIdGroupsGetParametersInclude>,
-        ) -> Self {
+    impl ::std::convert::From<::std::vec::Vec<GroupInclude>> for GroupIncludeList {
+        fn from(values: ::std::vec::Vec<GroupInclude>) -> Self {
             Self(values)
         }
     }
-    impl<
-        const N: usize,
-    > ::std::convert::From<[V4AccountsAccountIdGroupsGetParametersInclude; N]>
-    for V4AccountsAccountIdGroupsGetParametersIncludeList {
-        fn from(values: [V4AccountsAccountIdGroupsGetParametersInclude; N]) -> Self {
+    impl<const N: usize> ::std::convert::From<[GroupInclude; N]> for GroupIncludeList {
+        fn from(values: [GroupInclude; N]) -> Self {
             Self(values.into())
         }
     }
-    impl ::std::iter::FromIterator<V4AccountsAccountIdGroupsGetParametersInclude>
-    for V4AccountsAccountIdGroupsGetParametersIncludeList {
-        fn from_iter<
-            I: ::std::iter::IntoIterator<
-                    Item = V4AccountsAccountIdGroupsGetParametersInclude,
-                >,
-        >(values: I) -> Self {
+    impl ::std::iter::FromIterator<GroupInclude> for GroupIncludeList {
+        fn from_iter<I: ::std::iter::IntoIterator<Item = GroupInclude>>(
+            values: I,
+        ) -> Self {
             Self(values.into_iter().collect())
         }
     }
-    impl ::std::fmt::Display for V4AccountsAccountIdGroupsGetParametersIncludeList {
+    impl ::std::fmt::Display for GroupIncludeList {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             crate::support::write_comma_separated(
                 f,
-                self.0.iter().map(V4AccountsAccountIdGroupsGetParametersInclude::as_str),
+                self.0.iter().map(GroupInclude::as_str),
             )
         }
     }
-    impl ::serde::Serialize for V4AccountsAccountIdGroupsGetParametersIncludeList {
+    impl ::serde::Serialize for GroupIncludeList {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -40225,70 +39994,236 @@ pub mod types {
     }
     /// One or more values, sent as a single comma-separated query value.
     #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-    pub struct V4AccountsAccountIdProjectsProjectIdGetParametersIncludeList(
-        pub ::std::vec::Vec<V4AccountsAccountIdProjectsProjectIdGetParametersInclude>,
-    );
-    impl ::std::convert::From<V4AccountsAccountIdProjectsProjectIdGetParametersInclude>
-    for V4AccountsAccountIdProjectsProjectIdGetParametersIncludeList {
-        fn from(
-            value: V4AccountsAccountIdProjectsProjectIdGetParametersInclude,
-        ) -> Self {
+    pub struct ProjectIncludeList(pub ::std::vec::Vec<ProjectInclude>);
+    impl ::std::convert::From<ProjectInclude> for ProjectIncludeList {
+        fn from(value: ProjectInclude) -> Self {
             Self(vec![value])
         }
     }
-    impl ::std::convert::From<
-        ::std::vec::Vec<V4AccountsAccountIdProjectsProjectIdGetParametersInclude>,
-    > for V4AccountsAccountIdProjectsProjectIdGetParametersIncludeList {
-        fn from(
-            values: ::std::vec::Vec<
-                V4AccountsAccountIdProjectsProjectIdGetParametersInclude,
-            >,
-        ) -> Self {
+    impl ::std::convert::From<::std::vec::Vec<ProjectInclude>> for ProjectIncludeList {
+        fn from(values: ::std::vec::Vec<ProjectInclude>) -> Self {
             Self(values)
         }
     }
-    impl<
-        const N: usize,
-    > ::std::convert::From<[V4AccountsAccountIdProjectsProjectIdGetParametersInclude; N]>
-    for V4AccountsAccountIdProjectsProjectIdGetParametersIncludeList {
-        fn from(
-            values: [V4AccountsAccountIdProjectsProjectIdGetParametersInclude; N],
-        ) -> Self {
+    impl<const N: usize> ::std::convert::From<[ProjectInclude; N]>
+    for ProjectIncludeList {
+        fn from(values: [ProjectInclude; N]) -> Self {
             Self(values.into())
         }
     }
-    impl ::std::iter::FromIterator<
-        V4AccountsAccountIdProjectsProjectIdGetParametersInclude,
-    > for V4AccountsAccountIdProjectsProjectIdGetParametersIncludeList {
-        fn from_iter<
-            I: ::std::iter::IntoIterator<
-                    Item = V4AccountsAccountIdProjectsProjectIdGetParametersInclude,
-                >,
-        >(values: I) -> Self {
+    impl ::std::iter::FromIterator<ProjectInclude> for ProjectIncludeList {
+        fn from_iter<I: ::std::iter::IntoIterator<Item = ProjectInclude>>(
+            values: I,
+        ) -> Self {
             Self(values.into_iter().collect())
         }
     }
-    impl ::std::fmt::Display
-    for V4AccountsAccountIdProjectsProjectIdGetParametersIncludeList {
+    impl ::std::fmt::Display for ProjectIncludeList {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             crate::support::write_comma_separated(
                 f,
-                self
-                    .0
-                    .iter()
-                    .map(
-                        V4AccountsAccountIdProjectsProjectIdGetParametersInclude::as_str,
-                    ),
+                self.0.iter().map(ProjectInclude::as_str),
             )
         }
     }
-    impl ::serde::Serialize
-    for V4AccountsAccountIdProjectsProjectIdGetParametersIncludeList {
+    impl ::serde::Serialize for ProjectIncludeList {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.collect_str(self)
+        }
+    }
+    impl crate::pagination::ListPage for AccountUserRolesResponse {
+        type Item = AccountUserRole;
+        fn into_parts(self) -> crate::pagination::PageParts<AccountUserRole> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for AccountsResponse {
+        type Item = Account;
+        fn into_parts(self) -> crate::pagination::PageParts<Account> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for AuditLogsWithIncludesResponse {
+        type Item = AuditLogwithIncludes;
+        fn into_parts(self) -> crate::pagination::PageParts<AuditLogwithIncludes> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for CollectionsResponse {
+        type Item = Collection;
+        fn into_parts(self) -> crate::pagination::PageParts<Collection> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for CommentsWithIncludesResponse {
+        type Item = CommentWithIncludes;
+        fn into_parts(self) -> crate::pagination::PageParts<CommentWithIncludes> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for ActionsWithIncludesResponse {
+        type Item = ActionWithIncludes;
+        fn into_parts(self) -> crate::pagination::PageParts<ActionWithIncludes> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for FileAssetsWithIncludesResponse {
+        type Item = AssetWithIncludes;
+        fn into_parts(self) -> crate::pagination::PageParts<AssetWithIncludes> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for UserRolesResponse {
+        type Item = UserRole;
+        fn into_parts(self) -> crate::pagination::PageParts<UserRole> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for FoldersWithIncludesResponse {
+        type Item = FolderWithIncludes;
+        fn into_parts(self) -> crate::pagination::PageParts<FolderWithIncludes> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for GroupsWithIncludesResponse {
+        type Item = GroupWithIncludes;
+        fn into_parts(self) -> crate::pagination::PageParts<GroupWithIncludes> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for FieldDefinitionsWithIncludesResponse {
+        type Item = FieldDefinitionWithIncludes;
+        fn into_parts(
+            self,
+        ) -> crate::pagination::PageParts<FieldDefinitionWithIncludes> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for ProjectsWithIncludesResponse {
+        type Item = ProjectWithIncludes;
+        fn into_parts(self) -> crate::pagination::PageParts<ProjectWithIncludes> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for SearchResponse {
+        type Item = SearchResponseDataItems;
+        fn into_parts(self) -> crate::pagination::PageParts<SearchResponseDataItems> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for ShareReviewersResponse {
+        type Item = User;
+        fn into_parts(self) -> crate::pagination::PageParts<User> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for SharesResponse {
+        type Item = Share;
+        fn into_parts(self) -> crate::pagination::PageParts<Share> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for VersionStacksWithIncludesResponse {
+        type Item = VersionStackWithIncludes;
+        fn into_parts(self) -> crate::pagination::PageParts<VersionStackWithIncludes> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for WebhooksWithIncludesResponse {
+        type Item = WebhookWithIncludes;
+        fn into_parts(self) -> crate::pagination::PageParts<WebhookWithIncludes> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for WorkspaceUserRolesResponse {
+        type Item = WorkspaceUserRole;
+        fn into_parts(self) -> crate::pagination::PageParts<WorkspaceUserRole> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for WorkspacesWithIncludesResponse {
+        type Item = WorkspaceWithIncludes;
+        fn into_parts(self) -> crate::pagination::PageParts<WorkspaceWithIncludes> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
         }
     }
 }
@@ -42443,12 +42378,9 @@ pub mod builder {
         account_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
         include_deactivated: Result<Option<bool>, String>,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
-        sort: Result<
-            Option<crate::v4::types::V4AccountsAccountIdUsersGetParametersSort>,
-            String,
-        >,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
+        sort: Result<Option<crate::v4::types::AccountUserSort>, String>,
     }
     impl<'a> AccountPermissionsIndex<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -42501,40 +42433,35 @@ pub mod builder {
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         pub fn sort<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdUsersGetParametersSort,
-            >,
+            V: std::convert::TryInto<crate::v4::types::AccountUserSort>,
         {
             self.sort = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdUsersGetParametersSort` for sort failed"
+                    "conversion to `crate :: v4 :: types :: AccountUserSort` for sort failed"
                         .to_string()
                 });
             self
@@ -42634,9 +42561,9 @@ pub mod builder {
     pub struct AccountsIndex<'a> {
         client: &'a super::Client,
         after: Result<Option<::std::string::String>, String>,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
-        sort: Result<Option<crate::v4::types::V4AccountsGetParametersSort>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
+        sort: Result<Option<crate::v4::types::AccountSort>, String>,
     }
     impl<'a> AccountsIndex<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -42663,38 +42590,35 @@ pub mod builder {
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         pub fn sort<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::v4::types::V4AccountsGetParametersSort>,
+            V: std::convert::TryInto<crate::v4::types::AccountSort>,
         {
             self.sort = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsGetParametersSort` for sort failed"
+                    "conversion to `crate :: v4 :: types :: AccountSort` for sort failed"
                         .to_string()
                 });
             self
@@ -42784,14 +42708,9 @@ pub mod builder {
         filters_to_date: Result<Option<::chrono::naive::NaiveDate>, String>,
         filters_user_id: Result<Option<::std::string::String>, String>,
         filters_workspace_id: Result<Option<::std::string::String>, String>,
-        include: Result<
-            Option<
-                crate::v4::types::V4AccountsAccountIdAuditLogsGetParametersIncludeList,
-            >,
-            String,
-        >,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
+        include: Result<Option<crate::v4::types::AuditLogIncludeList>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
     }
     impl<'a> AccountsAuditlogIndex<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -42957,42 +42876,37 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdAuditLogsGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::AuditLogIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdAuditLogsGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: AuditLogIncludeList` for include failed"
                         .to_string()
                 });
             self
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         ///Sends a `GET` request to `/v4/accounts/{account_id}/audit_logs`
@@ -43159,8 +43073,8 @@ pub mod builder {
         project_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
         include: Result<Option<::std::string::String>, String>,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
     }
     impl<'a> CollectionsIndex<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -43226,27 +43140,24 @@ pub mod builder {
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         ///Sends a `GET` request to `/v4/accounts/{account_id}/projects/{project_id}/collections`
@@ -43451,20 +43362,10 @@ pub mod builder {
         account_id: Result<::std::string::String, String>,
         file_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
-        include: Result<
-            Option<
-                crate::v4::types::V4AccountsAccountIdCommentsCommentIdGetParametersIncludeList,
-            >,
-            String,
-        >,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
-        sort: Result<
-            Option<
-                crate::v4::types::V4AccountsAccountIdFilesFileIdCommentsGetParametersSort,
-            >,
-            String,
-        >,
+        include: Result<Option<crate::v4::types::CommentIncludeList>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
+        sort: Result<Option<crate::v4::types::CommentSort>, String>,
         timestamp_as_timecode: Result<Option<bool>, String>,
     }
     impl<'a> CommentsIndex<'a> {
@@ -43520,55 +43421,48 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdCommentsCommentIdGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::CommentIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdCommentsCommentIdGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: CommentIncludeList` for include failed"
                         .to_string()
                 });
             self
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         pub fn sort<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdFilesFileIdCommentsGetParametersSort,
-            >,
+            V: std::convert::TryInto<crate::v4::types::CommentSort>,
         {
             self.sort = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdFilesFileIdCommentsGetParametersSort` for sort failed"
+                    "conversion to `crate :: v4 :: types :: CommentSort` for sort failed"
                         .to_string()
                 });
             self
@@ -43972,12 +43866,7 @@ pub mod builder {
         client: &'a super::Client,
         account_id: Result<::std::string::String, String>,
         comment_id: Result<::std::string::String, String>,
-        include: Result<
-            Option<
-                crate::v4::types::V4AccountsAccountIdCommentsCommentIdGetParametersIncludeList,
-            >,
-            String,
-        >,
+        include: Result<Option<crate::v4::types::CommentIncludeList>, String>,
         timestamp_as_timecode: Result<Option<bool>, String>,
     }
     impl<'a> CommentsShow<'a> {
@@ -44016,15 +43905,13 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdCommentsCommentIdGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::CommentIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdCommentsCommentIdGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: CommentIncludeList` for include failed"
                         .to_string()
                 });
             self
@@ -44482,12 +44369,9 @@ pub mod builder {
         account_id: Result<::std::string::String, String>,
         workspace_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
-        include: Result<
-            Option<crate::v4::types::V4AccountsAccountIdGroupsGetParametersIncludeList>,
-            String,
-        >,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
+        include: Result<Option<crate::v4::types::GroupIncludeList>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
     }
     impl<'a> CustomActionsActionsIndex<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -44540,42 +44424,37 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdGroupsGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::GroupIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdGroupsGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: GroupIncludeList` for include failed"
                         .to_string()
                 });
             self
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         ///Sends a `GET` request to `/v4/accounts/{account_id}/workspaces/{workspace_id}/actions`
@@ -44796,10 +44675,7 @@ pub mod builder {
         client: &'a super::Client,
         account_id: Result<::std::string::String, String>,
         action_id: Result<::std::string::String, String>,
-        include: Result<
-            Option<crate::v4::types::V4AccountsAccountIdGroupsGetParametersIncludeList>,
-            String,
-        >,
+        include: Result<Option<crate::v4::types::GroupIncludeList>, String>,
     }
     impl<'a> CustomActionsActionsShow<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -44836,15 +44712,13 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdGroupsGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::GroupIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdGroupsGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: GroupIncludeList` for include failed"
                         .to_string()
                 });
             self
@@ -45142,12 +45016,7 @@ pub mod builder {
         client: &'a super::Client,
         account_id: Result<::std::string::String, String>,
         file_id: Result<::std::string::String, String>,
-        copy_comments: Result<
-            Option<
-                crate::v4::types::V4AccountsAccountIdFilesFileIdCopyPostParametersCopyComments,
-            >,
-            String,
-        >,
+        copy_comments: Result<Option<crate::v4::types::CopyComments>, String>,
         copy_metadata: Result<Option<bool>, String>,
         body: Result<types::builder::FileCopyParams, String>,
     }
@@ -45188,15 +45057,13 @@ pub mod builder {
         }
         pub fn copy_comments<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdFilesFileIdCopyPostParametersCopyComments,
-            >,
+            V: std::convert::TryInto<crate::v4::types::CopyComments>,
         {
             self.copy_comments = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdFilesFileIdCopyPostParametersCopyComments` for copy_comments failed"
+                    "conversion to `crate :: v4 :: types :: CopyComments` for copy_comments failed"
                         .to_string()
                 });
             self
@@ -45323,20 +45190,10 @@ pub mod builder {
         account_id: Result<::std::string::String, String>,
         folder_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
-        include: Result<
-            Option<
-                crate::v4::types::V4AccountsAccountIdFilesFileIdGetParametersIncludeList,
-            >,
-            String,
-        >,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
-        sort: Result<
-            Option<
-                crate::v4::types::V4AccountsAccountIdFoldersFolderIdFilesGetParametersSort,
-            >,
-            String,
-        >,
+        include: Result<Option<crate::v4::types::AssetIncludeList>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
+        sort: Result<Option<crate::v4::types::AssetSort>, String>,
     }
     impl<'a> FilesList<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -45390,55 +45247,48 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdFilesFileIdGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::AssetIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdFilesFileIdGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: AssetIncludeList` for include failed"
                         .to_string()
                 });
             self
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         pub fn sort<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdFoldersFolderIdFilesGetParametersSort,
-            >,
+            V: std::convert::TryInto<crate::v4::types::AssetSort>,
         {
             self.sort = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdFoldersFolderIdFilesGetParametersSort` for sort failed"
+                    "conversion to `crate :: v4 :: types :: AssetSort` for sort failed"
                         .to_string()
                 });
             self
@@ -45941,12 +45791,7 @@ pub mod builder {
         client: &'a super::Client,
         account_id: Result<::std::string::String, String>,
         file_id: Result<::std::string::String, String>,
-        include: Result<
-            Option<
-                crate::v4::types::V4AccountsAccountIdFilesFileIdGetParametersIncludeList,
-            >,
-            String,
-        >,
+        include: Result<Option<crate::v4::types::AssetIncludeList>, String>,
     }
     impl<'a> FilesShow<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -45983,15 +45828,13 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdFilesFileIdGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::AssetIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdFilesFileIdGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: AssetIncludeList` for include failed"
                         .to_string()
                 });
             self
@@ -46650,8 +46493,8 @@ pub mod builder {
         folder_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
         include_deactivated: Result<Option<bool>, String>,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
     }
     impl<'a> FolderPermissionsFolderUserRolesIndex<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -46716,27 +46559,24 @@ pub mod builder {
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         ///Sends a `GET` request to `/v4/accounts/{account_id}/folders/{folder_id}/users`
@@ -47237,14 +47077,9 @@ pub mod builder {
         account_id: Result<::std::string::String, String>,
         folder_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
-        include: Result<
-            Option<
-                crate::v4::types::V4AccountsAccountIdFoldersFolderIdGetParametersIncludeList,
-            >,
-            String,
-        >,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
+        include: Result<Option<crate::v4::types::FolderIncludeList>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
     }
     impl<'a> FoldersList<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -47297,42 +47132,37 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdFoldersFolderIdGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::FolderIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdFoldersFolderIdGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: FolderIncludeList` for include failed"
                         .to_string()
                 });
             self
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         ///Sends a `GET` request to `/v4/accounts/{account_id}/folders/{folder_id}/folders`
@@ -47553,12 +47383,7 @@ pub mod builder {
         client: &'a super::Client,
         account_id: Result<::std::string::String, String>,
         folder_id: Result<::std::string::String, String>,
-        include: Result<
-            Option<
-                crate::v4::types::V4AccountsAccountIdFoldersFolderIdGetParametersIncludeList,
-            >,
-            String,
-        >,
+        include: Result<Option<crate::v4::types::FolderIncludeList>, String>,
     }
     impl<'a> FoldersShow<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -47595,15 +47420,13 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdFoldersFolderIdGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::FolderIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdFoldersFolderIdGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: FolderIncludeList` for include failed"
                         .to_string()
                 });
             self
@@ -47902,14 +47725,9 @@ pub mod builder {
         account_id: Result<::std::string::String, String>,
         folder_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
-        include: Result<
-            Option<
-                crate::v4::types::V4AccountsAccountIdFilesFileIdGetParametersIncludeList,
-            >,
-            String,
-        >,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
+        include: Result<Option<crate::v4::types::AssetIncludeList>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
         type_: Result<Option<::std::string::String>, String>,
     }
     impl<'a> FoldersIndex<'a> {
@@ -47964,42 +47782,37 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdFilesFileIdGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::AssetIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdFilesFileIdGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: AssetIncludeList` for include failed"
                         .to_string()
                 });
             self
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         pub fn type_<V>(mut self, value: V) -> Self
@@ -48236,16 +48049,10 @@ pub mod builder {
         client: &'a super::Client,
         account_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
-        include: Result<
-            Option<crate::v4::types::V4AccountsAccountIdGroupsGetParametersIncludeList>,
-            String,
-        >,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
-        sort: Result<
-            Option<crate::v4::types::V4AccountsAccountIdGroupsGetParametersSort>,
-            String,
-        >,
+        include: Result<Option<crate::v4::types::GroupIncludeList>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
+        sort: Result<Option<crate::v4::types::GroupSort>, String>,
     }
     impl<'a> GroupsIndex<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -48286,55 +48093,48 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdGroupsGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::GroupIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdGroupsGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: GroupIncludeList` for include failed"
                         .to_string()
                 });
             self
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         pub fn sort<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdGroupsGetParametersSort,
-            >,
+            V: std::convert::TryInto<crate::v4::types::GroupSort>,
         {
             self.sort = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdGroupsGetParametersSort` for sort failed"
+                    "conversion to `crate :: v4 :: types :: GroupSort` for sort failed"
                         .to_string()
                 });
             self
@@ -48543,10 +48343,7 @@ pub mod builder {
         client: &'a super::Client,
         account_id: Result<::std::string::String, String>,
         group_id: Result<::std::string::String, String>,
-        include: Result<
-            Option<crate::v4::types::V4AccountsAccountIdGroupsGetParametersIncludeList>,
-            String,
-        >,
+        include: Result<Option<crate::v4::types::GroupIncludeList>, String>,
     }
     impl<'a> GroupsShow<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -48583,15 +48380,13 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdGroupsGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::GroupIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdGroupsGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: GroupIncludeList` for include failed"
                         .to_string()
                 });
             self
@@ -49038,16 +48833,10 @@ pub mod builder {
         after: Result<Option<::std::string::String>, String>,
         filters_exclude_immutable: Result<Option<bool>, String>,
         filters_exclude_inactive: Result<Option<bool>, String>,
-        include: Result<
-            Option<crate::v4::types::V4AccountsAccountIdGroupsGetParametersIncludeList>,
-            String,
-        >,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
-        sort: Result<
-            Option<crate::v4::types::V4AccountsAccountIdWorkspacesGetParametersSort>,
-            String,
-        >,
+        include: Result<Option<crate::v4::types::GroupIncludeList>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
+        sort: Result<Option<crate::v4::types::WorkspaceSort>, String>,
     }
     impl<'a> MetadataFieldsMetadataFieldDefinitionsIndex<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -49116,55 +48905,48 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdGroupsGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::GroupIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdGroupsGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: GroupIncludeList` for include failed"
                         .to_string()
                 });
             self
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         pub fn sort<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdWorkspacesGetParametersSort,
-            >,
+            V: std::convert::TryInto<crate::v4::types::WorkspaceSort>,
         {
             self.sort = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdWorkspacesGetParametersSort` for sort failed"
+                    "conversion to `crate :: v4 :: types :: WorkspaceSort` for sort failed"
                         .to_string()
                 });
             self
@@ -49633,12 +49415,9 @@ pub mod builder {
         project_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
         include_deactivated: Result<Option<bool>, String>,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
-        sort: Result<
-            Option<crate::v4::types::V4AccountsAccountIdUsersGetParametersSort>,
-            String,
-        >,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
+        sort: Result<Option<crate::v4::types::AccountUserSort>, String>,
     }
     impl<'a> ProjectPermissionsIndex<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -49704,40 +49483,35 @@ pub mod builder {
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         pub fn sort<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdUsersGetParametersSort,
-            >,
+            V: std::convert::TryInto<crate::v4::types::AccountUserSort>,
         {
             self.sort = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdUsersGetParametersSort` for sort failed"
+                    "conversion to `crate :: v4 :: types :: AccountUserSort` for sort failed"
                         .to_string()
                 });
             self
@@ -50096,18 +49870,10 @@ pub mod builder {
         account_id: Result<::std::string::String, String>,
         workspace_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
-        include: Result<
-            Option<
-                crate::v4::types::V4AccountsAccountIdProjectsProjectIdGetParametersIncludeList,
-            >,
-            String,
-        >,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
-        sort: Result<
-            Option<crate::v4::types::V4AccountsAccountIdWorkspacesGetParametersSort>,
-            String,
-        >,
+        include: Result<Option<crate::v4::types::ProjectIncludeList>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
+        sort: Result<Option<crate::v4::types::WorkspaceSort>, String>,
     }
     impl<'a> ProjectsIndex<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -50161,55 +49927,48 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdProjectsProjectIdGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::ProjectIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdProjectsProjectIdGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: ProjectIncludeList` for include failed"
                         .to_string()
                 });
             self
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         pub fn sort<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdWorkspacesGetParametersSort,
-            >,
+            V: std::convert::TryInto<crate::v4::types::WorkspaceSort>,
         {
             self.sort = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdWorkspacesGetParametersSort` for sort failed"
+                    "conversion to `crate :: v4 :: types :: WorkspaceSort` for sort failed"
                         .to_string()
                 });
             self
@@ -50433,12 +50192,7 @@ pub mod builder {
         client: &'a super::Client,
         account_id: Result<::std::string::String, String>,
         project_id: Result<::std::string::String, String>,
-        include: Result<
-            Option<
-                crate::v4::types::V4AccountsAccountIdProjectsProjectIdGetParametersIncludeList,
-            >,
-            String,
-        >,
+        include: Result<Option<crate::v4::types::ProjectIncludeList>, String>,
     }
     impl<'a> ProjectsShow<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -50475,15 +50229,13 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdProjectsProjectIdGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::ProjectIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdProjectsProjectIdGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: ProjectIncludeList` for include failed"
                         .to_string()
                 });
             self
@@ -50781,8 +50533,8 @@ pub mod builder {
         client: &'a super::Client,
         account_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
         body: Result<types::builder::SearchParams, String>,
     }
     impl<'a> SearchSearch<'a> {
@@ -50823,27 +50575,24 @@ pub mod builder {
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -51086,14 +50835,9 @@ pub mod builder {
         account_id: Result<::std::string::String, String>,
         share_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
-        sort: Result<
-            Option<
-                crate::v4::types::V4AccountsAccountIdSharesShareIdReviewersGetParametersSort,
-            >,
-            String,
-        >,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
+        sort: Result<Option<crate::v4::types::ReviewerSort>, String>,
     }
     impl<'a> SharesListReviewers<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -51146,40 +50890,35 @@ pub mod builder {
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         pub fn sort<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdSharesShareIdReviewersGetParametersSort,
-            >,
+            V: std::convert::TryInto<crate::v4::types::ReviewerSort>,
         {
             self.sort = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdSharesShareIdReviewersGetParametersSort` for sort failed"
+                    "conversion to `crate :: v4 :: types :: ReviewerSort` for sort failed"
                         .to_string()
                 });
             self
@@ -51531,12 +51270,9 @@ pub mod builder {
         account_id: Result<::std::string::String, String>,
         project_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
-        sort: Result<
-            Option<crate::v4::types::V4AccountsAccountIdWorkspacesGetParametersSort>,
-            String,
-        >,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
+        sort: Result<Option<crate::v4::types::WorkspaceSort>, String>,
     }
     impl<'a> SharesIndex<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -51589,40 +51325,35 @@ pub mod builder {
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         pub fn sort<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdWorkspacesGetParametersSort,
-            >,
+            V: std::convert::TryInto<crate::v4::types::WorkspaceSort>,
         {
             self.sort = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdWorkspacesGetParametersSort` for sort failed"
+                    "conversion to `crate :: v4 :: types :: WorkspaceSort` for sort failed"
                         .to_string()
                 });
             self
@@ -52490,14 +52221,9 @@ pub mod builder {
         account_id: Result<::std::string::String, String>,
         folder_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
-        include: Result<
-            Option<
-                crate::v4::types::V4AccountsAccountIdFilesFileIdGetParametersIncludeList,
-            >,
-            String,
-        >,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
+        include: Result<Option<crate::v4::types::AssetIncludeList>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
     }
     impl<'a> VersionStacksList<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -52550,42 +52276,37 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdFilesFileIdGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::AssetIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdFilesFileIdGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: AssetIncludeList` for include failed"
                         .to_string()
                 });
             self
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         ///Sends a `GET` request to `/v4/accounts/{account_id}/folders/{folder_id}/version_stacks`
@@ -52815,14 +52536,9 @@ pub mod builder {
         account_id: Result<::std::string::String, String>,
         version_stack_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
-        include: Result<
-            Option<
-                crate::v4::types::V4AccountsAccountIdFilesFileIdGetParametersIncludeList,
-            >,
-            String,
-        >,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
+        include: Result<Option<crate::v4::types::AssetIncludeList>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
     }
     impl<'a> VersionStacksIndex<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -52877,42 +52593,37 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdFilesFileIdGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::AssetIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdFilesFileIdGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: AssetIncludeList` for include failed"
                         .to_string()
                 });
             self
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         ///Sends a `GET` request to `/v4/accounts/{account_id}/version_stacks/{version_stack_id}/children`
@@ -53136,12 +52847,7 @@ pub mod builder {
         client: &'a super::Client,
         account_id: Result<::std::string::String, String>,
         version_stack_id: Result<::std::string::String, String>,
-        include: Result<
-            Option<
-                crate::v4::types::V4AccountsAccountIdFilesFileIdGetParametersIncludeList,
-            >,
-            String,
-        >,
+        include: Result<Option<crate::v4::types::AssetIncludeList>, String>,
     }
     impl<'a> VersionStacksShow<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -53180,15 +52886,13 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdFilesFileIdGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::AssetIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdFilesFileIdGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: AssetIncludeList` for include failed"
                         .to_string()
                 });
             self
@@ -53263,12 +52967,9 @@ pub mod builder {
         account_id: Result<::std::string::String, String>,
         workspace_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
-        include: Result<
-            Option<crate::v4::types::V4AccountsAccountIdGroupsGetParametersIncludeList>,
-            String,
-        >,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
+        include: Result<Option<crate::v4::types::GroupIncludeList>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
     }
     impl<'a> WebhooksIndex<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -53321,42 +53022,37 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdGroupsGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::GroupIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdGroupsGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: GroupIncludeList` for include failed"
                         .to_string()
                 });
             self
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         ///Sends a `GET` request to `/v4/accounts/{account_id}/workspaces/{workspace_id}/webhooks`
@@ -53577,10 +53273,7 @@ pub mod builder {
         client: &'a super::Client,
         account_id: Result<::std::string::String, String>,
         webhook_id: Result<::std::string::String, String>,
-        include: Result<
-            Option<crate::v4::types::V4AccountsAccountIdGroupsGetParametersIncludeList>,
-            String,
-        >,
+        include: Result<Option<crate::v4::types::GroupIncludeList>, String>,
     }
     impl<'a> WebhooksShow<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -53617,15 +53310,13 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdGroupsGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::GroupIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdGroupsGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: GroupIncludeList` for include failed"
                         .to_string()
                 });
             self
@@ -53925,12 +53616,9 @@ pub mod builder {
         workspace_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
         include_deactivated: Result<Option<bool>, String>,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
-        sort: Result<
-            Option<crate::v4::types::V4AccountsAccountIdUsersGetParametersSort>,
-            String,
-        >,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
+        sort: Result<Option<crate::v4::types::AccountUserSort>, String>,
     }
     impl<'a> WorkspacePermissionsIndex<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -53996,40 +53684,35 @@ pub mod builder {
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         pub fn sort<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdUsersGetParametersSort,
-            >,
+            V: std::convert::TryInto<crate::v4::types::AccountUserSort>,
         {
             self.sort = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdUsersGetParametersSort` for sort failed"
+                    "conversion to `crate :: v4 :: types :: AccountUserSort` for sort failed"
                         .to_string()
                 });
             self
@@ -54395,16 +54078,10 @@ pub mod builder {
         client: &'a super::Client,
         account_id: Result<::std::string::String, String>,
         after: Result<Option<::std::string::String>, String>,
-        include: Result<
-            Option<crate::v4::types::V4AccountsAccountIdGroupsGetParametersIncludeList>,
-            String,
-        >,
-        include_total_count: Result<Option<types::IncludeTotalCount>, String>,
-        page_size: Result<Option<types::RequestPageSize>, String>,
-        sort: Result<
-            Option<crate::v4::types::V4AccountsAccountIdWorkspacesGetParametersSort>,
-            String,
-        >,
+        include: Result<Option<crate::v4::types::GroupIncludeList>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
+        sort: Result<Option<crate::v4::types::WorkspaceSort>, String>,
     }
     impl<'a> WorkspacesIndex<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -54445,55 +54122,48 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdGroupsGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::GroupIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdGroupsGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: GroupIncludeList` for include failed"
                         .to_string()
                 });
             self
         }
         pub fn include_total_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::IncludeTotalCount>,
+            V: std::convert::TryInto<bool>,
         {
             self.include_total_count = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `IncludeTotalCount` for include_total_count failed"
-                        .to_string()
+                    "conversion to `bool` for include_total_count failed".to_string()
                 });
             self
         }
         pub fn page_size<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::RequestPageSize>,
+            V: std::convert::TryInto<i64>,
         {
             self.page_size = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `RequestPageSize` for page_size failed".to_string()
-                });
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
             self
         }
         pub fn sort<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdWorkspacesGetParametersSort,
-            >,
+            V: std::convert::TryInto<crate::v4::types::WorkspaceSort>,
         {
             self.sort = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdWorkspacesGetParametersSort` for sort failed"
+                    "conversion to `crate :: v4 :: types :: WorkspaceSort` for sort failed"
                         .to_string()
                 });
             self
@@ -54702,10 +54372,7 @@ pub mod builder {
         client: &'a super::Client,
         account_id: Result<::std::string::String, String>,
         workspace_id: Result<::std::string::String, String>,
-        include: Result<
-            Option<crate::v4::types::V4AccountsAccountIdGroupsGetParametersIncludeList>,
-            String,
-        >,
+        include: Result<Option<crate::v4::types::GroupIncludeList>, String>,
     }
     impl<'a> WorkspacesShow<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -54742,15 +54409,13 @@ pub mod builder {
         }
         pub fn include<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::v4::types::V4AccountsAccountIdGroupsGetParametersIncludeList,
-            >,
+            V: std::convert::TryInto<crate::v4::types::GroupIncludeList>,
         {
             self.include = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: v4 :: types :: V4AccountsAccountIdGroupsGetParametersIncludeList` for include failed"
+                    "conversion to `crate :: v4 :: types :: GroupIncludeList` for include failed"
                         .to_string()
                 });
             self
@@ -55173,6 +54838,404 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for AccountPermissionsIndex<'a> {
+        type Page = super::types::AccountUserRolesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for AccountsIndex<'a> {
+        type Page = super::types::AccountsResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for AccountsAuditlogIndex<'a> {
+        type Page = super::types::AuditLogsWithIncludesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for CollectionsIndex<'a> {
+        type Page = super::types::CollectionsResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for CommentsIndex<'a> {
+        type Page = super::types::CommentsWithIncludesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for CustomActionsActionsIndex<'a> {
+        type Page = super::types::ActionsWithIncludesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for FilesList<'a> {
+        type Page = super::types::FileAssetsWithIncludesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a>
+    for FolderPermissionsFolderUserRolesIndex<'a> {
+        type Page = super::types::UserRolesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for FoldersList<'a> {
+        type Page = super::types::FoldersWithIncludesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for FoldersIndex<'a> {
+        type Page = super::types::FileAssetsWithIncludesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for GroupsIndex<'a> {
+        type Page = super::types::GroupsWithIncludesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a>
+    for MetadataFieldsMetadataFieldDefinitionsIndex<'a> {
+        type Page = super::types::FieldDefinitionsWithIncludesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for ProjectPermissionsIndex<'a> {
+        type Page = super::types::UserRolesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for ProjectsIndex<'a> {
+        type Page = super::types::ProjectsWithIncludesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for SearchSearch<'a> {
+        type Page = super::types::SearchResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for SharesListReviewers<'a> {
+        type Page = super::types::ShareReviewersResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for SharesIndex<'a> {
+        type Page = super::types::SharesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for VersionStacksList<'a> {
+        type Page = super::types::VersionStacksWithIncludesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for VersionStacksIndex<'a> {
+        type Page = super::types::FileAssetsWithIncludesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for WebhooksIndex<'a> {
+        type Page = super::types::WebhooksWithIncludesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for WorkspacePermissionsIndex<'a> {
+        type Page = super::types::WorkspaceUserRolesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for WorkspacesIndex<'a> {
+        type Page = super::types::WorkspacesWithIncludesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
         }
     }
 }

@@ -16,6 +16,7 @@ mod include_lists;
 mod no_content;
 mod prune;
 mod rate_limits;
+mod readable_names;
 mod string_aliases;
 mod unions;
 
@@ -49,6 +50,7 @@ pub const V4: &[Repair] = &[
     unions::REPAIR,
     dedupe_schemas::REPAIR,
     prune::REPAIR,
+    readable_names::REPAIR,
 ];
 
 /// The Camera-to-Cloud device API's repairs, in the order they run.

@@ -1,7 +1,9 @@
 //! `FrameOrAdobeId` (every path id) is a plain `type: string` schema, which typify
 //! turns into a newtype without `From<&str>`: `.account_id("...")` would not compile.
-//! A component that is just an unconstrained string says nothing a `String` does
-//! not, so references to it are inlined (its description kept).
+//! Likewise `RequestPageSize` (`type: integer, default: 50`) becomes a newtype that
+//! only `i64` converts into, so `.page_size(100)` would not compile. A component
+//! that is just a scalar (no `enum`, no `pattern`) says nothing its Rust scalar does
+//! not, so references to it are inlined (description and default kept).
 
 use serde_json::{Map, Value};
 
@@ -9,22 +11,27 @@ use super::Repair;
 use crate::walk;
 
 pub const REPAIR: Repair = Repair {
-    name: "inline_string_aliases",
-    quirk: "plain-string components such as `FrameOrAdobeId` become newtypes that `&str` cannot convert into",
+    name: "inline_scalar_aliases",
+    quirk: "plain scalar components (`FrameOrAdobeId`, `RequestPageSize`) become newtypes that `&str` / integer literals cannot convert into",
     apply: |doc, _| {
         let Some(schemas) = doc.pointer("/components/schemas").and_then(Value::as_object).cloned() else {
             return Ok(());
         };
-        let aliases: Map<String, Value> = schemas.into_iter().filter(|(_, s)| is_plain_string(s)).collect();
+        let aliases: Map<String, Value> = schemas.into_iter().filter(|(_, s)| is_plain_scalar(s)).collect();
         walk::schemas(doc, &mut |_, s| {
             let target = s.get("$ref").and_then(Value::as_str).and_then(walk::ref_name).and_then(|n| aliases.get(n));
             if let Some(Value::Object(alias)) = target.cloned() {
                 s.remove("$ref");
-                for (k, v) in alias {
-                    if k != "title" {
-                        s.entry(k).or_insert(v);
-                    }
-                }
+                absorb(s, alias);
+            }
+            // `{allOf: [<inlined alias>], default: ..}` (a `$ref` that had siblings) is just the alias.
+            if let Some(Value::Array(members)) = s.get("allOf")
+                && let [Value::Object(only)] = members.as_slice()
+                && !only.contains_key("$ref")
+            {
+                let only = only.clone();
+                s.remove("allOf");
+                absorb(s, only);
             }
             Ok(())
         })?;
@@ -35,11 +42,17 @@ pub const REPAIR: Repair = Repair {
     },
 };
 
-fn is_plain_string(s: &Value) -> bool {
-    let Some(obj) = s.as_object() else {
-        return false;
-    };
-    s["type"] == "string" && obj.keys().all(|k| matches!(k.as_str(), "type" | "description" | "title"))
+fn absorb(schema: &mut Map<String, Value>, alias: Map<String, Value>) {
+    for (k, v) in alias {
+        if k != "title" {
+            schema.entry(k).or_insert(v);
+        }
+    }
+}
+
+fn is_plain_scalar(s: &Value) -> bool {
+    let scalar = matches!(s["type"].as_str(), Some("string" | "integer" | "number" | "boolean"));
+    scalar && s.get("enum").is_none() && s.get("pattern").is_none()
 }
 
 #[cfg(test)]
@@ -53,6 +66,7 @@ mod tests {
             "components": {"schemas": {
                 "Id": {"type": "string", "title": "Id", "description": "An id"},
                 "Kind": {"type": "string", "enum": ["a"]},
+                "Size": {"type": "integer", "default": 50, "title": "Size"},
                 "K": {"type": "object", "properties": {"kind": {"$ref": "#/components/schemas/Kind"}}}
             }}
         });
@@ -63,5 +77,16 @@ mod tests {
         );
         assert!(doc["components"]["schemas"].get("Id").is_none());
         assert_eq!(doc["components"]["schemas"]["K"]["properties"]["kind"]["$ref"], "#/components/schemas/Kind");
+        assert!(doc["components"]["schemas"].get("Size").is_none());
+    }
+
+    #[test]
+    fn a_ref_with_siblings_collapses_to_the_scalar() {
+        let mut doc = json!({
+            "paths": {"/a": {"get": {"parameters": [{"name": "n", "in": "query", "schema": {"allOf": [{"$ref": "#/components/schemas/Size"}], "default": 10}}]}}},
+            "components": {"schemas": {"Size": {"type": "integer", "default": 50}}}
+        });
+        (super::REPAIR.apply)(&mut doc, &Default::default()).unwrap();
+        assert_eq!(doc["paths"]["/a"]["get"]["parameters"][0]["schema"], json!({"default": 10, "type": "integer"}));
     }
 }

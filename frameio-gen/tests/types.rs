@@ -1,0 +1,77 @@
+//! The types the xtask emits itself (open enums, tagged unions, comma lists) decode
+//! and encode as the wire demands.
+
+use frameio_gen::v4::types::{AssetInclude, AssetIncludeList, AssetWithIncludes, FileStatus, MetadataField};
+use serde_json::{Value, json};
+
+fn file(status: &str) -> Value {
+    json!({
+        "type": "file", "id": "f1", "name": "a.mov", "created_at": "2024-01-01T00:00:00Z",
+        "updated_at": "2024-01-02T00:00:00Z", "file_size": 10, "media_type": "video/quicktime",
+        "parent_id": "p", "project_id": "pr", "status": status, "view_url": "https://next.frame.io/x"
+    })
+}
+
+#[test]
+fn a_union_decodes_on_its_tag_into_the_named_type() {
+    let asset: AssetWithIncludes = serde_json::from_value(file("uploaded")).unwrap();
+    let AssetWithIncludes::File(f) = &asset else { panic!("decoded as {asset:?}") };
+    assert_eq!((f.name.as_str(), asset.tag()), ("a.mov", "file"));
+    assert_eq!(serde_json::to_value(&asset).unwrap()["type"], "file");
+}
+
+#[test]
+fn a_union_reads_an_escaped_tag_key() {
+    let text = file("uploaded").to_string().replacen("\"type\"", "\"typ\\u0065\"", 1);
+    assert!(matches!(serde_json::from_str::<AssetWithIncludes>(&text).unwrap(), AssetWithIncludes::File(_)));
+}
+
+#[test]
+fn an_unknown_tag_is_kept_and_re_encoded_unchanged() {
+    let playlist = json!({"type": "playlist", "id": "x", "items": [1, 2]});
+    let asset: AssetWithIncludes = serde_json::from_value(playlist.clone()).unwrap();
+    assert!(matches!(&asset, AssetWithIncludes::Unknown(_)), "{asset:?}");
+    assert_eq!(asset.tag(), "playlist");
+    assert_eq!(serde_json::to_value(&asset).unwrap(), playlist);
+}
+
+#[test]
+fn a_known_tag_with_a_bad_body_is_an_error_not_unknown() {
+    let mut bad = file("uploaded");
+    bad["file_size"] = json!("ten");
+    assert!(serde_json::from_value::<AssetWithIncludes>(bad).is_err());
+}
+
+#[test]
+fn metadata_fields_decode_by_field_type_not_by_shape() {
+    // Untagged, `{"value": 4}` matched the number variant first.
+    let rating = json!({"field_type": "rating", "field_definition_id": "d", "field_definition_name": "Stars", "mutable": true, "value": 4});
+    let field: MetadataField = serde_json::from_value(rating.clone()).unwrap();
+    assert!(matches!(field, MetadataField::Rating(_)), "{field:?}");
+    assert_eq!(serde_json::to_value(&field).unwrap(), rating);
+}
+
+#[test]
+fn open_enums_keep_unknown_values() {
+    let known: FileStatus = serde_json::from_value(json!("transcoded")).unwrap();
+    assert_eq!(known, FileStatus::Transcoded);
+    let new: FileStatus = serde_json::from_value(json!("archived")).unwrap();
+    assert_eq!(new, FileStatus::Unknown("archived".into()));
+    assert_eq!(serde_json::to_value(&new).unwrap(), json!("archived"));
+    assert_eq!("uploaded".parse::<FileStatus>().unwrap().to_string(), "uploaded");
+}
+
+#[test]
+fn a_decoded_file_with_a_new_status_survives() {
+    let asset: AssetWithIncludes = serde_json::from_value(file("quarantined")).unwrap();
+    let AssetWithIncludes::File(f) = asset else { panic!() };
+    assert_eq!(f.status, FileStatus::Unknown("quarantined".into()));
+}
+
+#[test]
+fn include_lists_are_comma_separated() {
+    let list = AssetIncludeList::from([AssetInclude::Creator, AssetInclude::MediaLinksOriginal]);
+    assert_eq!(list.to_string(), "creator,media_links.original");
+    assert_eq!(serde_json::to_value(&list).unwrap(), json!("creator,media_links.original"));
+    assert_eq!(AssetIncludeList::from(AssetInclude::Project).to_string(), "project");
+}

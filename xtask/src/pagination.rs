@@ -1,0 +1,99 @@
+//! Pagination: every cursor-paginated list operation (an `after` query parameter and
+//! a `data` + `links` response) gets generated impls of `frameio-gen`'s
+//! `pagination::{ListRequest, ListPage}`, so one generic stream in `frameio-ext`
+//! serves all of them.
+//!
+//! The `ListRequest` impls go inside progenitor's `builder` module: they must read
+//! the builder's private `page_size` to tell whether the caller set one.
+
+use std::collections::BTreeSet;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+use crate::error::SpecError;
+use crate::name::pascal;
+use crate::walk;
+
+/// Adds the pagination impls to the generated file's `builder` and `types` modules.
+pub fn insert(file: &mut syn::File, doc: &Value) -> Result<(), SpecError> {
+    let schemas = doc.pointer("/components/schemas").cloned().unwrap_or_default();
+    let mut requests = Vec::new();
+    let mut pages = Vec::new();
+    let mut seen_pages = BTreeSet::new();
+    let mut doc = doc.clone();
+    walk::operations(&mut doc, |o| {
+        if !crate::generate::is_paginated(o.op, &schemas) {
+            return Ok(());
+        }
+        let page_schema = o.op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .and_then(walk::ref_name)
+            .ok_or_else(|| SpecError::new("(merged document)", &o.pointer, "list response is not a named schema"))?
+            .to_string();
+        let item = &schemas[&page_schema]["properties"]["data"]["items"]["$ref"];
+        let item = item
+            .as_str()
+            .and_then(walk::ref_name)
+            .map(str::to_string)
+            .ok_or_else(|| SpecError::new("(merged document)", &o.pointer, "list items are not a named schema"))?;
+        let builder = format_ident!("{}", pascal(o.op["operationId"].as_str().unwrap_or_default()));
+        let page = format_ident!("{}", pascal(&page_schema));
+        requests.push(list_request(&builder, &page));
+        if seen_pages.insert(page_schema.clone()) {
+            pages.push(list_page(&page, &format_ident!("{}", pascal(&item))));
+        }
+        Ok(())
+    })?;
+    extend_module(file, "builder", requests)?;
+    extend_module(file, "types", pages)
+}
+
+fn list_request(builder: &syn::Ident, page: &syn::Ident) -> TokenStream {
+    quote! {
+        impl<'a> crate::pagination::ListRequest<'a> for #builder<'a> {
+            type Page = super::types::#page;
+            type ErrorBody = super::types::Error;
+            fn page_size_is_set(&self) -> bool {
+                matches!(self.page_size, Ok(Some(_)))
+            }
+            fn with_page_size(self, size: i64) -> Self {
+                self.page_size(size)
+            }
+            fn with_cursor(self, cursor: String) -> Self {
+                self.after(cursor)
+            }
+            fn send_page(self) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+                Box::pin(self.send())
+            }
+        }
+    }
+}
+
+fn list_page(page: &syn::Ident, item: &syn::Ident) -> TokenStream {
+    quote! {
+        impl crate::pagination::ListPage for #page {
+            type Item = #item;
+            fn into_parts(self) -> crate::pagination::PageParts<#item> {
+                crate::pagination::PageParts { items: self.data, next: self.links.next, total_count: self.total_count }
+            }
+        }
+    }
+}
+
+fn extend_module(file: &mut syn::File, name: &str, items: Vec<TokenStream>) -> Result<(), SpecError> {
+    let module = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == name => m.content.as_mut(),
+        _ => None,
+    });
+    let Some((_, content)) = module else {
+        return Err(SpecError::new("(generated code)", "", format!("progenitor emitted no `{name}` module")));
+    };
+    for tokens in items {
+        let parsed: syn::File = syn::parse2(tokens)
+            .map_err(|e| SpecError::new("(generated code)", "", format!("pagination impl does not parse: {e}")))?;
+        content.extend(parsed.items);
+    }
+    Ok(())
+}
