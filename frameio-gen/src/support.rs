@@ -52,12 +52,22 @@ pub(crate) fn tagged_fields<'de, D: Deserializer<'de>>(deserializer: D, tag: &st
 impl TaggedFields {
     /// Decodes the fields as the variant the tag named.
     pub(crate) fn decode<T: DeserializeOwned, E: de::Error>(self) -> Result<T, E> {
-        serde_json::from_str(self.raw.get()).map_err(E::custom)
+        serde_json::from_str(self.raw.get()).map_err(|e| E::custom(without_position(&e)))
     }
 
     /// The fields as sent, for a tag this client does not know.
     pub(crate) fn into_map<E: de::Error>(self) -> Result<Map<String, Value>, E> {
-        serde_json::from_str(self.raw.get()).map_err(E::custom)
+        serde_json::from_str(self.raw.get()).map_err(|e| E::custom(without_position(&e)))
+    }
+}
+
+/// The inner error's message without its position, which is relative to the
+/// item's own text: the outer decoder adds the position in the whole document.
+fn without_position(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message,
     }
 }
 

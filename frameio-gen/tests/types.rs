@@ -75,3 +75,15 @@ fn include_lists_are_comma_separated() {
     assert_eq!(serde_json::to_value(&list).unwrap(), json!("creator,media_links.original"));
     assert_eq!(AssetIncludeList::from(AssetInclude::Project).to_string(), "project");
 }
+
+#[test]
+fn a_variant_error_is_reported_at_the_item_in_the_whole_document() {
+    let mut bad = file("uploaded");
+    bad.as_object_mut().unwrap().remove("view_url");
+    let page = json!({"data": [file("uploaded"), bad]}).to_string();
+    let err = serde_json::from_str::<frameio_gen::v4::types::FileAssetsWithIncludesResponse>(&page).unwrap_err();
+    assert!(err.to_string().starts_with("missing field `view_url`"), "{err}");
+    assert!(!err.to_string().contains("column 2"), "position relative to the item leaked: {err}");
+    let second_item_start = page.find("},{").unwrap() + 2;
+    assert!(err.column() > second_item_start, "{err} is not within the second item");
+}
