@@ -5,6 +5,7 @@
 //! secrets: they never appear in `Debug` output, logs or error messages.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
@@ -20,10 +21,7 @@ pub struct AccessToken {
 impl AccessToken {
     /// A token with no known expiry.
     pub fn new(value: impl Into<String>) -> Self {
-        Self {
-            value: SecretString::from(value.into()),
-            expires_at: None,
-        }
+        Self { value: SecretString::from(value.into()), expires_at: None }
     }
 
     /// The same token, valid until `expires_at`.
@@ -45,17 +43,13 @@ impl AccessToken {
     /// Whether the token expires within `margin` from `now` (a token without a
     /// known expiry never does).
     pub fn expires_within(&self, margin: Duration, now: SystemTime) -> bool {
-        self.expires_at
-            .is_some_and(|at| at <= now.checked_add(margin).unwrap_or(now))
+        self.expires_at.is_some_and(|at| at <= now.checked_add(margin).unwrap_or(now))
     }
 }
 
 impl fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessToken")
-            .field("value", &"[redacted]")
-            .field("expires_at", &self.expires_at)
-            .finish()
+        f.debug_struct("AccessToken").field("value", &"[redacted]").field("expires_at", &self.expires_at).finish()
     }
 }
 
@@ -72,6 +66,93 @@ pub trait TokenProvider: Send + Sync + 'static {
     /// nothing (a static token cannot be renewed).
     fn invalidate(&self, rejected: &AccessToken) {
         let _ = rejected;
+    }
+}
+
+/// A [`TokenProvider`] that always hands out the same token, e.g. one
+/// obtained by another program. It cannot be refreshed: once the API rejects
+/// it, calls fail with a 401 until the client gets new credentials.
+#[derive(Debug, Clone)]
+pub struct StaticToken(AccessToken);
+
+impl StaticToken {
+    /// A provider of this token.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(AccessToken::new(token))
+    }
+}
+
+impl TokenProvider for StaticToken {
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
+        Box::pin(futures::future::ready(Ok(self.0.clone())))
+    }
+}
+
+/// How a [`Client`](crate::Client) authenticates its requests: every request
+/// carries `Authorization: Bearer <token>` with a token from a
+/// [`TokenProvider`], asked again for each retry.
+///
+/// ```
+/// use frameio_ext::Credentials;
+///
+/// let bearer = Credentials::bearer("eyJhbGciOi...");
+/// let legacy = Credentials::legacy_developer_token("fio-u-...");
+/// assert!(legacy.is_legacy() && !bearer.is_legacy());
+/// assert!(!format!("{bearer:?}").contains("eyJ"), "tokens never show in Debug");
+/// ```
+#[derive(Clone)]
+pub struct Credentials {
+    provider: Arc<dyn TokenProvider>,
+    kind: CredentialKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CredentialKind {
+    Bearer,
+    LegacyDeveloperToken,
+    Provider,
+}
+
+impl Credentials {
+    /// A fixed bearer token (an IMS access token obtained elsewhere).
+    pub fn bearer(token: impl Into<String>) -> Self {
+        Self { provider: Arc::new(StaticToken::new(token)), kind: CredentialKind::Bearer }
+    }
+
+    /// A legacy developer token from developer.frame.io: sent as a bearer
+    /// token with the `x-frameio-legacy-token-auth: true` header the V4 API
+    /// requires for it.
+    pub fn legacy_developer_token(token: impl Into<String>) -> Self {
+        Self { provider: Arc::new(StaticToken::new(token)), kind: CredentialKind::LegacyDeveloperToken }
+    }
+
+    /// Tokens from `provider`, which may refresh them (e.g. an IMS session).
+    /// On a 401 the client calls [`TokenProvider::invalidate`] and retries
+    /// once if the provider then hands out a different token.
+    pub fn provider(provider: impl TokenProvider) -> Self {
+        Self::shared_provider(Arc::new(provider))
+    }
+
+    /// Like [`Credentials::provider`], for a provider the application also
+    /// keeps a handle on.
+    pub fn shared_provider(provider: Arc<dyn TokenProvider>) -> Self {
+        Self { provider, kind: CredentialKind::Provider }
+    }
+
+    /// Whether requests carry the legacy developer token header.
+    pub fn is_legacy(&self) -> bool {
+        self.kind == CredentialKind::LegacyDeveloperToken
+    }
+
+    /// Where tokens come from.
+    pub(crate) fn token_provider(&self) -> &dyn TokenProvider {
+        &*self.provider
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials").field("kind", &self.kind).finish_non_exhaustive()
     }
 }
 
@@ -105,6 +186,16 @@ pub enum AuthError {
     /// The identity provider could not be reached.
     #[error("could not reach the identity provider: {0}")]
     Network(#[source] reqwest::Error),
+    /// The identity provider could not be reached, reported without the
+    /// underlying `reqwest::Error` (which cannot be cloned): a concurrent call
+    /// whose token request this one waited on got that error as
+    /// [`AuthError::Network`], or the request was cut short (the runtime shut
+    /// down). Handle it like `Network`.
+    #[error("could not reach the identity provider: {reason}")]
+    Unreachable {
+        /// The network error and its causes, as text.
+        reason: String,
+    },
     /// The identity provider answered something that is not a token response.
     #[error("unexpected answer from the identity provider: {0}")]
     InvalidResponse(String),

@@ -1,0 +1,118 @@
+//! Listing throughput: stream N file objects (default 20,000) from a local server at
+//! page size 100, decoding every item into its generated type, and print items/s and
+//! the process's peak RSS. `cargo bench -p frameio-ext --bench pagination`
+//!
+//! `FRAMEIO_BENCH_ITEMS` sets N; `FRAMEIO_BENCH_RUNS` how many timed runs (best is
+//! reported). The server runs on its own thread and renders each page on request
+//! from one template, so the process's memory is the client's plus one page.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use frameio_ext::pagination::Paginate;
+use frameio_gen::v4::types::AssetWithIncludes;
+use futures::TryStreamExt;
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+
+const PAGE_SIZE: usize = 100;
+
+/// One file as the API returns it in a listing (no `include`s): ~600 bytes.
+fn item(i: usize) -> String {
+    format!(
+        r#"{{"type":"file","id":"5a89a9fb-0900-4b23-826b-{i:012}","name":"A014_C003_0923XN_{i:06}.mov","created_at":"2024-09-25T19:18:29.614189Z","updated_at":"2024-10-07T16:44:41.986478Z","file_size":1137444{i},"media_type":"video/quicktime","parent_id":"2559e2c4-9bb9-4284-b616-a97700a579a4","project_id":"955c0511-656a-4859-b824-ebdbfdcb615b","status":"transcoded","view_url":"https://next.frame.io/project/d5e6011c-2bc9-4596-be05-77d562627112/view/5a89a9fb-0900-4b23-826b-{i:012}"}}"#
+    )
+}
+
+fn page(number: usize, total: usize) -> String {
+    let first = number * PAGE_SIZE;
+    let last = (first + PAGE_SIZE).min(total);
+    let items: Vec<String> = (first..last).map(item).collect();
+    let next = if last < total {
+        format!(r#""/v4/accounts/a/folders/f/files?after=cursor-{}""#, number + 1)
+    } else {
+        "null".to_string()
+    };
+    format!(r#"{{"data":[{}],"links":{{"next":{next}}},"total_count":{total}}}"#, items.join(","))
+}
+
+fn serve(total: usize) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request: Request<hyper::body::Incoming>| async move {
+                        let number = request
+                            .uri()
+                            .query()
+                            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("after=cursor-")))
+                            .and_then(|n| n.parse().ok())
+                            .unwrap_or(0);
+                        let body = Bytes::from(page(number, total));
+                        Ok::<_, Infallible>(
+                            Response::builder()
+                                .header("content-type", "application/json")
+                                .body(Full::new(body))
+                                .unwrap(),
+                        )
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+    });
+    addr
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn main() {
+    let total = env_usize("FRAMEIO_BENCH_ITEMS", 20_000);
+    let runs = env_usize("FRAMEIO_BENCH_RUNS", 5);
+    let addr = serve(total);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let client = Arc::new(frameio_gen::v4::Client::new(&format!("http://{addr}"), frameio_gen::Hooks::default()));
+    let mut best = f64::MAX;
+    for run in 0..runs {
+        let client = client.clone();
+        let (count, elapsed) = runtime.block_on(async move {
+            let started = Instant::now();
+            let mut items = client.files_list().account_id("a").folder_id("f").stream();
+            let mut count = 0usize;
+            while let Some(item) = items.try_next().await.expect("listing failed") {
+                assert!(matches!(item, AssetWithIncludes::File(_)));
+                count += 1;
+            }
+            (count, started.elapsed().as_secs_f64())
+        });
+        assert_eq!(count, total, "run {run} listed {count} of {total} items");
+        best = best.min(elapsed);
+    }
+    println!(
+        "pagination: {total} items, page size {PAGE_SIZE}: best of {runs} runs {:.1} ms, {:.0} items/s; peak RSS {} KiB",
+        best * 1e3,
+        total as f64 / best,
+        peak_rss_kib().map_or("unknown".to_string(), |k| k.to_string()),
+    );
+}

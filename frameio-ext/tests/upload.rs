@@ -1,0 +1,514 @@
+//! The upload engine against a fake storage server on 127.0.0.1 that really
+//! receives the bytes: headers, byte ranges, retries, failures, progress and
+//! cancellation.
+
+#[path = "support/fake_storage.rs"]
+mod fake_storage;
+
+use std::io;
+use std::time::Duration;
+
+use fake_storage::{FakeStorage, Received, Reply, SECRET_QUERY};
+use frameio_ext::retry::Backoff;
+use frameio_ext::upload::{
+    PlanError, TransientFailure, UploadError, UploadErrorKind, UploadOptions, UploadProgress, UploadReport,
+    UploadSource, UploadUrl, Uploader, UploaderBuilder,
+};
+use tempfile::TempDir;
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+const MEDIA_TYPE: &str = "video/quicktime";
+/// Deliberately not the even split, so that sizes are shown to be honoured.
+const SIZES: [u64; 3] = [400_000, 350_000, 250_003];
+const TOTAL: u64 = 1_000_003;
+
+const S3_EXPIRED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>\
+    <Message>Request has expired</Message><RequestId>4442587FB7D0A2F9</RequestId></Error>";
+const S3_SLOW_DOWN: &str = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+const S3_INTERNAL: &str =
+    "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>";
+
+/// Bytes that differ from one offset to the next, so a misplaced range shows.
+fn data(len: u64) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+async fn file_source(bytes: &[u8]) -> (TempDir, UploadSource) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clip.mov");
+    std::fs::write(&path, bytes).unwrap();
+    let source = UploadSource::open(&path).await.unwrap();
+    (dir, source)
+}
+
+fn sized_urls(storage: &FakeStorage) -> Vec<UploadUrl> {
+    SIZES.iter().enumerate().map(|(i, size)| UploadUrl::new(*size, storage.url(&path(i + 1)))).collect()
+}
+
+fn path(number: usize) -> String {
+    format!("/parts/part_{number}")
+}
+
+/// Byte range of part `number` (1-based) under [`SIZES`].
+fn range(number: usize) -> std::ops::Range<usize> {
+    let start: u64 = SIZES[..number - 1].iter().sum();
+    start as usize..(start + SIZES[number - 1]) as usize
+}
+
+/// Short back-off, small buffers so every part takes several chunks.
+fn builder() -> UploaderBuilder {
+    Uploader::builder()
+        .concurrency(3)
+        .buffer_size(64 * 1024)
+        .retry(Backoff::new().initial(Duration::from_millis(2)).max_delay(Duration::from_millis(10)).max_attempts(4))
+        .stall_timeout(Duration::from_secs(10))
+}
+
+fn uploader() -> Uploader {
+    builder().build().unwrap()
+}
+
+fn progress() -> (watch::Sender<UploadProgress>, watch::Receiver<UploadProgress>) {
+    watch::channel(UploadProgress::default())
+}
+
+fn etag(bytes: &[u8]) -> String {
+    format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(bytes))
+}
+
+/// The one complete request that reached `path`, checked against the file.
+fn assert_part_received(req: &Received, expected: &[u8]) {
+    assert_eq!(req.method, "PUT");
+    assert_eq!(req.query.as_deref(), Some(SECRET_QUERY), "the URL is used as given");
+    assert_eq!(req.headers["content-type"], MEDIA_TYPE);
+    assert_eq!(req.headers["x-amz-acl"], "private");
+    assert_eq!(req.headers["content-length"], expected.len().to_string().as_str());
+    assert!(req.headers.get("authorization").is_none(), "no credentials to storage");
+    assert!(req.headers.get("transfer-encoding").is_none(), "not chunked");
+    assert!(req.complete);
+    assert_eq!(req.body.len(), expected.len());
+    assert!(req.body == expected, "{} received the wrong bytes", req.path);
+}
+
+/// Everything a person or a log could see of an error.
+fn all_renderings(err: &UploadError) -> String {
+    let mut out = format!("{err}\n{err:?}\n{err:#?}");
+    let mut source = std::error::Error::source(err);
+    while let Some(inner) = source {
+        out.push_str(&format!("\n{inner}\n{inner:?}"));
+        source = inner.source();
+    }
+    out
+}
+
+fn assert_no_secret(text: &str) {
+    for secret in ["X-Amz-Signature", "d0d0cafe5ecre7", "AKIAFAKE", "X-Amz-Credential"] {
+        assert!(!text.contains(secret), "leaked {secret}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn each_part_carries_exactly_its_range_and_the_required_headers() {
+    let storage = FakeStorage::start().await;
+    let bytes = data(TOTAL);
+    let (_dir, source) = file_source(&bytes).await;
+
+    let report =
+        uploader().upload_parts(&source, MEDIA_TYPE, &sized_urls(&storage), UploadOptions::new()).await.unwrap();
+
+    assert_eq!(storage.received().len(), 3);
+    for number in 1..=3 {
+        let got = storage.received_for(&path(number));
+        assert_eq!(got.len(), 1, "part {number} sent once");
+        assert_part_received(&got[0], &bytes[range(number)]);
+    }
+    assert_eq!(report.bytes, TOTAL);
+    assert_eq!(report.retries(), 0);
+    let ranges: Vec<_> = report.parts.iter().map(|p| p.range.clone()).collect();
+    assert_eq!(ranges, [0..400_000, 400_000..750_000, 750_000..TOTAL]);
+    for (i, part) in report.parts.iter().enumerate() {
+        assert_eq!(part.number, i + 1);
+        assert_eq!(part.attempts, 1);
+        assert_eq!(part.etag.as_deref(), Some(etag(&bytes[range(i + 1)]).as_str()));
+    }
+}
+
+#[tokio::test]
+async fn urls_without_sizes_split_the_file_evenly() {
+    let storage = FakeStorage::start().await;
+    let bytes = data(TOTAL);
+    let (_dir, source) = file_source(&bytes).await;
+    let urls: Vec<_> = (1..=3).map(|n| UploadUrl::without_size(storage.url(&path(n)))).collect();
+
+    uploader().upload_parts(&source, MEDIA_TYPE, &urls, UploadOptions::new()).await.unwrap();
+
+    let chunk = TOTAL.div_ceil(3) as usize;
+    assert_eq!(chunk, 333_335);
+    for (number, range) in [(1, 0..chunk), (2, chunk..2 * chunk), (3, 2 * chunk..TOTAL as usize)] {
+        let got = storage.received_for(&path(number));
+        assert_eq!(got.len(), 1);
+        assert_part_received(&got[0], &bytes[range]);
+    }
+}
+
+#[tokio::test]
+async fn an_empty_file_is_one_empty_put() {
+    let storage = FakeStorage::start().await;
+    let (_dir, source) = file_source(&[]).await;
+
+    let report = uploader()
+        .upload_parts(&source, MEDIA_TYPE, &[UploadUrl::without_size(storage.url(&path(1)))], UploadOptions::new())
+        .await
+        .unwrap();
+
+    let got = storage.received();
+    assert_eq!(got.len(), 1);
+    assert_part_received(&got[0], &[]);
+    assert_eq!((report.bytes, report.parts.len()), (0, 1));
+}
+
+#[tokio::test]
+async fn sizes_that_do_not_add_up_are_rejected_before_any_byte_is_sent() {
+    let storage = FakeStorage::start().await;
+    let bytes = data(TOTAL + 1);
+    let (_dir, source) = file_source(&bytes).await;
+
+    let err =
+        uploader().upload_parts(&source, MEDIA_TYPE, &sized_urls(&storage), UploadOptions::new()).await.unwrap_err();
+
+    assert!(
+        matches!(
+            err.kind(),
+            UploadErrorKind::Plan(PlanError::SizeMismatch { sizes_total: 1_000_003, source_len: 1_000_004 })
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("1000003"), "{err}");
+    assert!(err.completed_parts().is_empty());
+
+    let mixed = [UploadUrl::new(TOTAL, storage.url(&path(1))), UploadUrl::without_size(storage.url(&path(2)))];
+    let err = uploader().upload_parts(&source, MEDIA_TYPE, &mixed, UploadOptions::new()).await.unwrap_err();
+    assert!(matches!(err.kind(), UploadErrorKind::Plan(PlanError::MixedSizes { .. })));
+
+    let (_dir, source) = file_source(&bytes[..TOTAL as usize]).await;
+    let err =
+        uploader().upload_parts(&source, "not\na type", &sized_urls(&storage), UploadOptions::new()).await.unwrap_err();
+    assert!(matches!(err.kind(), UploadErrorKind::InvalidMediaType(_)));
+
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(storage.connections(), 0, "storage must not have been contacted");
+    assert!(storage.received().is_empty());
+}
+
+#[tokio::test]
+async fn part_3_is_retried_through_two_503s() {
+    let storage = FakeStorage::start().await;
+    storage.script(&path(3), [Reply::Status(503, S3_SLOW_DOWN), Reply::Status(503, "")]);
+    let bytes = data(TOTAL);
+    let (_dir, source) = file_source(&bytes).await;
+    let (tx, rx) = progress();
+
+    let report = uploader()
+        .upload_parts(&source, MEDIA_TYPE, &sized_urls(&storage), UploadOptions::new().progress(tx))
+        .await
+        .unwrap();
+
+    let attempts: Vec<_> = report.parts.iter().map(|p| p.attempts).collect();
+    assert_eq!(attempts, [1, 1, 3]);
+    assert_eq!(report.retries(), 2);
+    let tries = storage.received_for(&path(3));
+    assert_eq!(tries.len(), 3);
+    for attempt in &tries {
+        assert_part_received(attempt, &bytes[range(3)]);
+    }
+    assert_eq!(storage.received_for(&path(1)).len(), 1);
+    let done = *rx.borrow();
+    assert_eq!((done.bytes_sent, done.parts_done, done.retries), (TOTAL, 3, 2));
+}
+
+#[tokio::test]
+async fn an_expired_url_fails_fast_and_names_the_part() {
+    let storage = FakeStorage::start().await;
+    storage.script(&path(2), [Reply::Status(403, S3_EXPIRED)]);
+    let bytes = data(TOTAL);
+    let (_dir, source) = file_source(&bytes).await;
+
+    let err = builder()
+        .concurrency(1)
+        .build()
+        .unwrap()
+        .upload_parts(&source, MEDIA_TYPE, &sized_urls(&storage), UploadOptions::new())
+        .await
+        .unwrap_err();
+
+    let UploadErrorKind::Rejected { part, status, s3 } = err.kind() else {
+        panic!("expected a rejection, got {err:?}");
+    };
+    assert_eq!((part.number, part.count), (2, 3));
+    assert_eq!(part.range, 400_000..750_000);
+    assert_eq!(status.as_u16(), 403);
+    assert_eq!(s3.as_ref().map(|e| e.code.as_str()), Some("AccessDenied"));
+    let shown = err.to_string();
+    for needle in ["part 2 of 3", "bytes 400000..750000", "403", "AccessDenied", "Request has expired", "/parts/part_2"]
+    {
+        assert!(shown.contains(needle), "{needle:?} missing from {shown}");
+    }
+    assert!(shown.contains("1 of 3 parts, 400000 bytes"), "{shown}");
+    assert_eq!(err.failed_part(), Some(part));
+    assert_eq!(storage.received_for(&path(2)).len(), 1, "a 403 is not retried");
+    assert!(storage.received_for(&path(3)).is_empty(), "nothing after a fatal failure");
+    let completed: Vec<_> = err.completed_parts().iter().map(|p| p.number).collect();
+    assert_eq!(completed, [1]);
+    assert_eq!(err.bytes_completed(), 400_000);
+    assert_no_secret(&all_renderings(&err));
+
+    let err: frameio_ext::Error = err.into();
+    assert!(matches!(err, frameio_ext::Error::Upload(_)));
+    assert!(err.to_string().contains("part 2 of 3"));
+}
+
+#[tokio::test]
+async fn a_connection_reset_mid_part_is_retried_without_double_counting() {
+    let storage = FakeStorage::start().await;
+    storage.script(&path(2), [Reply::ResetAfter(100_000)]);
+    let bytes = data(TOTAL);
+    let (_dir, source) = file_source(&bytes).await;
+    let (tx, rx) = progress();
+
+    let report = uploader()
+        .upload_parts(&source, MEDIA_TYPE, &sized_urls(&storage), UploadOptions::new().progress(tx))
+        .await
+        .unwrap();
+
+    let tries = storage.received_for(&path(2));
+    assert_eq!(tries.len(), 2);
+    assert!(!tries[0].complete, "the first attempt was cut off");
+    assert!(tries[0].body.len() >= 100_000 && tries[0].body.len() < SIZES[1] as usize);
+    assert_part_received(&tries[1], &bytes[range(2)]);
+    assert_eq!(report.parts[1].attempts, 2);
+    let done = *rx.borrow();
+    assert_eq!(done.bytes_sent, TOTAL, "retried bytes are counted once");
+    assert_eq!(done.retries, 1);
+}
+
+#[tokio::test]
+async fn progress_climbs_to_exactly_the_file_size() {
+    let storage = FakeStorage::start().await;
+    // Storage sits on part 1 for a while: its bytes must show before its ack.
+    storage.script(&path(1), [Reply::AcceptAfter(Duration::from_millis(100))]);
+    let bytes = data(TOTAL);
+    let (_dir, source) = file_source(&bytes).await;
+    let (tx, mut rx) = progress();
+    let watcher = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while rx.changed().await.is_ok() {
+            seen.push(*rx.borrow_and_update());
+        }
+        seen
+    });
+
+    builder()
+        .concurrency(1)
+        .buffer_size(16 * 1024)
+        .build()
+        .unwrap()
+        .upload_parts(&source, MEDIA_TYPE, &sized_urls(&storage), UploadOptions::new().progress(tx))
+        .await
+        .unwrap();
+
+    let seen = watcher.await.unwrap();
+    assert!(seen.len() > 3, "progress moves within parts: {} updates", seen.len());
+    assert!(seen.windows(2).all(|w| w[0].bytes_sent <= w[1].bytes_sent));
+    assert!(seen.iter().all(|p| p.total_bytes == TOTAL && p.parts_total == 3));
+    let last = seen.last().unwrap();
+    assert_eq!((last.bytes_sent, last.parts_done), (TOTAL, 3));
+    assert!(last.is_complete());
+    assert!(seen.iter().any(|p| p.parts_done == 0 && p.bytes_sent == SIZES[0]), "bytes count as they go out");
+}
+
+#[tokio::test]
+async fn cancellation_stops_promptly_and_reports_what_was_sent() {
+    let storage = FakeStorage::start().await;
+    storage.script(&path(2), [Reply::StallAfter(10_000)]);
+    storage.script(&path(3), [Reply::StallAfter(10_000)]);
+    let bytes = data(TOTAL);
+    let (_dir, source) = file_source(&bytes).await;
+    let (tx, rx) = progress();
+    let cancel = CancellationToken::new();
+
+    let upload = tokio::spawn({
+        let cancel = cancel.clone();
+        let urls = sized_urls(&storage);
+        async move {
+            builder()
+                .concurrency(2)
+                .stall_timeout(Duration::from_secs(60))
+                .build()
+                .unwrap()
+                .upload_parts(&source, MEDIA_TYPE, &urls, UploadOptions::new().progress(tx).cancel(cancel))
+                .await
+        }
+    });
+    let waited = Instant::now();
+    while storage.received().len() < 3 {
+        assert!(waited.elapsed() < Duration::from_secs(10), "parts never reached storage");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let cancelled_at = Instant::now();
+    cancel.cancel();
+    let err = tokio::time::timeout(Duration::from_secs(5), upload)
+        .await
+        .expect("the upload ignored the cancellation")
+        .unwrap()
+        .unwrap_err();
+
+    assert!(cancelled_at.elapsed() < Duration::from_millis(500), "took {:?}", cancelled_at.elapsed());
+    assert!(err.is_cancelled(), "{err:?}");
+    let completed: Vec<_> = err.completed_parts().iter().map(|p| p.number).collect();
+    assert_eq!(completed, [1]);
+    assert_eq!(err.bytes_completed(), SIZES[0]);
+    assert!(err.to_string().contains("1 of 3 parts, 400000 bytes"), "{err}");
+    let now = *rx.borrow();
+    assert_eq!((now.bytes_sent, now.parts_done), (SIZES[0], 1), "abandoned parts give their bytes back");
+}
+
+#[tokio::test]
+async fn an_async_reader_is_sent_part_after_part() {
+    let storage = FakeStorage::start().await;
+    // A slow answer to part 1 would let part 2 overtake it if parts overlapped.
+    storage.script(&path(1), [Reply::AcceptAfter(Duration::from_millis(150))]);
+    let bytes = data(TOTAL);
+    let source = UploadSource::from_reader(io::Cursor::new(bytes.clone()), TOTAL);
+
+    let report = builder()
+        .concurrency(8)
+        .build()
+        .unwrap()
+        .upload_parts(&source, MEDIA_TYPE, &sized_urls(&storage), UploadOptions::new())
+        .await
+        .unwrap();
+
+    let got = storage.received();
+    let order: Vec<_> = got.iter().map(|r| r.path.clone()).collect();
+    assert_eq!(order, [path(1), path(2), path(3)]);
+    for (i, req) in got.iter().enumerate() {
+        assert_part_received(req, &bytes[range(i + 1)]);
+    }
+    assert!(got.windows(2).all(|w| w[1].started >= w[0].finished), "parts overlapped");
+    assert_eq!(report.bytes, TOTAL);
+}
+
+#[tokio::test]
+async fn a_reader_part_that_broke_midway_is_not_resent() {
+    let storage = FakeStorage::start().await;
+    storage.script(&path(2), [Reply::ResetAfter(50_000)]);
+    let bytes = data(TOTAL);
+    let source = UploadSource::from_reader(io::Cursor::new(bytes), TOTAL);
+
+    let err =
+        uploader().upload_parts(&source, MEDIA_TYPE, &sized_urls(&storage), UploadOptions::new()).await.unwrap_err();
+
+    let UploadErrorKind::NotRewindable { part, cause } = err.kind() else {
+        panic!("expected NotRewindable, got {err:?}");
+    };
+    assert_eq!(part.number, 2);
+    assert!(matches!(cause, TransientFailure::Network(_)), "{cause:?}");
+    assert_eq!(storage.received_for(&path(2)).len(), 1);
+    assert_eq!(err.completed_parts().len(), 1);
+}
+
+#[tokio::test]
+async fn retries_stop_where_the_policy_says() {
+    let storage = FakeStorage::start().await;
+    storage.script(&path(1), [Reply::Status(500, S3_INTERNAL); 10]);
+    let (_dir, source) = file_source(&data(TOTAL)).await;
+
+    let err =
+        uploader().upload_parts(&source, MEDIA_TYPE, &sized_urls(&storage), UploadOptions::new()).await.unwrap_err();
+
+    let UploadErrorKind::RetriesExhausted { part, attempts, last } = err.kind() else {
+        panic!("expected RetriesExhausted, got {err:?}");
+    };
+    assert_eq!((part.number, *attempts), (1, 4));
+    assert!(matches!(last, TransientFailure::Status { status, .. } if status.as_u16() == 500));
+    assert_eq!(storage.received_for(&path(1)).len(), 4);
+    let shown = err.to_string();
+    assert!(shown.contains("after 4 attempts") && shown.contains("InternalError"), "{shown}");
+    assert_no_secret(&all_renderings(&err));
+}
+
+#[tokio::test]
+async fn a_stalled_part_is_abandoned_and_retried() {
+    let storage = FakeStorage::start().await;
+    storage.script(&path(1), [Reply::StallAfter(0)]);
+    let bytes = data(TOTAL);
+    let (_dir, source) = file_source(&bytes).await;
+
+    let uploader = builder().stall_timeout(Duration::from_millis(300)).build().unwrap();
+    let urls = sized_urls(&storage);
+    let upload = uploader.upload_parts(&source, MEDIA_TYPE, &urls, UploadOptions::new());
+    let report: UploadReport =
+        tokio::time::timeout(Duration::from_secs(5), upload).await.expect("the stall went unnoticed").unwrap();
+
+    assert_eq!(report.parts[0].attempts, 2);
+    let tries = storage.received_for(&path(1));
+    assert_eq!(tries.len(), 2);
+    assert_part_received(&tries[1], &bytes[range(1)]);
+}
+
+#[tokio::test]
+async fn network_errors_never_show_the_presigned_query() {
+    // A port that was just free: connections are refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}/parts/part_1?{SECRET_QUERY}");
+    let (_dir, source) = file_source(&data(1000)).await;
+
+    let err = builder()
+        .retry(Backoff::new().initial(Duration::from_millis(1)).max_attempts(2))
+        .build()
+        .unwrap()
+        .upload_parts(&source, MEDIA_TYPE, &[UploadUrl::new(1000, &url)], UploadOptions::new())
+        .await
+        .unwrap_err();
+
+    let UploadErrorKind::RetriesExhausted { attempts: 2, last: TransientFailure::Network(_), .. } = err.kind() else {
+        panic!("expected exhausted network retries, got {err:?}");
+    };
+    let shown = all_renderings(&err);
+    assert!(shown.contains(&format!("127.0.0.1:{port}/parts/part_1")), "{shown}");
+    assert_no_secret(&shown);
+    assert_no_secret(&format!("{:?}", UploadUrl::new(1000, &url)));
+}
+
+#[tokio::test]
+async fn a_file_that_shrinks_fails_the_part_it_cannot_read() {
+    let storage = FakeStorage::start().await;
+    let (dir, source) = file_source(&data(TOTAL)).await;
+    std::fs::OpenOptions::new().write(true).open(dir.path().join("clip.mov")).unwrap().set_len(500_000).unwrap();
+
+    let err = builder()
+        .concurrency(1)
+        .build()
+        .unwrap()
+        .upload_parts(&source, MEDIA_TYPE, &sized_urls(&storage), UploadOptions::new())
+        .await
+        .unwrap_err();
+
+    let UploadErrorKind::Source { part, source } = err.kind() else {
+        panic!("expected a source error, got {err:?}");
+    };
+    assert_eq!(part.number, 2);
+    assert_eq!(source.kind(), io::ErrorKind::UnexpectedEof);
+    assert!(storage.received_for(&path(2)).iter().all(|r| !r.complete));
+    assert!(storage.received_for(&path(2)).len() <= 1, "a read error is not retried");
+}
