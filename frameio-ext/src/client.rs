@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::middleware::Pipeline;
 use crate::rate_limit::{RateLimitStatus, RateLimiting};
 use crate::retry::RetryPolicy;
+use crate::upload::Uploader;
 
 /// Where the V4 API lives.
 pub const DEFAULT_BASE_URL: &str = "https://api.frame.io";
@@ -76,6 +77,7 @@ pub struct Client {
 struct Inner {
     api: frameio_gen::v4::Client,
     pipeline: Arc<Pipeline>,
+    uploader: Uploader,
 }
 
 impl Client {
@@ -94,6 +96,11 @@ impl Client {
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
         self.inner.api.baseurl()
+    }
+
+    /// The uploader [`Client::uploads`] sends file bytes with.
+    pub fn uploader(&self) -> &Uploader {
+        &self.inner.uploader
     }
 
     /// What the most recent response carrying `x-ratelimit-*` headers said,
@@ -133,6 +140,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     rate_limiting: RateLimiting,
     http_client: Option<reqwest::Client>,
+    uploader: Option<Uploader>,
 }
 
 impl Default for ClientBuilder {
@@ -146,6 +154,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::new(),
             rate_limiting: RateLimiting::new(),
             http_client: None,
+            uploader: None,
         }
     }
 }
@@ -213,6 +222,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The [`Uploader`] that sends file bytes to storage (concurrency, buffers,
+    /// part retries); [`Uploader::builder`]'s defaults otherwise.
+    pub fn uploader(mut self, uploader: Uploader) -> Self {
+        self.uploader = Some(uploader);
+        self
+    }
+
     /// The client; fails if no credentials were given, or if the base URL or
     /// user agent is invalid.
     pub fn build(self) -> Result<Client> {
@@ -236,6 +252,12 @@ impl ClientBuilder {
         let pipeline = Arc::new(Pipeline::new(credentials, user_agent, self.timeout, self.retry, self.rate_limiting));
         let hooks = frameio_gen::Hooks::new(Arc::clone(&pipeline) as Arc<dyn frameio_gen::Middleware>);
         let api = frameio_gen::v4::Client::new_with_client(base_url, http, hooks);
-        Ok(Client { inner: Arc::new(Inner { api, pipeline }) })
+        let uploader = match self.uploader {
+            Some(uploader) => uploader,
+            None => Uploader::builder()
+                .build()
+                .map_err(|e| Error::Config(format!("the uploader could not be set up: {e}")))?,
+        };
+        Ok(Client { inner: Arc::new(Inner { api, pipeline, uploader }) })
     }
 }

@@ -72,6 +72,9 @@ pub enum Error {
     /// Sending a file's bytes to storage failed.
     #[error(transparent)]
     Upload(#[from] Box<crate::upload::UploadError>),
+    /// A Frame.io upload (local, attachment, version) did not complete; says which file.
+    #[error(transparent)]
+    FileUpload(#[from] crate::upload::FileUploadError),
     /// An incoming webhook or custom-action request was rejected: bad or
     /// missing signature, outside the replay window, or an unexpected body.
     /// Each [`VerifyError`](crate::webhook::VerifyError) message says what to do.

@@ -27,7 +27,7 @@ use frameio_gen::pagination::ListPage;
 use frameio_gen::v4;
 use frameio_gen::v4::types::AssetWithIncludes;
 use futures::stream::{BoxStream, FuturesUnordered};
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::{StreamExt, TryStreamExt};
 
 use crate::Error;
 use crate::pagination::{DEFAULT_PAGE_SIZE, Paginate, PaginationError, cursor_of};
@@ -136,7 +136,7 @@ pub fn walk<'a>(
     account_id: &str,
     folder_id: &str,
     options: WalkOptions,
-) -> impl Stream<Item = Result<Entry, Error>> + Send + 'a {
+) -> BoxStream<'a, Result<Entry, Error>> {
     let root = Task { folder_id: folder_id.to_string(), path: String::new(), depth: 1, cursor: None };
     let state = Walk {
         client,
@@ -150,6 +150,7 @@ pub fn walk<'a>(
         let next = state.next().await?;
         Some((next, state))
     })
+    .boxed()
 }
 
 impl<'a> Walk<'a> {

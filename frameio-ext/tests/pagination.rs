@@ -28,6 +28,9 @@ fn folder(id: &str, name: &str) -> Value {
     })
 }
 
+/// (path, `after` cursor expected, items, `links.next`) of one listed page.
+type Listing<'a> = (String, Option<&'a str>, Vec<Value>, Option<String>);
+
 /// A page whose `links.next` carries only the cursor, as the server sends it.
 fn page(items: Vec<Value>, next: Option<&str>) -> Value {
     let next = next.map(|cursor| format!("{FILES}?after={cursor}"));
@@ -159,7 +162,7 @@ async fn a_repeated_cursor_is_an_error_not_a_loop() {
         results[2].as_ref().unwrap_err(),
         frameio_ext::Error::Pagination(PaginationError::RepeatedCursor { cursor }) if cursor == "same"
     ));
-    assert_eq!(again.hits_async().await, 1);
+    assert_eq!(again.calls_async().await, 1);
 }
 
 #[tokio::test]
@@ -183,10 +186,10 @@ async fn the_next_page_is_requested_before_this_one_is_consumed() {
         items.try_next().await.unwrap().unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(second.hits_async().await, 1, "page 2 was not requested while page 1 was being consumed");
+    assert_eq!(second.calls_async().await, 1, "page 2 was not requested while page 1 was being consumed");
     let rest: Vec<_> = items.try_collect().await.unwrap();
     assert_eq!(rest.len(), 3);
-    assert_eq!(second.hits_async().await, 1, "page 2 was requested twice");
+    assert_eq!(second.calls_async().await, 1, "page 2 was requested twice");
 }
 
 #[tokio::test]
@@ -213,7 +216,7 @@ async fn the_tree_walk_returns_every_item_once_with_its_path() {
     let children = |id: &str| format!("/v4/accounts/a/folders/{id}/children");
     let stack = json!({"type": "version_stack", "id": "v", "name": "V", "created_at": "2024-01-01T00:00:00Z",
         "updated_at": "2024-01-01T00:00:00Z", "parent_id": "root", "project_id": "p", "view_url": "https://x", "head_version": null});
-    let listings: Vec<(String, Option<&str>, Vec<Value>, Option<String>)> = vec![
+    let listings: Vec<Listing> = vec![
         (children("root"), None, vec![file("a.txt"), folder("b", "B"), stack], None),
         (children("b"), None, vec![file("c.txt")], Some(format!("{}?after=b2", children("b")))),
         (children("b"), Some("b2"), vec![folder("d", "D")], None),
@@ -251,7 +254,7 @@ async fn the_tree_walk_returns_every_item_once_with_its_path() {
     ];
     assert_eq!(found, expected.map(|(p, d, t)| (p.to_string(), d, t.to_string())));
     for mock in &mocks {
-        assert_eq!(mock.hits_async().await, 1, "a folder page was listed more or less than once");
+        assert_eq!(mock.calls_async().await, 1, "a folder page was listed more or less than once");
     }
 
     let files: Vec<_> = walk(&client, "a", "root", WalkOptions::new().files_only().max_depth(2))
@@ -276,7 +279,7 @@ async fn projects_are_listed_across_accounts_and_workspaces() {
         json!({"id": id, "workspace_id": workspace, "name": id, "root_folder_id": "r", "status": "active",
         "storage": 0, "created_at": at, "updated_at": at, "view_url": "https://x", "description": null})
     };
-    let listings: Vec<(String, Option<&str>, Vec<Value>, Option<String>)> = vec![
+    let listings: Vec<Listing> = vec![
         ("/v4/accounts".into(), None, vec![account("acc1"), account("acc2")], None),
         ("/v4/accounts/acc1/workspaces".into(), None, vec![workspace("acc1", "w1"), workspace("acc1", "w2")], None),
         ("/v4/accounts/acc2/workspaces".into(), None, vec![workspace("acc2", "w3")], None),

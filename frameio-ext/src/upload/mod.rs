@@ -52,6 +52,7 @@
 
 mod buffer;
 mod error;
+mod files;
 mod media_type;
 mod part;
 mod plan;
@@ -69,6 +70,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 pub use error::{PartLabel, TransientFailure, UploadError, UploadErrorKind};
+pub use files::{FileUploadError, NewFile, Uploads, VersionOf, WaitOptions};
 pub use media_type::{DEFAULT_MEDIA_TYPE, guess_media_type};
 pub use plan::{Part, PartPlan, PlanError, UploadUrl};
 pub use progress::UploadProgress;
@@ -197,21 +199,21 @@ impl Default for UploaderBuilder {
 /// Parts in flight by default.
 ///
 /// Measured with `benches/upload.rs` (2 GiB in 82 parts of 25 MiB to a local
-/// sink, 1 MiB buffers, 2-core machine): 3 to 4 parts in flight were the
-/// fastest (about 3.1–3.4 GB/s, twice a single `curl -T`); 1 or 2 leave the
-/// second core idle, 5 and more oversubscribe the cores and only add memory
-/// (15 MiB peak RSS at 4, 23 MiB at 8). Over a real network each part is a
-/// TCP connection of its own, so 4 also fills links that one connection
-/// cannot, and rides out one slow or retried part. (The official Python
-/// uploader runs 5 threads.)
+/// sink on a shared 2-core machine, 1 MiB buffers): 2 to 4 parts in flight
+/// reach the top (up to 4.3 GB/s at 4, 1.7× a single `curl -T`, 13 MiB peak
+/// RSS); 1 cannot keep both cores busy, and 6 or 8 were no faster and only
+/// add memory (19–23 MiB). Of 2 to 4, 4 is picked for real networks, where
+/// each part is a TCP connection of its own: more of them fill links that
+/// one connection cannot, and a slow or retried part holds up less. (The
+/// official Python uploader runs 5 threads.)
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
 /// Bytes read from the source per body chunk by default.
 ///
-/// Measured with `benches/upload.rs`: 1 MiB is where the CPU cost levels off
-/// (about 0.45 CPU seconds per GiB, as much as `curl -T`; 256 KiB costs
-/// 0.65, 2 MiB no less than 1 MiB) and throughput peaks; larger buffers only
-/// add memory, about `2 × concurrency × buffer_size`.
+/// Measured with `benches/upload.rs`: from 512 KiB to 1 MiB the CPU cost
+/// levels off at about 0.3–0.45 CPU seconds per GiB, as low as `curl -T`
+/// (256 KiB costs up to twice that), and 2 MiB buys no more speed; memory
+/// grows with it, about `2 × concurrency × buffer_size`.
 pub const DEFAULT_BUFFER_SIZE: usize = 1024 * 1024;
 
 impl UploaderBuilder {

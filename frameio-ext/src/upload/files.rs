@@ -1,0 +1,369 @@
+//! Frame.io uploads end to end: create the file (or comment attachment), stream its
+//! bytes to the returned `upload_urls` with the [`Uploader`], and optionally wait
+//! until Frame.io reports the upload complete. Also remote uploads (Frame.io pulls
+//! a URL) and new versions of a file or version stack, each in one call.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use frameio_ext::upload::{NewFile, UploadOptions, WaitOptions};
+//!
+//! # async fn run(client: frameio_ext::Client) -> frameio_ext::Result<()> {
+//! let file = NewFile::open("A001_C003.mov").await?;
+//! let uploaded = client.uploads().local("account", "folder", file, UploadOptions::new()).await?;
+//! client.uploads().wait_until_uploaded("account", &uploaded.id, WaitOptions::new()).await?;
+//! # Ok(()) }
+//! ```
+
+use std::path::Path;
+use std::time::Duration;
+
+use frameio_gen::v4::types;
+use tokio::io::AsyncRead;
+use tokio::time::Instant;
+
+use super::{UploadOptions, UploadReport, UploadSource, UploadUrl, Uploader, guess_media_type};
+use crate::{Client, Error, Result};
+
+/// A file to upload: its bytes, the name it gets in Frame.io and its media type.
+#[derive(Debug)]
+pub struct NewFile {
+    source: UploadSource,
+    name: String,
+    media_type: String,
+}
+
+impl NewFile {
+    /// A local file, named after its file name, its media type guessed from the extension.
+    pub async fn open(path: impl AsRef<Path>) -> std::io::Result<Self> {
+        let path = path.as_ref();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let source = UploadSource::open(path).await?;
+        Ok(Self { media_type: guess_media_type(path).to_string(), source, name })
+    }
+
+    /// Any reader of known length (sent one part at a time); the media type is
+    /// guessed from `name`.
+    pub fn from_reader(reader: impl AsyncRead + Send + 'static, len: u64, name: impl Into<String>) -> Self {
+        let name = name.into();
+        Self { media_type: guess_media_type(&name).to_string(), source: UploadSource::from_reader(reader, len), name }
+    }
+
+    /// The name the file gets in Frame.io.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The media type, instead of the guess.
+    pub fn media_type(mut self, media_type: impl Into<String>) -> Self {
+        self.media_type = media_type.into();
+        self
+    }
+
+    fn size(&self) -> i64 {
+        i64::try_from(self.source.len()).unwrap_or(i64::MAX)
+    }
+}
+
+/// How [`Uploads::wait_until_uploaded`] polls the file's upload status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitOptions {
+    timeout: Duration,
+    first_interval: Duration,
+    max_interval: Duration,
+}
+
+impl Default for WaitOptions {
+    /// Polls after 1 s, doubling to every 15 s, for up to 30 minutes: a large
+    /// file's server-side assembly takes minutes, and the status endpoint is
+    /// limited to 5 calls per second per user, shared with every other upload.
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30 * 60),
+            first_interval: Duration::from_secs(1),
+            max_interval: Duration::from_secs(15),
+        }
+    }
+}
+
+impl WaitOptions {
+    /// The defaults: 1 s doubling to 15 s, for 30 minutes.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Give up after this long.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The first wait; each next one doubles up to [`max_interval`](Self::max_interval).
+    pub fn first_interval(mut self, interval: Duration) -> Self {
+        self.first_interval = interval;
+        self
+    }
+
+    /// The longest wait between two polls.
+    pub fn max_interval(mut self, interval: Duration) -> Self {
+        self.max_interval = interval;
+        self
+    }
+}
+
+/// Where a new version goes: on top of a file (a version stack is created) or of
+/// an existing version stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VersionOf {
+    /// A file not yet in a stack: the new file and it become a version stack.
+    File(String),
+    /// An existing version stack: the new file becomes its newest version.
+    Stack(String),
+}
+
+/// A Frame.io upload that did not complete; each says which file it is about.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FileUploadError {
+    /// The file was created, but sending its bytes failed: `source` names the part.
+    #[error(
+        "file {file_id} was created in Frame.io, but its bytes did not all arrive: {source}; delete it or upload again"
+    )]
+    Parts {
+        /// The created file (or attachment).
+        file_id: String,
+        #[source]
+        source: Box<super::UploadError>,
+    },
+    /// Frame.io reports that it could not complete the upload.
+    #[error("Frame.io reports that the upload of file {file_id} failed; upload it again")]
+    Failed {
+        /// The file.
+        file_id: String,
+    },
+    /// Frame.io's answer lacks something the upload needs (the spec leaves it optional).
+    #[error("Frame.io created the {what} but its answer has no {missing}; report this to Frame.io")]
+    IncompleteAnswer {
+        /// What was created (`file`, `attachment`).
+        what: &'static str,
+        /// The missing field.
+        missing: &'static str,
+    },
+    /// The upload was not complete when the wait ran out.
+    #[error("file {file_id} was still not uploaded after {waited:?}; wait longer, or check the file in Frame.io")]
+    NotReady {
+        /// The file.
+        file_id: String,
+        /// How long was waited.
+        waited: Duration,
+    },
+}
+
+/// Uploads through a [`Client`]; from [`Client::uploads`].
+#[derive(Debug, Clone, Copy)]
+pub struct Uploads<'a> {
+    client: &'a Client,
+    uploader: &'a Uploader,
+}
+
+impl Client {
+    /// File uploads with this client's [`Uploader`].
+    pub fn uploads(&self) -> Uploads<'_> {
+        Uploads { client: self, uploader: self.uploader() }
+    }
+}
+
+impl<'a> Uploads<'a> {
+    /// Creates `file` in `folder_id` and sends its bytes; returns the created file
+    /// once every part was accepted by storage (see [`Self::wait_until_uploaded`]).
+    ///
+    /// # Errors
+    /// An API error creating the file, or [`FileUploadError::Parts`] naming the
+    /// file and the part that failed.
+    pub async fn local(
+        &self,
+        account_id: &str,
+        folder_id: &str,
+        file: NewFile,
+        options: UploadOptions,
+    ) -> Result<types::FileWithUploadUrls> {
+        let body = types::FileCreateLocalUploadParams {
+            data: types::FileCreateLocalUploadParamsData { file_size: file.size(), name: file.name.clone() },
+        };
+        let created = self
+            .client
+            .files_create_local_upload()
+            .account_id(account_id)
+            .folder_id(folder_id)
+            .body(body)
+            .send()
+            .await?;
+        let created = created.into_inner().data;
+        let id = created.id.as_deref().ok_or(FileUploadError::IncompleteAnswer { what: "file", missing: "id" })?;
+        self.send_parts(id, &file, &urls_of(&created.upload_urls), options).await?;
+        Ok(created)
+    }
+
+    /// Asks Frame.io to fetch `source_url` into `folder_id` as `name` (files up to
+    /// 50 GB); returns the created file at once (see [`Self::wait_until_uploaded`]).
+    ///
+    /// # Errors
+    /// An API error.
+    pub async fn remote(&self, account_id: &str, folder_id: &str, name: &str, source_url: &str) -> Result<types::File> {
+        let body = types::FileCreateRemoteUploadParams {
+            data: types::FileCreateRemoteUploadParamsData {
+                name: name.to_string(),
+                source_url: source_url.to_string(),
+            },
+        };
+        let created = self
+            .client
+            .files_create_remote_upload()
+            .account_id(account_id)
+            .folder_id(folder_id)
+            .body(body)
+            .send()
+            .await?;
+        Ok(created.into_inner().data)
+    }
+
+    /// Uploads `file` as the newest version of a file or version stack, in the
+    /// same folder; returns the version stack.
+    ///
+    /// # Errors
+    /// As [`Self::local`], plus API errors stacking the new file.
+    pub async fn version(
+        &self,
+        account_id: &str,
+        of: VersionOf,
+        file: NewFile,
+        options: UploadOptions,
+    ) -> Result<types::VersionStackWithIncludes> {
+        match of {
+            VersionOf::File(file_id) => {
+                let existing = self.client.files_show().account_id(account_id).file_id(&file_id).send().await?;
+                let folder_id = existing.into_inner().data.parent_id.ok_or_else(|| {
+                    Error::InvalidRequest(format!("file {file_id} has no parent folder to put a new version in"))
+                })?;
+                let new = self.local(account_id, &folder_id, file, options).await?;
+                // Stacked left to right, oldest (bottom) first.
+                let body = types::VersionStackCreateParams {
+                    data: types::VersionStackCreateParamsData { file_ids: vec![file_id, new.id.unwrap_or_default()] },
+                };
+                let stack = self
+                    .client
+                    .version_stacks_create()
+                    .account_id(account_id)
+                    .folder_id(folder_id)
+                    .body(body)
+                    .send()
+                    .await?;
+                Ok(stack.into_inner().data)
+            }
+            VersionOf::Stack(stack_id) => {
+                let stack =
+                    self.client.version_stacks_show().account_id(account_id).version_stack_id(&stack_id).send().await?;
+                let folder_id = stack.into_inner().data.parent_id.ok_or_else(|| {
+                    Error::InvalidRequest(format!("version stack {stack_id} has no parent folder to upload into"))
+                })?;
+                let new = self.local(account_id, &folder_id, file, options).await?;
+                let body =
+                    types::FileMoveParams { data: types::FileMoveParamsData { parent_id: Some(stack_id.clone()) } };
+                let new_id = new.id.unwrap_or_default();
+                self.client.files_move().account_id(account_id).file_id(new_id).body(body).send().await?;
+                let stack =
+                    self.client.version_stacks_show().account_id(account_id).version_stack_id(&stack_id).send().await?;
+                Ok(stack.into_inner().data)
+            }
+        }
+    }
+
+    /// Attaches `file` to a comment: creates the attachment and sends its bytes.
+    ///
+    /// # Errors
+    /// As [`Self::local`].
+    pub async fn attachment(
+        &self,
+        account_id: &str,
+        comment_id: &str,
+        file: NewFile,
+        options: UploadOptions,
+    ) -> Result<types::CommentAttachment> {
+        let body = types::CreateAttachmentParams {
+            data: types::AttachmentInput {
+                file_size: file.size(),
+                media_type: file.media_type.clone(),
+                name: file.name.clone(),
+            },
+        };
+        let created = self
+            .client
+            .comments_create_attachment()
+            .account_id(account_id)
+            .comment_id(comment_id)
+            .body(body)
+            .send()
+            .await?;
+        let created = created
+            .into_inner()
+            .data
+            .ok_or(FileUploadError::IncompleteAnswer { what: "attachment", missing: "data" })?;
+        // Attachment URLs carry no sizes: the parts are an even split of the file.
+        let urls: Vec<UploadUrl> = created.upload_urls.iter().flatten().map(UploadUrl::without_size).collect();
+        self.send_parts(&created.id, &file, &urls, options).await?;
+        Ok(created)
+    }
+
+    /// Polls the file's upload status, backing off, until Frame.io reports it
+    /// complete or failed.
+    ///
+    /// # Errors
+    /// [`FileUploadError::Failed`], [`FileUploadError::NotReady`] when `wait`'s
+    /// timeout runs out, or an API error polling.
+    pub async fn wait_until_uploaded(
+        &self,
+        account_id: &str,
+        file_id: &str,
+        wait: WaitOptions,
+    ) -> Result<types::FileUploadStatus> {
+        let started = Instant::now();
+        let mut interval = wait.first_interval;
+        loop {
+            let status =
+                self.client.files_show_file_upload_status().account_id(account_id).file_id(file_id).send().await?;
+            let status = status.into_inner().data;
+            if status.upload_failed {
+                return Err(FileUploadError::Failed { file_id: file_id.to_string() }.into());
+            }
+            if status.upload_complete {
+                return Ok(status);
+            }
+            let waited = started.elapsed();
+            if waited + interval > wait.timeout {
+                return Err(FileUploadError::NotReady { file_id: file_id.to_string(), waited }.into());
+            }
+            tokio::time::sleep(interval).await;
+            interval = (interval * 2).min(wait.max_interval);
+        }
+    }
+
+    async fn send_parts(
+        &self,
+        file_id: &str,
+        file: &NewFile,
+        urls: &[UploadUrl],
+        options: UploadOptions,
+    ) -> Result<UploadReport> {
+        self.uploader
+            .upload_parts(&file.source, &file.media_type, urls, options)
+            .await
+            .map_err(|source| FileUploadError::Parts { file_id: file_id.to_string(), source: Box::new(source) }.into())
+    }
+}
+
+/// The engine's view of a response's `upload_urls` (a negative size, which would
+/// be nonsense, becomes 0 and fails the part plan's sum check).
+fn urls_of(urls: &[types::UploadUrl]) -> Vec<UploadUrl> {
+    urls.iter().map(|u| UploadUrl::new(u64::try_from(u.size).unwrap_or(0), &u.url)).collect()
+}
