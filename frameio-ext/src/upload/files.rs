@@ -7,10 +7,12 @@
 //! use std::time::Duration;
 //! use frameio_ext::upload::{NewFile, UploadOptions, WaitOptions};
 //!
-//! # async fn run(client: frameio_ext::Client) -> frameio_ext::Result<()> {
+//! # async fn run(client: frameio_ext::Client) -> Result<(), Box<dyn std::error::Error>> {
 //! let file = NewFile::open("A001_C003.mov").await?;
 //! let uploaded = client.uploads().local("account", "folder", file, UploadOptions::new()).await?;
-//! client.uploads().wait_until_uploaded("account", &uploaded.id, WaitOptions::new()).await?;
+//! if let Some(id) = &uploaded.id {
+//!     client.uploads().wait_until_uploaded("account", id, WaitOptions::new()).await?;
+//! }
 //! # Ok(()) }
 //! ```
 
