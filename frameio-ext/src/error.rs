@@ -664,13 +664,13 @@ mod api_error_tests {
                 "parent_id": "p", "project_id": "pr", "status": "uploaded", "view_url": "https://next.frame.io/x"}}"#
             )
         };
-        let bad = file("b.mov").replace(r#", "view_url": "https://next.frame.io/x""#, "");
+        let bad = file("b.mov").replace(r#" "media_type": "video/quicktime","#, "");
         let (good, page) =
             (file("a.mov"), |items: &str| format!(r#"{{"data": [{items}], "links": {{"next": null}}}}"#));
         let path = |items: String| decode_path::<types::FileAssetsWithIncludesResponse>(&page(&items));
-        assert_eq!(path(format!("{good}, {bad}")).as_deref(), Some("data[1].view_url"), "the last element");
-        assert_eq!(path(format!("{good},{bad},{good}")).as_deref(), Some("data[1].view_url"), "a middle element");
-        assert_eq!(path(format!("{bad} ,\n {good}")).as_deref(), Some("data[0].view_url"), "the first element");
+        assert_eq!(path(format!("{good}, {bad}")).as_deref(), Some("data[1].media_type"), "the last element");
+        assert_eq!(path(format!("{good},{bad},{good}")).as_deref(), Some("data[1].media_type"), "a middle element");
+        assert_eq!(path(format!("{bad} ,\n {good}")).as_deref(), Some("data[0].media_type"), "the first element");
         let big = good.replace(r#""file_size": 10"#, r#""file_size": "big""#);
         assert_eq!(path(format!("{good}, {big}")).as_deref(), Some("data[1]"), "a bad value inside names the union");
     }

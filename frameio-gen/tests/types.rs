@@ -79,10 +79,10 @@ fn include_lists_are_comma_separated() {
 #[test]
 fn a_variant_error_is_reported_at_the_item_in_the_whole_document() {
     let mut bad = file("uploaded");
-    bad.as_object_mut().unwrap().remove("view_url");
+    bad.as_object_mut().unwrap().remove("media_type");
     let page = json!({"data": [file("uploaded"), bad]}).to_string();
     let err = serde_json::from_str::<frameio_gen::v4::types::FileAssetsWithIncludesResponse>(&page).unwrap_err();
-    assert!(err.to_string().starts_with("missing field `view_url`"), "{err}");
+    assert!(err.to_string().starts_with("missing field `media_type`"), "{err}");
     assert!(!err.to_string().contains("column 2"), "position relative to the item leaked: {err}");
     let second_item_start = page.find("},{").unwrap() + 2;
     assert!(err.column() > second_item_start, "{err} is not within the second item");

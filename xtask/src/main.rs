@@ -5,6 +5,7 @@
 //! `regen --check` regenerates in memory and fails, listing what differs, when
 //! the committed output is stale. `repairs` lists every named spec repair.
 
+mod decoding;
 mod downgrade;
 mod error;
 mod generate;

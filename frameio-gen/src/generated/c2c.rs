@@ -104,6 +104,9 @@ pub mod types {
         pub vat: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub watermark: ::std::option::Option<Watermark>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Account {
         pub fn builder() -> builder::Account {
@@ -135,6 +138,9 @@ pub mod types {
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_id: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AccountMember {
         pub fn builder() -> builder::AccountMember {
@@ -146,6 +152,9 @@ pub mod types {
     pub struct AdminOnlyAction {
         #[serde(default)]
         pub lifecycle: bool,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AdminOnlyAction {
         pub fn builder() -> builder::AdminOnlyAction {
@@ -177,6 +186,9 @@ pub mod types {
     pub struct Asset0 {
         #[serde(rename = "", skip_serializing_if = "::std::option::Option::is_none")]
         pub x: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Asset0 {
         pub fn builder() -> builder::Asset0 {
@@ -185,6 +197,7 @@ pub mod types {
     }
     ///`AuthenticationAuthDeviceRevokeTokenBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AuthenticationAuthDeviceRevokeTokenBody {
         ///Must be a unique identifier per hardware device, such as a unique hardware serial number. Must be the same `client_id` used on initial authorization.
         pub client_id: ::std::string::String,
@@ -199,11 +212,13 @@ pub mod types {
     }
     ///`AuthenticationAuthDeviceTokenBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AuthenticationAuthDeviceTokenBody {
         ///Must be a unique identifier per hardware device, such as a unique hardware serial number. Must be the same as the client id used on initial authorization.
         pub client_id: ::std::string::String,
         ///A static string, provided by Frame.io to be embedded for a device manufacturer/model. Acts as an identifier within Frame.io.
-        pub client_secret: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub client_secret: ::std::option::Option<::std::string::String>,
         ///The device code received from the /v2/auth/device/code endpoint. Required when grant_type is 'urn:ietf:params:oauth:grant-type:device_code'.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub device_code: ::std::option::Option<::std::string::String>,
@@ -218,8 +233,31 @@ pub mod types {
             Default::default()
         }
     }
+    ///An OAuth 2.0 token response.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AuthenticationAuthDeviceTokenResponse200 {
+        ///The credential for every later request (`Authorization: Bearer …`).
+        pub access_token: ::std::string::String,
+        ///Seconds the access token is valid for; refresh it before then.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expires_in: ::std::option::Option<i64>,
+        ///Refreshes (or revokes) the authorization; issued with the `offline` scope.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub refresh_token: ::std::option::Option<::std::string::String>,
+        ///Always `bearer`.
+        pub token_type: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl AuthenticationAuthDeviceTokenResponse200 {
+        pub fn builder() -> builder::AuthenticationAuthDeviceTokenResponse200 {
+            Default::default()
+        }
+    }
     ///`AuthenticationDeviceRequestCodeBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AuthenticationDeviceRequestCodeBody {
         ///A unique identifier for the physical hardware device. This value needs to be guaranteed to be unique for the device. This could be a serial number or a randomly generated UUID.
         pub client_id: ::std::string::String,
@@ -247,10 +285,14 @@ pub mod types {
         ///The six-digit code the user will enter into Frame.io to pair the device to a project.
         pub user_code: ::std::string::String,
         ///The URL where the user should go to enter the pairing code.
-        pub verification_uri: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub verification_uri: ::std::option::Option<::std::string::String>,
         ///A complete URL with the user code pre-filled, which can be used to streamline the pairing process.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub verification_uri_complete: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AuthenticationDeviceRequestCodeResponse200 {
         pub fn builder() -> builder::AuthenticationDeviceRequestCodeResponse200 {
@@ -274,6 +316,9 @@ pub mod types {
         pub session_based_watermarking: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub team_only_comments: ::std::option::Option<bool>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AvailableFeatures {
         pub fn builder() -> builder::AvailableFeatures {
@@ -282,6 +327,7 @@ pub mod types {
     }
     ///`DevicesConnectDeviceChannelBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct DevicesConnectDeviceChannelBody {
         pub client_id: ::std::string::String,
         pub device_model_id: ::std::string::String,
@@ -293,6 +339,7 @@ pub mod types {
     }
     ///`DevicesCreateCommentC2cBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct DevicesCreateCommentC2cBody {
         ///The body of the comment.
         pub text: ::std::string::String,
@@ -379,6 +426,9 @@ pub mod types {
         pub updated_at: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub yaw: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl DevicesCreateCommentC2cResponse200 {
         pub fn builder() -> builder::DevicesCreateCommentC2cResponse200 {
@@ -387,10 +437,11 @@ pub mod types {
     }
     ///`DevicesDeviceAssetCreateBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct DevicesDeviceAssetCreateBody {
-        ///The asset you'd like this to be the next version of
+        ///Stacks versions: assets created in the same folder with the same `autoversion_id` form one version stack, newest on top. Any string (a UUID, a file name, …) that never repeats by accident.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub auto_version_id: ::std::option::Option<::std::string::String>,
+        pub autoversion_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub channel: ::std::option::Option<
             V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaChannel,
@@ -408,6 +459,15 @@ pub mod types {
         ///If `true`, File data for this asset is to be uploaded through the Real-time Uploads API. If `false`, File data for this asset will be uploaded through the default API. Must be `false` if `filetype` is not `file`.
         #[serde(default)]
         pub is_realtime_upload: bool,
+        ///Values of the tokens in the device's custom upload path (its required metadata fields), e.g. `{"reel_name": "A001"}`.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub metadata: ::std::collections::HashMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         ///The name the asset should have in Frame.io. This value does not have to match the name of the file on disk; it can be whatever you want it to be in Frame.io. Required if `is_realtime_upload` is `false`. If `is_realtime_upload` is `true`, must containa valid extension in the form of `".[ext]"`, unless `extension` is provided, in which case this field may be `null` or omitted.
         #[serde(default)]
         pub name: ::std::string::String,
@@ -425,26 +485,35 @@ pub mod types {
             Default::default()
         }
     }
-    ///`DevicesDeviceAssetCreateResponse200`
+    ///The created asset: `id` and `name` for a real-time upload; for a standard upload, the asset with the `upload_urls` to send its parts to.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(untagged)]
-    pub enum DevicesDeviceAssetCreateResponse200 {
-        Asset(Asset),
-        RealtimeAssetResponse(RealtimeAssetResponse),
+    pub struct DevicesDeviceAssetCreateResponse200 {
+        ///The ID for this asset, can be used in places like `https://app.frame.io/player/:id` to go directly to an asset.
+        pub id: ::std::string::String,
+        ///Represents the name of the asset (filename).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///The kind of asset, e.g. `file`.
+        #[serde(
+            rename = "_type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<::std::string::String>,
+        ///Where to upload the file's parts, one URL per part, in order (standard uploads only).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub upload_urls: ::std::vec::Vec<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    impl ::std::convert::From<Asset> for DevicesDeviceAssetCreateResponse200 {
-        fn from(value: Asset) -> Self {
-            Self::Asset(value)
-        }
-    }
-    impl ::std::convert::From<RealtimeAssetResponse>
-    for DevicesDeviceAssetCreateResponse200 {
-        fn from(value: RealtimeAssetResponse) -> Self {
-            Self::RealtimeAssetResponse(value)
+    impl DevicesDeviceAssetCreateResponse200 {
+        pub fn builder() -> builder::DevicesDeviceAssetCreateResponse200 {
+            Default::default()
         }
     }
     ///`DevicesDeviceCreateRealtimeUploadPartsBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct DevicesDeviceCreateRealtimeUploadPartsBody {
         ///The full filesize for the upload in bytes. This field is required when an object in `parts` has `is_final` set to `true`. Must be no more than 5 TiB.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -467,6 +536,9 @@ pub mod types {
     pub struct DevicesDeviceCreateRealtimeUploadPartsResponse200 {
         ///Array of AWS S3 presigned upload PUT URLs. Returned in the same order as the `parts` field of the request.
         pub upload_urls: ::std::vec::Vec<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl DevicesDeviceCreateRealtimeUploadPartsResponse200 {
         pub fn builder() -> builder::DevicesDeviceCreateRealtimeUploadPartsResponse200 {
@@ -475,6 +547,7 @@ pub mod types {
     }
     ///`DevicesTriggerRealtimeLoggingEventBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct DevicesTriggerRealtimeLoggingEventBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub action_type: ::std::option::Option<
@@ -501,6 +574,9 @@ pub mod types {
         pub background_color: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub image: ::std::option::Option<Image>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl EmailBranding {
         pub fn builder() -> builder::EmailBranding {
@@ -553,6 +629,9 @@ pub mod types {
         pub type_: ::std::string::String,
         #[serde(default)]
         pub uploaded: bool,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ::std::default::Default for Image {
         fn default() -> Self {
@@ -561,6 +640,7 @@ pub mod types {
                 key: Default::default(),
                 type_: defaults::image_type(),
                 uploaded: Default::default(),
+                extra: Default::default(),
             }
         }
     }
@@ -624,6 +704,9 @@ pub mod types {
         pub user_max: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Plan {
         pub fn builder() -> builder::Plan {
@@ -692,6 +775,12 @@ pub mod types {
         pub team: ::std::option::Option<Team>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub team_id: ::std::option::Option<::std::string::String>,
+        ///The kind of object: `project`.
+        #[serde(
+            rename = "_type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -700,6 +789,9 @@ pub mod types {
         pub user_preferences: ::std::option::Option<ProjectPreferences>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub watermark: ::std::option::Option<Watermark>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Project {
         pub fn builder() -> builder::Project {
@@ -760,6 +852,9 @@ pub mod types {
         pub type_: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub updated_at: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ::std::default::Default for ProjectDevice {
         fn default() -> Self {
@@ -785,6 +880,7 @@ pub mod types {
                 timezone: Default::default(),
                 type_: defaults::project_device_type(),
                 updated_at: Default::default(),
+                extra: Default::default(),
             }
         }
     }
@@ -806,6 +902,9 @@ pub mod types {
         pub scopes: ProjectDeviceAuthorizationScopes,
         #[serde(rename = "_type")]
         pub type_: crate::c2c::types::ProjectDeviceAuthorizationType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ProjectDeviceAuthorization {
         pub fn builder() -> builder::ProjectDeviceAuthorization {
@@ -819,6 +918,9 @@ pub mod types {
         pub name: ::std::string::String,
         #[serde(rename = "_type")]
         pub type_: crate::c2c::types::ProjectDeviceAuthorizationCreatorType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ProjectDeviceAuthorizationCreator {
         pub fn builder() -> builder::ProjectDeviceAuthorizationCreator {
@@ -864,6 +966,9 @@ pub mod types {
         pub webhook_delete: bool,
         pub webhook_read: bool,
         pub webhook_update: bool,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ProjectDeviceAuthorizationScopes {
         pub fn builder() -> builder::ProjectDeviceAuthorizationScopes {
@@ -905,6 +1010,9 @@ pub mod types {
         pub type_: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ::std::default::Default for ProjectDeviceChannel {
         fn default() -> Self {
@@ -922,6 +1030,7 @@ pub mod types {
                 status: Default::default(),
                 type_: defaults::project_device_channel_type(),
                 updated_at: Default::default(),
+                extra: Default::default(),
             }
         }
     }
@@ -949,22 +1058,12 @@ pub mod types {
         pub notify_on_updated_label: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_slack: ::std::option::Option<bool>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ProjectPreferences {
         pub fn builder() -> builder::ProjectPreferences {
-            Default::default()
-        }
-    }
-    ///`RealtimeAssetResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct RealtimeAssetResponse {
-        ///The ID for this asset, can be used in places like `https://app.frame.io/player/:id` to go directly to an asset.
-        pub id: ::std::string::String,
-        ///Represents the name of the asset (filename).
-        pub name: ::std::string::String,
-    }
-    impl RealtimeAssetResponse {
-        pub fn builder() -> builder::RealtimeAssetResponse {
             Default::default()
         }
     }
@@ -997,6 +1096,9 @@ pub mod types {
         pub text_color: ::std::string::String,
         #[serde(default)]
         pub text_shadow: bool,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ::std::default::Default for SessionWatermarkBlock {
         fn default() -> Self {
@@ -1013,6 +1115,7 @@ pub mod types {
                 text_alignment: defaults::session_watermark_block_text_alignment(),
                 text_color: defaults::session_watermark_block_text_color(),
                 text_shadow: Default::default(),
+                extra: Default::default(),
             }
         }
     }
@@ -1032,6 +1135,9 @@ pub mod types {
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SessionWatermarkDataPoint {
         pub fn builder() -> builder::SessionWatermarkDataPoint {
@@ -1053,6 +1159,9 @@ pub mod types {
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub watermark_blocks: ::std::vec::Vec<SessionWatermarkBlock>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SessionWatermarkTemplate {
         pub fn builder() -> builder::SessionWatermarkTemplate {
@@ -1061,6 +1170,7 @@ pub mod types {
     }
     ///`SmpteTimeRepresentation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct SmpteTimeRepresentation {
         ///Framerate of the timecode stream
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1076,6 +1186,7 @@ pub mod types {
     }
     ///Framerate of the timecode stream
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct SmpteTimeRepresentationRate {
         ///The NTSC standard of the timecode. Can be `"non_drop"` or `null`. If `null`, playback must represent a whole-number value, such as `[24, 1]`. If `"non_drop"`, playback must represent a valid NTSC framerate, such as `[24000, 1001]`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1162,6 +1273,9 @@ pub mod types {
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_limit: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Subscription {
         pub fn builder() -> builder::Subscription {
@@ -1269,6 +1383,9 @@ pub mod types {
         pub upload_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_role: ::std::option::Option<TeamUserRole>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Team {
         pub fn builder() -> builder::Team {
@@ -1394,6 +1511,9 @@ pub mod types {
         pub user_default_color: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_hash: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl User {
         pub fn builder() -> builder::User {
@@ -1419,6 +1539,9 @@ pub mod types {
         pub can_share_unwatermarked_presentation: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub can_share_unwatermarked_review_link: ::std::option::Option<bool>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UserPermissions {
         pub fn builder() -> builder::UserPermissions {
@@ -1438,6 +1561,9 @@ pub mod types {
         pub service_desk: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub support: ::std::option::Option<bool>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UserRoles {
         pub fn builder() -> builder::UserRoles {
@@ -1454,6 +1580,9 @@ pub mod types {
         ///Type of the returned object.
         #[serde(rename = "_type")]
         pub type_: crate::c2c::types::V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItemsType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems {
         pub fn builder() -> builder::V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems {
@@ -1470,6 +1599,9 @@ pub mod types {
         ///The resource type, will always be `account`.
         #[serde(rename = "_type")]
         pub type_: crate::c2c::types::V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItemsType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems {
         pub fn builder() -> builder::V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems {
@@ -1478,6 +1610,7 @@ pub mod types {
     }
     ///`V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems {
         ///Whether this is the final part of the file.
         pub is_final: bool,
@@ -1550,6 +1683,9 @@ pub mod types {
         pub image: ::std::option::Option<WatermarkImage>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub text: ::std::option::Option<WatermarkText>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Watermark {
         pub fn builder() -> builder::Watermark {
@@ -1565,6 +1701,9 @@ pub mod types {
         pub image: ::std::option::Option<Image>,
         #[serde(default = "defaults::watermark_image_position")]
         pub position: crate::c2c::types::WatermarkImagePosition,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ::std::default::Default for WatermarkImage {
         fn default() -> Self {
@@ -1572,6 +1711,7 @@ pub mod types {
                 alpha: defaults::watermark_image_alpha(),
                 image: Default::default(),
                 position: defaults::watermark_image_position(),
+                extra: Default::default(),
             }
         }
     }
@@ -1589,6 +1729,9 @@ pub mod types {
         pub lines: ::std::vec::Vec<::std::string::String>,
         #[serde(default = "defaults::watermark_text_position")]
         pub position: crate::c2c::types::WatermarkTextPosition,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ::std::default::Default for WatermarkText {
         fn default() -> Self {
@@ -1596,6 +1739,7 @@ pub mod types {
                 alpha: defaults::watermark_text_alpha(),
                 lines: Default::default(),
                 position: defaults::watermark_text_position(),
+                extra: Default::default(),
             }
         }
     }
@@ -1788,6 +1932,10 @@ pub mod types {
                 ::std::option::Option<super::Watermark>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Account {
             fn default() -> Self {
@@ -1837,6 +1985,7 @@ pub mod types {
                     user_count: Ok(Default::default()),
                     vat: Ok(Default::default()),
                     watermark: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2409,6 +2558,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Account> for super::Account {
             type Error = super::error::ConversionError;
@@ -2461,6 +2624,7 @@ pub mod types {
                     user_count: value.user_count?,
                     vat: value.vat?,
                     watermark: value.watermark?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -2512,6 +2676,7 @@ pub mod types {
                     user_count: Ok(value.user_count),
                     vat: Ok(value.vat),
                     watermark: Ok(value.watermark),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -2549,6 +2714,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AccountMember {
             fn default() -> Self {
@@ -2561,6 +2730,7 @@ pub mod types {
                     role: Ok(Default::default()),
                     updated_at: Ok(Default::default()),
                     user_id: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2673,6 +2843,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<AccountMember> for super::AccountMember {
             type Error = super::error::ConversionError;
@@ -2688,6 +2872,7 @@ pub mod types {
                     role: value.role?,
                     updated_at: value.updated_at?,
                     user_id: value.user_id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -2702,17 +2887,23 @@ pub mod types {
                     role: Ok(value.role),
                     updated_at: Ok(value.updated_at),
                     user_id: Ok(value.user_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct AdminOnlyAction {
             lifecycle: ::std::result::Result<bool, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AdminOnlyAction {
             fn default() -> Self {
                 Self {
                     lifecycle: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2729,6 +2920,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<AdminOnlyAction> for super::AdminOnlyAction {
             type Error = super::error::ConversionError;
@@ -2737,6 +2942,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     lifecycle: value.lifecycle?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -2744,6 +2950,7 @@ pub mod types {
             fn from(value: super::AdminOnlyAction) -> Self {
                 Self {
                     lifecycle: Ok(value.lifecycle),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -2753,10 +2960,17 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Asset0 {
             fn default() -> Self {
-                Self { x: Ok(Default::default()) }
+                Self {
+                    x: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
             }
         }
         impl Asset0 {
@@ -2770,18 +2984,38 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for x: {e}"));
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Asset0> for super::Asset0 {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: Asset0,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { x: value.x? })
+                Ok(Self {
+                    x: value.x?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::Asset0> for Asset0 {
             fn from(value: super::Asset0) -> Self {
-                Self { x: Ok(value.x) }
+                Self {
+                    x: Ok(value.x),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -2875,7 +3109,7 @@ pub mod types {
                 ::std::string::String,
             >,
             client_secret: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             device_code: ::std::result::Result<
@@ -2895,9 +3129,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     client_id: Err("no value supplied for client_id".to_string()),
-                    client_secret: Err(
-                        "no value supplied for client_secret".to_string(),
-                    ),
+                    client_secret: Ok(Default::default()),
                     device_code: Ok(Default::default()),
                     grant_type: Err("no value supplied for grant_type".to_string()),
                     refresh_token: Ok(Default::default()),
@@ -2919,7 +3151,7 @@ pub mod types {
             }
             pub fn client_secret<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_secret = value
@@ -2992,6 +3224,131 @@ pub mod types {
                     device_code: Ok(value.device_code),
                     grant_type: Ok(value.grant_type),
                     refresh_token: Ok(value.refresh_token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AuthenticationAuthDeviceTokenResponse200 {
+            access_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            expires_in: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            refresh_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            token_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AuthenticationAuthDeviceTokenResponse200 {
+            fn default() -> Self {
+                Self {
+                    access_token: Err("no value supplied for access_token".to_string()),
+                    expires_in: Ok(Default::default()),
+                    refresh_token: Ok(Default::default()),
+                    token_type: Err("no value supplied for token_type".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl AuthenticationAuthDeviceTokenResponse200 {
+            pub fn access_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for access_token: {e}")
+                    });
+                self
+            }
+            pub fn expires_in<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_in = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_in: {e}")
+                    });
+                self
+            }
+            pub fn refresh_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for refresh_token: {e}")
+                    });
+                self
+            }
+            pub fn token_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token_type: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AuthenticationAuthDeviceTokenResponse200>
+        for super::AuthenticationAuthDeviceTokenResponse200 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AuthenticationAuthDeviceTokenResponse200,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access_token: value.access_token?,
+                    expires_in: value.expires_in?,
+                    refresh_token: value.refresh_token?,
+                    token_type: value.token_type?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AuthenticationAuthDeviceTokenResponse200>
+        for AuthenticationAuthDeviceTokenResponse200 {
+            fn from(value: super::AuthenticationAuthDeviceTokenResponse200) -> Self {
+                Self {
+                    access_token: Ok(value.access_token),
+                    expires_in: Ok(value.expires_in),
+                    refresh_token: Ok(value.refresh_token),
+                    token_type: Ok(value.token_type),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -3093,11 +3450,15 @@ pub mod types {
                 ::std::string::String,
             >,
             verification_uri: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             verification_uri_complete: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -3109,10 +3470,9 @@ pub mod types {
                     interval: Err("no value supplied for interval".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     user_code: Err("no value supplied for user_code".to_string()),
-                    verification_uri: Err(
-                        "no value supplied for verification_uri".to_string(),
-                    ),
+                    verification_uri: Ok(Default::default()),
                     verification_uri_complete: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -3179,7 +3539,7 @@ pub mod types {
             }
             pub fn verification_uri<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.verification_uri = value
@@ -3205,6 +3565,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<AuthenticationDeviceRequestCodeResponse200>
         for super::AuthenticationDeviceRequestCodeResponse200 {
@@ -3220,6 +3594,7 @@ pub mod types {
                     user_code: value.user_code?,
                     verification_uri: value.verification_uri?,
                     verification_uri_complete: value.verification_uri_complete?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -3234,6 +3609,7 @@ pub mod types {
                     user_code: Ok(value.user_code),
                     verification_uri: Ok(value.verification_uri),
                     verification_uri_complete: Ok(value.verification_uri_complete),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -3267,6 +3643,10 @@ pub mod types {
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AvailableFeatures {
             fn default() -> Self {
@@ -3278,6 +3658,7 @@ pub mod types {
                     secure_sharing: Ok(Default::default()),
                     session_based_watermarking: Ok(Default::default()),
                     team_only_comments: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -3378,6 +3759,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<AvailableFeatures> for super::AvailableFeatures {
             type Error = super::error::ConversionError;
@@ -3392,6 +3787,7 @@ pub mod types {
                     secure_sharing: value.secure_sharing?,
                     session_based_watermarking: value.session_based_watermarking?,
                     team_only_comments: value.team_only_comments?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -3405,6 +3801,7 @@ pub mod types {
                     secure_sharing: Ok(value.secure_sharing),
                     session_based_watermarking: Ok(value.session_based_watermarking),
                     team_only_comments: Ok(value.team_only_comments),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -3679,6 +4076,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DevicesCreateCommentC2cResponse200 {
             fn default() -> Self {
@@ -3717,6 +4118,7 @@ pub mod types {
                     type_: Ok(Default::default()),
                     updated_at: Ok(Default::default()),
                     yaw: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4141,6 +4543,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<DevicesCreateCommentC2cResponse200>
         for super::DevicesCreateCommentC2cResponse200 {
@@ -4183,6 +4599,7 @@ pub mod types {
                     type_: value.type_?,
                     updated_at: value.updated_at?,
                     yaw: value.yaw?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4224,12 +4641,13 @@ pub mod types {
                     type_: Ok(value.type_),
                     updated_at: Ok(value.updated_at),
                     yaw: Ok(value.yaw),
+                    extra: Ok(value.extra),
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct DevicesDeviceAssetCreateBody {
-            auto_version_id: ::std::result::Result<
+            autoversion_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
@@ -4254,6 +4672,13 @@ pub mod types {
                 ::std::string::String,
             >,
             is_realtime_upload: ::std::result::Result<bool, ::std::string::String>,
+            metadata: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             offset: ::std::result::Result<
                 ::std::option::Option<
@@ -4271,12 +4696,13 @@ pub mod types {
         impl ::std::default::Default for DevicesDeviceAssetCreateBody {
             fn default() -> Self {
                 Self {
-                    auto_version_id: Ok(Default::default()),
+                    autoversion_id: Ok(Default::default()),
                     channel: Ok(Default::default()),
                     extension: Ok(Default::default()),
                     filesize: Ok(Default::default()),
                     filetype: Ok(Default::default()),
                     is_realtime_upload: Ok(Default::default()),
+                    metadata: Ok(Default::default()),
                     name: Ok(Default::default()),
                     offset: Ok(Default::default()),
                     parts: Ok(Default::default()),
@@ -4284,16 +4710,16 @@ pub mod types {
             }
         }
         impl DevicesDeviceAssetCreateBody {
-            pub fn auto_version_id<T>(mut self, value: T) -> Self
+            pub fn autoversion_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.auto_version_id = value
+                self.autoversion_id = value
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for auto_version_id: {e}"
+                            "error converting supplied value for autoversion_id: {e}"
                         )
                     });
                 self
@@ -4368,6 +4794,23 @@ pub mod types {
                     });
                 self
             }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for metadata: {e}")
+                    });
+                self
+            }
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -4420,12 +4863,13 @@ pub mod types {
                 value: DevicesDeviceAssetCreateBody,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    auto_version_id: value.auto_version_id?,
+                    autoversion_id: value.autoversion_id?,
                     channel: value.channel?,
                     extension: value.extension?,
                     filesize: value.filesize?,
                     filetype: value.filetype?,
                     is_realtime_upload: value.is_realtime_upload?,
+                    metadata: value.metadata?,
                     name: value.name?,
                     offset: value.offset?,
                     parts: value.parts?,
@@ -4436,15 +4880,136 @@ pub mod types {
         for DevicesDeviceAssetCreateBody {
             fn from(value: super::DevicesDeviceAssetCreateBody) -> Self {
                 Self {
-                    auto_version_id: Ok(value.auto_version_id),
+                    autoversion_id: Ok(value.autoversion_id),
                     channel: Ok(value.channel),
                     extension: Ok(value.extension),
                     filesize: Ok(value.filesize),
                     filetype: Ok(value.filetype),
                     is_realtime_upload: Ok(value.is_realtime_upload),
+                    metadata: Ok(value.metadata),
                     name: Ok(value.name),
                     offset: Ok(value.offset),
                     parts: Ok(value.parts),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DevicesDeviceAssetCreateResponse200 {
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            upload_urls: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DevicesDeviceAssetCreateResponse200 {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    name: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    upload_urls: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl DevicesDeviceAssetCreateResponse200 {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn upload_urls<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.upload_urls = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for upload_urls: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DevicesDeviceAssetCreateResponse200>
+        for super::DevicesDeviceAssetCreateResponse200 {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DevicesDeviceAssetCreateResponse200,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    name: value.name?,
+                    type_: value.type_?,
+                    upload_urls: value.upload_urls?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DevicesDeviceAssetCreateResponse200>
+        for DevicesDeviceAssetCreateResponse200 {
+            fn from(value: super::DevicesDeviceAssetCreateResponse200) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    type_: Ok(value.type_),
+                    upload_urls: Ok(value.upload_urls),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4547,12 +5112,17 @@ pub mod types {
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default
         for DevicesDeviceCreateRealtimeUploadPartsResponse200 {
             fn default() -> Self {
                 Self {
                     upload_urls: Err("no value supplied for upload_urls".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4569,6 +5139,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<DevicesDeviceCreateRealtimeUploadPartsResponse200>
         for super::DevicesDeviceCreateRealtimeUploadPartsResponse200 {
@@ -4578,6 +5162,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     upload_urls: value.upload_urls?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4589,6 +5174,7 @@ pub mod types {
             ) -> Self {
                 Self {
                     upload_urls: Ok(value.upload_urls),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4720,6 +5306,10 @@ pub mod types {
                 ::std::option::Option<super::Image>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for EmailBranding {
             fn default() -> Self {
@@ -4727,6 +5317,7 @@ pub mod types {
                     accent_color: Ok(Default::default()),
                     background_color: Ok(Default::default()),
                     image: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4769,6 +5360,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<EmailBranding> for super::EmailBranding {
             type Error = super::error::ConversionError;
@@ -4779,6 +5384,7 @@ pub mod types {
                     accent_color: value.accent_color?,
                     background_color: value.background_color?,
                     image: value.image?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4788,6 +5394,7 @@ pub mod types {
                     accent_color: Ok(value.accent_color),
                     background_color: Ok(value.background_color),
                     image: Ok(value.image),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -5007,6 +5614,10 @@ pub mod types {
             >,
             type_: ::std::result::Result<::std::string::String, ::std::string::String>,
             uploaded: ::std::result::Result<bool, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Image {
             fn default() -> Self {
@@ -5015,6 +5626,7 @@ pub mod types {
                     key: Ok(Default::default()),
                     type_: Ok(super::defaults::image_type()),
                     uploaded: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -5067,6 +5679,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Image> for super::Image {
             type Error = super::error::ConversionError;
@@ -5078,6 +5704,7 @@ pub mod types {
                     key: value.key?,
                     type_: value.type_?,
                     uploaded: value.uploaded?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -5088,6 +5715,7 @@ pub mod types {
                     key: Ok(value.key),
                     type_: Ok(value.type_),
                     uploaded: Ok(value.uploaded),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -5193,6 +5821,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Plan {
             fn default() -> Self {
@@ -5222,6 +5854,7 @@ pub mod types {
                     user_limit: Ok(Default::default()),
                     user_max: Ok(Default::default()),
                     version: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -5548,6 +6181,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Plan> for super::Plan {
             type Error = super::error::ConversionError;
@@ -5580,6 +6227,7 @@ pub mod types {
                     user_limit: value.user_limit?,
                     user_max: value.user_max?,
                     version: value.version?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -5611,6 +6259,7 @@ pub mod types {
                     user_limit: Ok(value.user_limit),
                     user_max: Ok(value.user_max),
                     version: Ok(value.version),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -5682,6 +6331,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             updated_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
@@ -5696,6 +6349,10 @@ pub mod types {
             >,
             watermark: ::std::result::Result<
                 ::std::option::Option<super::Watermark>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -5726,10 +6383,12 @@ pub mod types {
                     storage: Ok(Default::default()),
                     team: Ok(Default::default()),
                     team_id: Ok(Default::default()),
+                    type_: Ok(Default::default()),
                     updated_at: Ok(Default::default()),
                     user_permissions: Ok(Default::default()),
                     user_preferences: Ok(Default::default()),
                     watermark: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -6042,6 +6701,18 @@ pub mod types {
                     });
                 self
             }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -6100,6 +6771,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Project> for super::Project {
             type Error = super::error::ConversionError;
@@ -6131,10 +6816,12 @@ pub mod types {
                     storage: value.storage?,
                     team: value.team?,
                     team_id: value.team_id?,
+                    type_: value.type_?,
                     updated_at: value.updated_at?,
                     user_permissions: value.user_permissions?,
                     user_preferences: value.user_preferences?,
                     watermark: value.watermark?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -6165,10 +6852,12 @@ pub mod types {
                     storage: Ok(value.storage),
                     team: Ok(value.team),
                     team_id: Ok(value.team_id),
+                    type_: Ok(value.type_),
                     updated_at: Ok(value.updated_at),
                     user_permissions: Ok(value.user_permissions),
                     user_preferences: Ok(value.user_preferences),
                     watermark: Ok(value.watermark),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -6255,6 +6944,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ProjectDevice {
             fn default() -> Self {
@@ -6280,6 +6973,7 @@ pub mod types {
                     timezone: Ok(Default::default()),
                     type_: Ok(super::defaults::project_device_type()),
                     updated_at: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -6550,6 +7244,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ProjectDevice> for super::ProjectDevice {
             type Error = super::error::ConversionError;
@@ -6578,6 +7286,7 @@ pub mod types {
                     timezone: value.timezone?,
                     type_: value.type_?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -6605,6 +7314,7 @@ pub mod types {
                     timezone: Ok(value.timezone),
                     type_: Ok(value.type_),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -6639,6 +7349,10 @@ pub mod types {
                 crate::c2c::types::ProjectDeviceAuthorizationType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ProjectDeviceAuthorization {
             fn default() -> Self {
@@ -6653,6 +7367,7 @@ pub mod types {
                     ),
                     scopes: Err("no value supplied for scopes".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -6757,6 +7472,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ProjectDeviceAuthorization>
         for super::ProjectDeviceAuthorization {
@@ -6773,6 +7502,7 @@ pub mod types {
                     project_device_id: value.project_device_id?,
                     scopes: value.scopes?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -6788,6 +7518,7 @@ pub mod types {
                     project_device_id: Ok(value.project_device_id),
                     scopes: Ok(value.scopes),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -6799,6 +7530,10 @@ pub mod types {
                 crate::c2c::types::ProjectDeviceAuthorizationCreatorType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ProjectDeviceAuthorizationCreator {
             fn default() -> Self {
@@ -6806,6 +7541,7 @@ pub mod types {
                     id: Err("no value supplied for id".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -6846,6 +7582,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ProjectDeviceAuthorizationCreator>
         for super::ProjectDeviceAuthorizationCreator {
@@ -6857,6 +7607,7 @@ pub mod types {
                     id: value.id?,
                     name: value.name?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -6867,6 +7618,7 @@ pub mod types {
                     id: Ok(value.id),
                     name: Ok(value.name),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -6908,6 +7660,10 @@ pub mod types {
             webhook_delete: ::std::result::Result<bool, ::std::string::String>,
             webhook_read: ::std::result::Result<bool, ::std::string::String>,
             webhook_update: ::std::result::Result<bool, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ProjectDeviceAuthorizationScopes {
             fn default() -> Self {
@@ -6992,6 +7748,7 @@ pub mod types {
                     webhook_update: Err(
                         "no value supplied for webhook_update".to_string(),
                     ),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -7462,6 +8219,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ProjectDeviceAuthorizationScopes>
         for super::ProjectDeviceAuthorizationScopes {
@@ -7506,6 +8277,7 @@ pub mod types {
                     webhook_delete: value.webhook_delete?,
                     webhook_read: value.webhook_read?,
                     webhook_update: value.webhook_update?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -7549,6 +8321,7 @@ pub mod types {
                     webhook_delete: Ok(value.webhook_delete),
                     webhook_read: Ok(value.webhook_read),
                     webhook_update: Ok(value.webhook_update),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -7603,6 +8376,10 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ProjectDeviceChannel {
             fn default() -> Self {
@@ -7620,6 +8397,7 @@ pub mod types {
                     status: Ok(Default::default()),
                     type_: Ok(super::defaults::project_device_channel_type()),
                     updated_at: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -7794,6 +8572,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ProjectDeviceChannel>
         for super::ProjectDeviceChannel {
@@ -7815,6 +8607,7 @@ pub mod types {
                     status: value.status?,
                     type_: value.type_?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -7834,6 +8627,7 @@ pub mod types {
                     status: Ok(value.status),
                     type_: Ok(value.type_),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -7871,6 +8665,10 @@ pub mod types {
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ProjectPreferences {
             fn default() -> Self {
@@ -7883,6 +8681,7 @@ pub mod types {
                     notify_on_new_comment: Ok(Default::default()),
                     notify_on_updated_label: Ok(Default::default()),
                     notify_slack: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -7997,6 +8796,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ProjectPreferences> for super::ProjectPreferences {
             type Error = super::error::ConversionError;
@@ -8012,6 +8825,7 @@ pub mod types {
                     notify_on_new_comment: value.notify_on_new_comment?,
                     notify_on_updated_label: value.notify_on_updated_label?,
                     notify_slack: value.notify_slack?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8026,64 +8840,7 @@ pub mod types {
                     notify_on_new_comment: Ok(value.notify_on_new_comment),
                     notify_on_updated_label: Ok(value.notify_on_updated_label),
                     notify_slack: Ok(value.notify_slack),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct RealtimeAssetResponse {
-            id: ::std::result::Result<::std::string::String, ::std::string::String>,
-            name: ::std::result::Result<::std::string::String, ::std::string::String>,
-        }
-        impl ::std::default::Default for RealtimeAssetResponse {
-            fn default() -> Self {
-                Self {
-                    id: Err("no value supplied for id".to_string()),
-                    name: Err("no value supplied for name".to_string()),
-                }
-            }
-        }
-        impl RealtimeAssetResponse {
-            pub fn id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
-                self
-            }
-            pub fn name<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<RealtimeAssetResponse>
-        for super::RealtimeAssetResponse {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: RealtimeAssetResponse,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    id: value.id?,
-                    name: value.name?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::RealtimeAssetResponse>
-        for RealtimeAssetResponse {
-            fn from(value: super::RealtimeAssetResponse) -> Self {
-                Self {
-                    id: Ok(value.id),
-                    name: Ok(value.name),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8133,6 +8890,10 @@ pub mod types {
                 ::std::string::String,
             >,
             text_shadow: ::std::result::Result<bool, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SessionWatermarkBlock {
             fn default() -> Self {
@@ -8155,6 +8916,7 @@ pub mod types {
                         super::defaults::session_watermark_block_text_color(),
                     ),
                     text_shadow: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8321,6 +9083,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<SessionWatermarkBlock>
         for super::SessionWatermarkBlock {
@@ -8341,6 +9117,7 @@ pub mod types {
                     text_alignment: value.text_alignment?,
                     text_color: value.text_color?,
                     text_shadow: value.text_shadow?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8360,6 +9137,7 @@ pub mod types {
                     text_alignment: Ok(value.text_alignment),
                     text_color: Ok(value.text_color),
                     text_shadow: Ok(value.text_shadow),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8377,6 +9155,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SessionWatermarkDataPoint {
             fn default() -> Self {
@@ -8384,6 +9166,7 @@ pub mod types {
                     order: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     value: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8428,6 +9211,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<SessionWatermarkDataPoint>
         for super::SessionWatermarkDataPoint {
@@ -8439,6 +9236,7 @@ pub mod types {
                     order: value.order?,
                     type_: value.type_?,
                     value: value.value?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8449,6 +9247,7 @@ pub mod types {
                     order: Ok(value.order),
                     type_: Ok(value.type_),
                     value: Ok(value.value),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8475,6 +9274,10 @@ pub mod types {
                 ::std::vec::Vec<super::SessionWatermarkBlock>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SessionWatermarkTemplate {
             fn default() -> Self {
@@ -8485,6 +9288,7 @@ pub mod types {
                     id: Ok(Default::default()),
                     name: Ok(Default::default()),
                     watermark_blocks: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8563,6 +9367,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<SessionWatermarkTemplate>
         for super::SessionWatermarkTemplate {
@@ -8577,6 +9395,7 @@ pub mod types {
                     id: value.id?,
                     name: value.name?,
                     watermark_blocks: value.watermark_blocks?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8590,6 +9409,7 @@ pub mod types {
                     id: Ok(value.id),
                     name: Ok(value.name),
                     watermark_blocks: Ok(value.watermark_blocks),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8846,6 +9666,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Subscription {
             fn default() -> Self {
@@ -8878,6 +9702,7 @@ pub mod types {
                     total_user_limit: Ok(Default::default()),
                     updated_at: Ok(Default::default()),
                     user_limit: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -9258,6 +10083,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Subscription> for super::Subscription {
             type Error = super::error::ConversionError;
@@ -9293,6 +10132,7 @@ pub mod types {
                     total_user_limit: value.total_user_limit?,
                     updated_at: value.updated_at?,
                     user_limit: value.user_limit?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -9327,6 +10167,7 @@ pub mod types {
                     total_user_limit: Ok(value.total_user_limit),
                     updated_at: Ok(value.updated_at),
                     user_limit: Ok(value.user_limit),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -9480,6 +10321,10 @@ pub mod types {
                 ::std::option::Option<super::TeamUserRole>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Team {
             fn default() -> Self {
@@ -9530,6 +10375,7 @@ pub mod types {
                     updated_at: Ok(Default::default()),
                     upload_url: Ok(Default::default()),
                     user_role: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -10122,6 +10968,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Team> for super::Team {
             type Error = super::error::ConversionError;
@@ -10177,6 +11037,7 @@ pub mod types {
                     updated_at: value.updated_at?,
                     upload_url: value.upload_url?,
                     user_role: value.user_role?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -10233,6 +11094,7 @@ pub mod types {
                     updated_at: Ok(value.updated_at),
                     upload_url: Ok(value.upload_url),
                     user_role: Ok(value.user_role),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -10386,6 +11248,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for User {
             fn default() -> Self {
@@ -10427,6 +11293,7 @@ pub mod types {
                     upload_url: Ok(Default::default()),
                     user_default_color: Ok(Default::default()),
                     user_hash: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -10893,6 +11760,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<User> for super::User {
             type Error = super::error::ConversionError;
@@ -10937,6 +11818,7 @@ pub mod types {
                     upload_url: value.upload_url?,
                     user_default_color: value.user_default_color?,
                     user_hash: value.user_hash?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -10980,6 +11862,7 @@ pub mod types {
                     upload_url: Ok(value.upload_url),
                     user_default_color: Ok(value.user_default_color),
                     user_hash: Ok(value.user_hash),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -11017,6 +11900,10 @@ pub mod types {
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UserPermissions {
             fn default() -> Self {
@@ -11029,6 +11916,7 @@ pub mod types {
                     can_share_downloadable_review_link: Ok(Default::default()),
                     can_share_unwatermarked_presentation: Ok(Default::default()),
                     can_share_unwatermarked_review_link: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11143,6 +12031,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<UserPermissions> for super::UserPermissions {
             type Error = super::error::ConversionError;
@@ -11162,6 +12064,7 @@ pub mod types {
                         .can_share_unwatermarked_presentation?,
                     can_share_unwatermarked_review_link: value
                         .can_share_unwatermarked_review_link?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11186,6 +12089,7 @@ pub mod types {
                     can_share_unwatermarked_review_link: Ok(
                         value.can_share_unwatermarked_review_link,
                     ),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -11211,6 +12115,10 @@ pub mod types {
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UserRoles {
             fn default() -> Self {
@@ -11220,6 +12128,7 @@ pub mod types {
                     sales: Ok(Default::default()),
                     service_desk: Ok(Default::default()),
                     support: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11282,6 +12191,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<UserRoles> for super::UserRoles {
             type Error = super::error::ConversionError;
@@ -11294,6 +12217,7 @@ pub mod types {
                     sales: value.sales?,
                     service_desk: value.service_desk?,
                     support: value.support?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11305,6 +12229,7 @@ pub mod types {
                     sales: Ok(value.sales),
                     service_desk: Ok(value.service_desk),
                     support: Ok(value.support),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -11316,6 +12241,10 @@ pub mod types {
                 crate::c2c::types::V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItemsType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default
         for V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems {
@@ -11324,6 +12253,7 @@ pub mod types {
                     id: Err("no value supplied for id".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11364,6 +12294,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<
             V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems,
@@ -11377,6 +12321,7 @@ pub mod types {
                     id: value.id?,
                     name: value.name?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11391,6 +12336,7 @@ pub mod types {
                     id: Ok(value.id),
                     name: Ok(value.name),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -11405,6 +12351,10 @@ pub mod types {
                 crate::c2c::types::V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItemsType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default
         for V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems {
@@ -11413,6 +12363,7 @@ pub mod types {
                     display_name: Err("no value supplied for display_name".to_string()),
                     id: Err("no value supplied for id".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11453,6 +12404,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<
             V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems,
@@ -11465,6 +12430,7 @@ pub mod types {
                     display_name: value.display_name?,
                     id: value.id?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11478,6 +12444,7 @@ pub mod types {
                     display_name: Ok(value.display_name),
                     id: Ok(value.id),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -11574,12 +12541,17 @@ pub mod types {
                 ::std::option::Option<super::WatermarkText>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Watermark {
             fn default() -> Self {
                 Self {
                     image: Ok(Default::default()),
                     text: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11608,6 +12580,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Watermark> for super::Watermark {
             type Error = super::error::ConversionError;
@@ -11617,6 +12603,7 @@ pub mod types {
                 Ok(Self {
                     image: value.image?,
                     text: value.text?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11625,6 +12612,7 @@ pub mod types {
                 Self {
                     image: Ok(value.image),
                     text: Ok(value.text),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -11639,6 +12627,10 @@ pub mod types {
                 crate::c2c::types::WatermarkImagePosition,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WatermarkImage {
             fn default() -> Self {
@@ -11646,6 +12638,7 @@ pub mod types {
                     alpha: Ok(super::defaults::watermark_image_alpha()),
                     image: Ok(Default::default()),
                     position: Ok(super::defaults::watermark_image_position()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11686,6 +12679,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<WatermarkImage> for super::WatermarkImage {
             type Error = super::error::ConversionError;
@@ -11696,6 +12703,7 @@ pub mod types {
                     alpha: value.alpha?,
                     image: value.image?,
                     position: value.position?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11705,6 +12713,7 @@ pub mod types {
                     alpha: Ok(value.alpha),
                     image: Ok(value.image),
                     position: Ok(value.position),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -11719,6 +12728,10 @@ pub mod types {
                 crate::c2c::types::WatermarkTextPosition,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WatermarkText {
             fn default() -> Self {
@@ -11726,6 +12739,7 @@ pub mod types {
                     alpha: Ok(super::defaults::watermark_text_alpha()),
                     lines: Ok(Default::default()),
                     position: Ok(super::defaults::watermark_text_position()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11766,6 +12780,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<WatermarkText> for super::WatermarkText {
             type Error = super::error::ConversionError;
@@ -11776,6 +12804,7 @@ pub mod types {
                     alpha: value.alpha?,
                     lines: value.lines?,
                     position: value.position?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11785,6 +12814,7 @@ pub mod types {
                     alpha: Ok(value.alpha),
                     lines: Ok(value.lines),
                     position: Ok(value.position),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13344,8 +14374,8 @@ pub mod types {
     /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum SmpteTimeRepresentationRateNtsc {
-        /// `ntsc`
-        Ntsc,
+        /// `non_drop`
+        NonDrop,
         /// A value this version of the client does not know.
         Unknown(::std::string::String),
     }
@@ -13353,7 +14383,7 @@ pub mod types {
         /// The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
-                Self::Ntsc => "ntsc",
+                Self::NonDrop => "non_drop",
                 Self::Unknown(value) => value.as_str(),
             }
         }
@@ -13361,7 +14391,7 @@ pub mod types {
     impl ::std::convert::From<&str> for SmpteTimeRepresentationRateNtsc {
         fn from(value: &str) -> Self {
             match value {
-                "ntsc" => Self::Ntsc,
+                "non_drop" => Self::NonDrop,
                 other => Self::Unknown(other.to_string()),
             }
         }
@@ -14549,7 +15579,7 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<types::AuthenticationDeviceRequestCodeResponse200>,
-            Error<()>,
+            Error<types::Error>,
         > {
             let Self { client, x_client_platypus_enabled, x_client_version, body } = self;
             let x_client_platypus_enabled = x_client_platypus_enabled
@@ -14597,6 +15627,20 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -14646,7 +15690,10 @@ pub mod builder {
         ///Sends a `POST` request to `/v2/auth/token`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TeamUserRole>, Error<()>> {
+        ) -> Result<
+            ResponseValue<types::AuthenticationAuthDeviceTokenResponse200>,
+            Error<types::Error>,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -14683,6 +15730,20 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -14745,9 +15806,7 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v2/auth/revoke`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::TeamUserRole>, Error<()>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
             let Self { client, x_client_version, body } = self;
             let x_client_version = x_client_version.map_err(Error::InvalidRequest)?;
             let body = body
@@ -14787,7 +15846,21 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -15283,7 +16356,7 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v2/devices/connect`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
             let Self { client, project_id, x_client_version } = self;
             let project_id = project_id.map_err(Error::InvalidRequest)?;
             let x_client_version = x_client_version.map_err(Error::InvalidRequest)?;
@@ -15303,6 +16376,10 @@ pub mod builder {
             let mut request = client
                 .client
                 .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
                 .query(&progenitor_client::QueryParam::new("project_id", &project_id))
                 .headers(header_map)
                 .build()?;
@@ -15315,6 +16392,20 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -15348,7 +16439,7 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/v2/devices/disconnect`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
             let Self { client, x_client_version } = self;
             let x_client_version = x_client_version.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/devices/disconnect", client.baseurl,);
@@ -15364,7 +16455,15 @@ pub mod builder {
                 header_map.append("x-client-version", value.to_string().try_into()?);
             }
             #[allow(unused_mut)]
-            let mut request = client.client.post(url).headers(header_map).build()?;
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
             let info = OperationInfo {
                 operation_id: "devices_device_project_disconnect",
             };
@@ -15374,6 +16473,20 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

@@ -36,6 +36,9 @@ pub mod types {
         pub v4_migrated_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Account {
         pub fn builder() -> builder::Account {
@@ -46,6 +49,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AccountRoleData {
         pub role: crate::v4::types::AccountRoleDataRole,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AccountRoleData {
         pub fn builder() -> builder::AccountRoleData {
@@ -59,6 +65,9 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub role: ::std::option::Option<crate::v4::types::AccountUserRoleRole>,
         pub user: User,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AccountUserRole {
         pub fn builder() -> builder::AccountUserRole {
@@ -74,6 +83,9 @@ pub mod types {
         ///Total count
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AccountUserRolesResponse {
         pub fn builder() -> builder::AccountUserRolesResponse {
@@ -89,6 +101,9 @@ pub mod types {
         ///Total count
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AccountsResponse {
         pub fn builder() -> builder::AccountsResponse {
@@ -124,6 +139,9 @@ pub mod types {
         pub url: ::std::string::String,
         ///Workspace ID
         pub workspace_id: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Action {
         pub fn builder() -> builder::Action {
@@ -132,6 +150,7 @@ pub mod types {
     }
     ///Custom Action creation parameters
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct ActionCreateParams {
         pub data: ActionCreateParamsData,
     }
@@ -142,6 +161,7 @@ pub mod types {
     }
     ///`ActionCreateParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct ActionCreateParamsData {
         ///Action description
         pub description: ::std::string::String,
@@ -167,6 +187,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ActionCreateResponse {
         pub data: ActionCreateResponseData,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ActionCreateResponse {
         pub fn builder() -> builder::ActionCreateResponse {
@@ -204,6 +227,9 @@ pub mod types {
         pub url: ::std::string::String,
         ///Workspace ID
         pub workspace_id: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ActionCreateResponseData {
         pub fn builder() -> builder::ActionCreateResponseData {
@@ -214,6 +240,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ActionResponse {
         pub data: Action,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ActionResponse {
         pub fn builder() -> builder::ActionResponse {
@@ -222,6 +251,7 @@ pub mod types {
     }
     ///Custom Action update parameters
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct ActionUpdateParams {
         pub data: ActionUpdateParamsData,
     }
@@ -232,6 +262,7 @@ pub mod types {
     }
     ///`ActionUpdateParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct ActionUpdateParamsData {
         ///Active Status
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -291,6 +322,9 @@ pub mod types {
         pub url: ::std::string::String,
         ///Workspace ID
         pub workspace_id: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ActionWithIncludes {
         pub fn builder() -> builder::ActionWithIncludes {
@@ -301,6 +335,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ActionWithIncludesResponse {
         pub data: ActionWithIncludes,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ActionWithIncludesResponse {
         pub fn builder() -> builder::ActionWithIncludesResponse {
@@ -316,6 +353,9 @@ pub mod types {
         ///Total count
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ActionsWithIncludesResponse {
         pub fn builder() -> builder::ActionsWithIncludesResponse {
@@ -324,6 +364,7 @@ pub mod types {
     }
     ///Add asset to share parameters
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AddAssetParams {
         pub data: AddAssetParamsData,
     }
@@ -334,6 +375,7 @@ pub mod types {
     }
     ///`AddAssetParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AddAssetParamsData {
         ///ID for asset to be added.
         pub asset_id: ::std::string::String,
@@ -347,6 +389,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AddAssetResponse {
         pub data: AddAssetResponseData,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AddAssetResponse {
         pub fn builder() -> builder::AddAssetResponse {
@@ -393,6 +438,9 @@ pub mod types {
         pub short_url: ::std::option::Option<::std::string::String>,
         ///Update timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AddAssetResponseData {
         pub fn builder() -> builder::AddAssetResponseData {
@@ -401,6 +449,7 @@ pub mod types {
     }
     ///Add reviewers to a share
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AddReviewersToShareParams {
         pub data: AddReviewersToShareParamsData,
     }
@@ -411,6 +460,7 @@ pub mod types {
     }
     ///`AddReviewersToShareParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AddReviewersToShareParamsData {
         ///Message for notification content
         pub message: ::std::string::String,
@@ -423,6 +473,7 @@ pub mod types {
     }
     ///`AddReviewersToShareParamsDataReviewers`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AddReviewersToShareParamsDataReviewers {
         ///Adobe User IDs
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -446,6 +497,9 @@ pub mod types {
         pub x: f64,
         ///Vertical comment anchor location.
         pub y: f64,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Anchor {
         pub fn builder() -> builder::Anchor {
@@ -475,6 +529,9 @@ pub mod types {
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///URL to view the asset in the Frame.io web application
         pub view_url: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AssetCommon {
         pub fn builder() -> builder::AssetCommon {
@@ -489,6 +546,9 @@ pub mod types {
         pub result: AssetCommon,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::AssetSearchResultType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AssetSearchResult {
         pub fn builder() -> builder::AssetSearchResult {
@@ -502,6 +562,9 @@ pub mod types {
         pub assignee_id: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::AssigneeMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AssigneeMatch {
         pub fn builder() -> builder::AssigneeMatch {
@@ -510,6 +573,7 @@ pub mod types {
     }
     ///Input for creating a comment attachment
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AttachmentInput {
         ///Attachment file size in bytes (up to 5TB)
         pub file_size: i64,
@@ -530,6 +594,9 @@ pub mod types {
         pub audio_sample_rate: f64,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::AudioSampleRateMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AudioSampleRateMatch {
         pub fn builder() -> builder::AudioSampleRateMatch {
@@ -545,6 +612,9 @@ pub mod types {
         ///Total count
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AuditLogsWithIncludesResponse {
         pub fn builder() -> builder::AuditLogsWithIncludesResponse {
@@ -568,6 +638,9 @@ pub mod types {
         pub user_id: ::std::option::Option<::std::string::String>,
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub workspace_id: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AuditLogwithIncludes {
         pub fn builder() -> builder::AuditLogwithIncludes {
@@ -581,6 +654,9 @@ pub mod types {
         pub bit_depth: f64,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::BitDepthMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl BitDepthMatch {
         pub fn builder() -> builder::BitDepthMatch {
@@ -594,6 +670,9 @@ pub mod types {
         pub bit_rate: f64,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::BitRateMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl BitRateMatch {
         pub fn builder() -> builder::BitRateMatch {
@@ -602,6 +681,7 @@ pub mod types {
     }
     ///`BulkUpdateMetadataParams`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct BulkUpdateMetadataParams {
         pub data: BulkUpdateMetadataParamsData,
     }
@@ -612,6 +692,7 @@ pub mod types {
     }
     ///`BulkUpdateMetadataParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct BulkUpdateMetadataParamsData {
         ///Files for bulk updates
         pub file_ids: ::std::vec::Vec<::std::string::String>,
@@ -625,6 +706,7 @@ pub mod types {
     }
     ///`BulkUpdateMetadataParamsDataValuesItems`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct BulkUpdateMetadataParamsDataValuesItems {
         pub field_definition_id: ::std::string::String,
         ///Any type
@@ -642,6 +724,9 @@ pub mod types {
         pub channels: f64,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::ChannelsMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ChannelsMatch {
         pub fn builder() -> builder::ChannelsMatch {
@@ -655,6 +740,9 @@ pub mod types {
         pub codec: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::CodecMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CodecMatch {
         pub fn builder() -> builder::CodecMatch {
@@ -691,6 +779,9 @@ pub mod types {
         pub shares: ::std::vec::Vec<Share>,
         ///Update timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Collection {
         pub fn builder() -> builder::Collection {
@@ -701,6 +792,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CollectionResponse {
         pub data: Collection,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CollectionResponse {
         pub fn builder() -> builder::CollectionResponse {
@@ -716,6 +810,9 @@ pub mod types {
         ///Total count
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CollectionsResponse {
         pub fn builder() -> builder::CollectionsResponse {
@@ -729,6 +826,9 @@ pub mod types {
         pub color_space: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::ColorSpaceMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ColorSpaceMatch {
         pub fn builder() -> builder::ColorSpaceMatch {
@@ -783,6 +883,9 @@ pub mod types {
         pub timestamp: TimeStamp,
         ///Update timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Comment {
         pub fn builder() -> builder::Comment {
@@ -806,6 +909,9 @@ pub mod types {
         ///Comment attachment upload URLs. Number of URLs returned will vary depending on the file size.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub upload_urls: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CommentAttachment {
         pub fn builder() -> builder::CommentAttachment {
@@ -817,6 +923,9 @@ pub mod types {
     pub struct CommentAttachmentResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<CommentAttachment>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CommentAttachmentResponse {
         pub fn builder() -> builder::CommentAttachmentResponse {
@@ -830,6 +939,9 @@ pub mod types {
         pub comment_count: i64,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::CommentCountMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CommentCountMatch {
         pub fn builder() -> builder::CommentCountMatch {
@@ -847,6 +959,9 @@ pub mod types {
         pub terms: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::CommentMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CommentMatch {
         pub fn builder() -> builder::CommentMatch {
@@ -857,6 +972,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CommentResponse {
         pub data: Comment,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CommentResponse {
         pub fn builder() -> builder::CommentResponse {
@@ -916,6 +1034,9 @@ pub mod types {
         pub timestamp: TimeStamp,
         ///Update timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CommentWithIncludes {
         pub fn builder() -> builder::CommentWithIncludes {
@@ -926,6 +1047,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CommentWithIncludesResponse {
         pub data: CommentWithIncludes,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CommentWithIncludesResponse {
         pub fn builder() -> builder::CommentWithIncludesResponse {
@@ -941,6 +1065,9 @@ pub mod types {
         ///Total count
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CommentsWithIncludesResponse {
         pub fn builder() -> builder::CommentsWithIncludesResponse {
@@ -949,6 +1076,7 @@ pub mod types {
     }
     ///Request body for creating a comment attachment
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateAttachmentParams {
         pub data: AttachmentInput,
     }
@@ -959,6 +1087,7 @@ pub mod types {
     }
     ///Frame.io create comment params
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateCommentParams {
         pub data: CreateCommentParamsData,
     }
@@ -969,6 +1098,7 @@ pub mod types {
     }
     ///`CreateCommentParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateCommentParamsData {
         ///Comment anchor location. {(x, y) | 0 <= x <= 1, 0 <= y <= 1}.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1006,6 +1136,7 @@ pub mod types {
     }
     ///`CreateFieldDefinitionParams`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateFieldDefinitionParams {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<
@@ -1019,6 +1150,7 @@ pub mod types {
     }
     ///DateDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateFieldDefinitionParamsDataDate {
         pub field_configuration: DateDefinitionWithIncludesFieldConfiguration,
         ///Discriminator value: date
@@ -1085,6 +1217,7 @@ pub mod types {
     }
     ///`CreateFieldDefinitionParamsDataDiscriminatorMappingNumberFieldConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateFieldDefinitionParamsDataDiscriminatorMappingNumberFieldConfiguration {
         ///Number format
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1101,6 +1234,7 @@ pub mod types {
     }
     ///`CreateFieldDefinitionParamsDataDiscriminatorMappingRatingFieldConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateFieldDefinitionParamsDataDiscriminatorMappingRatingFieldConfiguration {
         ///Color value hex code for the `style` icon symbols. ex: #fbd400
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1119,6 +1253,7 @@ pub mod types {
     }
     ///`CreateFieldDefinitionParamsDataDiscriminatorMappingUserMultiFieldConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateFieldDefinitionParamsDataDiscriminatorMappingUserMultiFieldConfiguration {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub custom_members: ::std::vec::Vec<
@@ -1134,6 +1269,7 @@ pub mod types {
     }
     ///LongTextDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateFieldDefinitionParamsDataLongText {
         ///Discriminator value: long_text
         pub field_type: CreateFieldDefinitionParamsDataLongTextFieldType,
@@ -1200,6 +1336,7 @@ pub mod types {
     }
     ///NumberDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateFieldDefinitionParamsDataNumber {
         pub field_configuration: CreateFieldDefinitionParamsDataDiscriminatorMappingNumberFieldConfiguration,
         ///Discriminator value: number
@@ -1267,6 +1404,7 @@ pub mod types {
     }
     ///RatingDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateFieldDefinitionParamsDataRating {
         pub field_configuration: CreateFieldDefinitionParamsDataDiscriminatorMappingRatingFieldConfiguration,
         ///Discriminator value: rating
@@ -1334,6 +1472,7 @@ pub mod types {
     }
     ///SelectDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateFieldDefinitionParamsDataSelect {
         pub field_configuration: SelectMultiDefinitionParamsFieldConfiguration,
         ///Discriminator value: select
@@ -1401,6 +1540,7 @@ pub mod types {
     }
     ///SelectMultiDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateFieldDefinitionParamsDataSelectMulti {
         pub field_configuration: SelectMultiDefinitionParamsFieldConfiguration,
         ///Field type
@@ -1415,6 +1555,7 @@ pub mod types {
     }
     ///TextDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateFieldDefinitionParamsDataText {
         ///Discriminator value: text
         pub field_type: CreateFieldDefinitionParamsDataTextFieldType,
@@ -1480,6 +1621,7 @@ pub mod types {
     }
     ///ToggleDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateFieldDefinitionParamsDataToggle {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub field_configuration: ::std::option::Option<
@@ -1497,6 +1639,7 @@ pub mod types {
     }
     ///UserMultiDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateFieldDefinitionParamsDataUserMulti {
         pub field_configuration: CreateFieldDefinitionParamsDataDiscriminatorMappingUserMultiFieldConfiguration,
         ///Discriminator value: user_multi
@@ -1564,6 +1707,7 @@ pub mod types {
     }
     ///UserSingleDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateFieldDefinitionParamsDataUserSingle {
         pub field_configuration: CreateFieldDefinitionParamsDataDiscriminatorMappingUserMultiFieldConfiguration,
         ///Discriminator value: user_single
@@ -1631,6 +1775,7 @@ pub mod types {
     }
     ///Frame.io create group params
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateGroupParams {
         pub data: CreateGroupParamsData,
     }
@@ -1641,6 +1786,7 @@ pub mod types {
     }
     ///`CreateGroupParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateGroupParamsData {
         ///Group emoji for UI display
         pub emoji: ::std::string::String,
@@ -1654,6 +1800,7 @@ pub mod types {
     }
     ///`CreateShareParams`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateShareParams {
         pub data: crate::v4::types::CreateShareParamsData,
     }
@@ -1664,6 +1811,7 @@ pub mod types {
     }
     ///`CreateShareParamsDataAsset`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateShareParamsDataAsset {
         pub access: crate::v4::types::ShareAccess,
         ///Asset IDs (File, folder, and/or version stack IDs).
@@ -1751,6 +1899,9 @@ pub mod types {
         pub creator_id: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::CreatorMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CreatorMatch {
         pub fn builder() -> builder::CreatorMatch {
@@ -1769,6 +1920,9 @@ pub mod types {
             default = "defaults::date_definition_with_includes_field_configuration_time_format"
         )]
         pub time_format: crate::v4::types::DateDefinitionWithIncludesFieldConfigurationTimeFormat,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl DateDefinitionWithIncludesFieldConfiguration {
         pub fn builder() -> builder::DateDefinitionWithIncludesFieldConfiguration {
@@ -1782,6 +1936,9 @@ pub mod types {
         pub deleted_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::DeletedAtMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl DeletedAtMatch {
         pub fn builder() -> builder::DeletedAtMatch {
@@ -1795,6 +1952,9 @@ pub mod types {
         pub duration: f64,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::DurationMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl DurationMatch {
         pub fn builder() -> builder::DurationMatch {
@@ -1808,6 +1968,9 @@ pub mod types {
         pub dynamic_range: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::DynamicRangeMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl DynamicRangeMatch {
         pub fn builder() -> builder::DynamicRangeMatch {
@@ -1867,6 +2030,9 @@ pub mod types {
         pub name: ::std::string::String,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FieldDefinitionDate {
         pub fn builder() -> builder::FieldDefinitionDate {
@@ -1943,6 +2109,9 @@ pub mod types {
         pub name: ::std::string::String,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FieldDefinitionNumber {
         pub fn builder() -> builder::FieldDefinitionNumber {
@@ -2019,6 +2188,9 @@ pub mod types {
         pub name: ::std::string::String,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FieldDefinitionRating {
         pub fn builder() -> builder::FieldDefinitionRating {
@@ -2081,6 +2253,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldDefinitionResponse {
         pub data: crate::v4::types::FieldDefinition,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FieldDefinitionResponse {
         pub fn builder() -> builder::FieldDefinitionResponse {
@@ -2105,6 +2280,9 @@ pub mod types {
         pub name: ::std::string::String,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FieldDefinitionSelect {
         pub fn builder() -> builder::FieldDefinitionSelect {
@@ -2181,6 +2359,9 @@ pub mod types {
         pub name: ::std::string::String,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FieldDefinitionSelectMulti {
         pub fn builder() -> builder::FieldDefinitionSelectMulti {
@@ -2246,7 +2427,7 @@ pub mod types {
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Field definition creator ID
         pub creator_id: ::std::string::String,
-        pub field_configuration: FileRemoteUploadResponseLinks,
+        pub field_configuration: TextDefinitionFieldConfiguration,
         ///Field type
         pub field_type: crate::v4::types::TextDefinitionFieldType,
         ///Field definition ID
@@ -2257,6 +2438,9 @@ pub mod types {
         pub name: ::std::string::String,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FieldDefinitionText {
         pub fn builder() -> builder::FieldDefinitionText {
@@ -2281,6 +2465,9 @@ pub mod types {
         pub name: ::std::string::String,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FieldDefinitionToggle {
         pub fn builder() -> builder::FieldDefinitionToggle {
@@ -2357,6 +2544,9 @@ pub mod types {
         pub name: ::std::string::String,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FieldDefinitionUserMulti {
         pub fn builder() -> builder::FieldDefinitionUserMulti {
@@ -2433,6 +2623,9 @@ pub mod types {
         pub name: ::std::string::String,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FieldDefinitionUserSingle {
         pub fn builder() -> builder::FieldDefinitionUserSingle {
@@ -2511,6 +2704,9 @@ pub mod types {
         pub name: ::std::string::String,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FieldDefinitionWithIncludesDate {
         pub fn builder() -> builder::FieldDefinitionWithIncludesDate {
@@ -2537,6 +2733,9 @@ pub mod types {
         pub name: ::std::string::String,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FieldDefinitionWithIncludesNumber {
         pub fn builder() -> builder::FieldDefinitionWithIncludesNumber {
@@ -2563,6 +2762,9 @@ pub mod types {
         pub name: ::std::string::String,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FieldDefinitionWithIncludesRating {
         pub fn builder() -> builder::FieldDefinitionWithIncludesRating {
@@ -2589,6 +2791,9 @@ pub mod types {
         pub name: ::std::string::String,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FieldDefinitionWithIncludesSelect {
         pub fn builder() -> builder::FieldDefinitionWithIncludesSelect {
@@ -2604,7 +2809,7 @@ pub mod types {
         pub creator: ::std::option::Option<User>,
         ///Field definition creator ID
         pub creator_id: ::std::string::String,
-        pub field_configuration: FileRemoteUploadResponseLinks,
+        pub field_configuration: TextDefinitionFieldConfiguration,
         ///Field type
         pub field_type: crate::v4::types::TextDefinitionFieldType,
         ///Field definition ID
@@ -2615,6 +2820,9 @@ pub mod types {
         pub name: ::std::string::String,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FieldDefinitionWithIncludesText {
         pub fn builder() -> builder::FieldDefinitionWithIncludesText {
@@ -2641,6 +2849,9 @@ pub mod types {
         pub name: ::std::string::String,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FieldDefinitionWithIncludesToggle {
         pub fn builder() -> builder::FieldDefinitionWithIncludesToggle {
@@ -2667,6 +2878,9 @@ pub mod types {
         pub name: ::std::string::String,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FieldDefinitionWithIncludesUserMulti {
         pub fn builder() -> builder::FieldDefinitionWithIncludesUserMulti {
@@ -2682,6 +2896,9 @@ pub mod types {
         ///Total count
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FieldDefinitionsWithIncludesResponse {
         pub fn builder() -> builder::FieldDefinitionsWithIncludesResponse {
@@ -2719,6 +2936,9 @@ pub mod types {
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///URL to view the asset in the Frame.io web application
         pub view_url: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl File {
         pub fn builder() -> builder::File {
@@ -2734,6 +2954,9 @@ pub mod types {
         ///Total count
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FileAssetsWithIncludesResponse {
         pub fn builder() -> builder::FileAssetsWithIncludesResponse {
@@ -2742,6 +2965,7 @@ pub mod types {
     }
     ///File copy parameters
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FileCopyParams {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<FileCopyParamsData>,
@@ -2753,6 +2977,7 @@ pub mod types {
     }
     ///`FileCopyParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FileCopyParamsData {
         ///Destination folder ID. Defaults to file parent ID.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2765,6 +2990,7 @@ pub mod types {
     }
     ///`FileCreateLocalUploadParams`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FileCreateLocalUploadParams {
         pub data: FileCreateLocalUploadParamsData,
     }
@@ -2775,6 +3001,7 @@ pub mod types {
     }
     ///`FileCreateLocalUploadParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FileCreateLocalUploadParamsData {
         ///File size in bytes (up to 5TB)
         pub file_size: i64,
@@ -2788,6 +3015,7 @@ pub mod types {
     }
     ///`FileCreateParams`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FileCreateParams {
         pub data: FileCreateParamsData,
     }
@@ -2798,6 +3026,7 @@ pub mod types {
     }
     ///`FileCreateParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FileCreateParamsData {
         ///File size in bytes (up to 5TB)
         pub file_size: i64,
@@ -2816,6 +3045,7 @@ pub mod types {
     }
     ///`FileCreateRemoteUploadParams`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FileCreateRemoteUploadParams {
         pub data: FileCreateRemoteUploadParamsData,
     }
@@ -2826,6 +3056,7 @@ pub mod types {
     }
     ///`FileCreateRemoteUploadParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FileCreateRemoteUploadParamsData {
         ///File name
         pub name: ::std::string::String,
@@ -2839,6 +3070,7 @@ pub mod types {
     }
     ///`FileImportParams`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FileImportParams {
         pub data: FileImportParamsData,
     }
@@ -2849,6 +3081,7 @@ pub mod types {
     }
     ///`FileImportParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FileImportParamsData {
         ///File key/path within the filespace
         pub key: ::std::string::String,
@@ -2864,6 +3097,7 @@ pub mod types {
     }
     ///File move parameters
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FileMoveParams {
         pub data: FileMoveParamsData,
     }
@@ -2874,6 +3108,7 @@ pub mod types {
     }
     ///`FileMoveParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FileMoveParamsData {
         ///Destination folder or version stack ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2890,6 +3125,9 @@ pub mod types {
         pub data: File,
         ///Link to asset operation status
         pub links: FileRemoteUploadResponseLinks,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FileRemoteUploadResponse {
         pub fn builder() -> builder::FileRemoteUploadResponse {
@@ -2897,38 +3135,27 @@ pub mod types {
         }
     }
     ///Link to asset operation status
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct FileRemoteUploadResponseLinks(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for FileRemoteUploadResponseLinks {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct FileRemoteUploadResponseLinks {
+        ///Path of the file's upload status (`GET /v4/accounts/{account_id}/files/{file_id}/status`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    impl ::std::convert::From<FileRemoteUploadResponseLinks>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: FileRemoteUploadResponseLinks) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for FileRemoteUploadResponseLinks {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
+    impl FileRemoteUploadResponseLinks {
+        pub fn builder() -> builder::FileRemoteUploadResponseLinks {
+            Default::default()
         }
     }
     ///`FileResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FileResponse {
         pub data: File,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FileResponse {
         pub fn builder() -> builder::FileResponse {
@@ -2942,6 +3169,9 @@ pub mod types {
         pub file_type: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::FileTypeMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FileTypeMatch {
         pub fn builder() -> builder::FileTypeMatch {
@@ -2950,6 +3180,7 @@ pub mod types {
     }
     ///File update parameters
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FileUpdateParams {
         pub data: FileUpdateParamsData,
     }
@@ -2960,6 +3191,7 @@ pub mod types {
     }
     ///`FileUpdateParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FileUpdateParamsData {
         ///File name
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2991,6 +3223,9 @@ pub mod types {
         pub uploaded_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FileUploadStatus {
         pub fn builder() -> builder::FileUploadStatus {
@@ -3001,6 +3236,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FileUploadStatusResponse {
         pub data: FileUploadStatus,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FileUploadStatusResponse {
         pub fn builder() -> builder::FileUploadStatusResponse {
@@ -3046,7 +3284,11 @@ pub mod types {
         ///Update timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///URL to view the asset in the Frame.io web application
-        pub view_url: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub view_url: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FileWithIncludes {
         pub fn builder() -> builder::FileWithIncludes {
@@ -3057,6 +3299,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FileWithIncludesResponse {
         pub data: FileWithIncludes,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FileWithIncludesResponse {
         pub fn builder() -> builder::FileWithIncludesResponse {
@@ -3069,6 +3314,9 @@ pub mod types {
         ///Version identifier of the Adobe cloud storage asset associated with this file, when available. A version identifier is a string that often resembles an integer but should be treated as an opaque string.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub adobe_version_id: ::std::option::Option<::std::string::String>,
+        ///Creation timestamp
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///File size in bytes
         pub file_size: i64,
         ///File ID
@@ -3079,10 +3327,27 @@ pub mod types {
         ///File Name
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        ///Parent Folder or Version Stack ID
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub parent_id: ::std::option::Option<::std::string::String>,
+        ///Project ID
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub project_id: ::std::option::Option<::std::string::String>,
         pub status: crate::v4::types::FileStatus,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<crate::v4::types::FileType>,
+        ///Update timestamp
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///File upload URLs. Number of URLs returned will vary depending on the file size.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub upload_urls: ::std::vec::Vec<UploadUrl>,
+        ///URL to view the asset in the Frame.io web application
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub view_url: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FileWithUploadUrls {
         pub fn builder() -> builder::FileWithUploadUrls {
@@ -3093,6 +3358,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FileWithUploadUrlsResponse {
         pub data: FileWithUploadUrls,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FileWithUploadUrlsResponse {
         pub fn builder() -> builder::FileWithUploadUrlsResponse {
@@ -3106,6 +3374,9 @@ pub mod types {
         pub filesize: i64,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::FilesizeMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FilesizeMatch {
         pub fn builder() -> builder::FilesizeMatch {
@@ -3138,6 +3409,9 @@ pub mod types {
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///URL to view the asset in the Frame.io web application
         pub view_url: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Folder {
         pub fn builder() -> builder::Folder {
@@ -3146,6 +3420,7 @@ pub mod types {
     }
     ///Folder copy parameters
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FolderCopyParams {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<FolderCopyParamsData>,
@@ -3157,6 +3432,7 @@ pub mod types {
     }
     ///`FolderCopyParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FolderCopyParamsData {
         ///Destination folder ID. Defaults to folder parent ID.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3169,6 +3445,7 @@ pub mod types {
     }
     ///Folder creation parameters
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FolderCreateParams {
         pub data: FolderCreateParamsData,
     }
@@ -3179,6 +3456,7 @@ pub mod types {
     }
     ///`FolderCreateParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FolderCreateParamsData {
         ///Folder name
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3191,6 +3469,7 @@ pub mod types {
     }
     ///Folder move parameters
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FolderMoveParams {
         pub data: FolderMoveParamsData,
     }
@@ -3201,6 +3480,7 @@ pub mod types {
     }
     ///`FolderMoveParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct FolderMoveParamsData {
         ///Destination folder ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3215,6 +3495,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FolderResponse {
         pub data: Folder,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FolderResponse {
         pub fn builder() -> builder::FolderResponse {
@@ -3254,6 +3537,9 @@ pub mod types {
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///URL to view the asset in the Frame.io web application
         pub view_url: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FolderWithIncludes {
         pub fn builder() -> builder::FolderWithIncludes {
@@ -3264,6 +3550,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FolderWithIncludesResponse {
         pub data: FolderWithIncludes,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FolderWithIncludesResponse {
         pub fn builder() -> builder::FolderWithIncludesResponse {
@@ -3279,6 +3568,9 @@ pub mod types {
         ///Total count
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FoldersWithIncludesResponse {
         pub fn builder() -> builder::FoldersWithIncludesResponse {
@@ -3292,6 +3584,9 @@ pub mod types {
         pub format: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::FormatMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FormatMatch {
         pub fn builder() -> builder::FormatMatch {
@@ -3305,6 +3600,9 @@ pub mod types {
         pub frame_rate: f64,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::FrameRateMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FrameRateMatch {
         pub fn builder() -> builder::FrameRateMatch {
@@ -3331,6 +3629,9 @@ pub mod types {
         pub source: crate::v4::types::GroupCommonSource,
         ///Update timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl GroupCommon {
         pub fn builder() -> builder::GroupCommon {
@@ -3341,6 +3642,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GroupResponse {
         pub data: GroupCommon,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl GroupResponse {
         pub fn builder() -> builder::GroupResponse {
@@ -3371,6 +3675,9 @@ pub mod types {
         pub sync_status: crate::v4::types::SyncGroupWithIncludesSyncStatus,
         ///Update timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl GroupWithIncludesAdobe {
         pub fn builder() -> builder::GroupWithIncludesAdobe {
@@ -3399,6 +3706,9 @@ pub mod types {
         pub source: crate::v4::types::GroupCommonSource,
         ///Update timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl GroupWithIncludesFrame {
         pub fn builder() -> builder::GroupWithIncludesFrame {
@@ -3409,6 +3719,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GroupWithIncludesResponse {
         pub data: crate::v4::types::GroupWithIncludes,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl GroupWithIncludesResponse {
         pub fn builder() -> builder::GroupWithIncludesResponse {
@@ -3424,6 +3737,9 @@ pub mod types {
         ///Total count
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl GroupsWithIncludesResponse {
         pub fn builder() -> builder::GroupsWithIncludesResponse {
@@ -3437,6 +3753,9 @@ pub mod types {
         pub has_alpha_channel: bool,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::HasAlphaChannelMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl HasAlphaChannelMatch {
         pub fn builder() -> builder::HasAlphaChannelMatch {
@@ -3450,6 +3769,9 @@ pub mod types {
         pub inserted_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::InsertedAtMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl InsertedAtMatch {
         pub fn builder() -> builder::InsertedAtMatch {
@@ -3463,6 +3785,9 @@ pub mod types {
         pub keywords: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::KeywordsMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl KeywordsMatch {
         pub fn builder() -> builder::KeywordsMatch {
@@ -3480,6 +3805,9 @@ pub mod types {
         pub text: ::std::string::String,
         ///Link URL
         pub url: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Link {
         pub fn builder() -> builder::Link {
@@ -3488,6 +3816,7 @@ pub mod types {
     }
     ///`LinkParams`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct LinkParams {
         ///End index of link text
         pub end_index: i64,
@@ -3508,6 +3837,9 @@ pub mod types {
 */
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub next: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Links {
         pub fn builder() -> builder::Links {
@@ -3521,6 +3853,9 @@ pub mod types {
 */
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub download_url: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MediaLinkCommon {
         pub fn builder() -> builder::MediaLinkCommon {
@@ -3544,6 +3879,9 @@ pub mod types {
         pub thumbnail_high_quality: ::std::option::Option<RenditionMediaLink>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub video_h264_180: ::std::option::Option<RenditionMediaLink>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MediaLinksCollection {
         pub fn builder() -> builder::MediaLinksCollection {
@@ -3561,6 +3899,9 @@ pub mod types {
         pub text: ::std::string::String,
         ///Mentioned user ID
         pub user_id: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Mention {
         pub fn builder() -> builder::Mention {
@@ -3580,6 +3921,9 @@ pub mod types {
         pub mutable: bool,
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MetadataFieldDate {
         pub fn builder() -> builder::MetadataFieldDate {
@@ -3599,6 +3943,9 @@ pub mod types {
         pub mutable: bool,
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub value: ::std::option::Option<f64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MetadataFieldNumber {
         pub fn builder() -> builder::MetadataFieldNumber {
@@ -3618,6 +3965,9 @@ pub mod types {
         pub mutable: bool,
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub value: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MetadataFieldRating {
         pub fn builder() -> builder::MetadataFieldRating {
@@ -3638,6 +3988,9 @@ pub mod types {
         ///Metadata mutability. System field values cannot be updated.
         pub mutable: bool,
         pub value: ::std::vec::Vec<SelectOption>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MetadataFieldSelect {
         pub fn builder() -> builder::MetadataFieldSelect {
@@ -3657,6 +4010,9 @@ pub mod types {
         pub mutable: bool,
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub value: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MetadataFieldText {
         pub fn builder() -> builder::MetadataFieldText {
@@ -3676,6 +4032,9 @@ pub mod types {
         pub mutable: bool,
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub value: ::std::option::Option<bool>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MetadataFieldToggle {
         pub fn builder() -> builder::MetadataFieldToggle {
@@ -3701,6 +4060,9 @@ pub mod types {
         ///Metadata mutability. System field values cannot be updated.
         pub mutable: bool,
         pub value: ::std::vec::Vec<UserValue>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MetadataFieldUsers {
         pub fn builder() -> builder::MetadataFieldUsers {
@@ -3711,6 +4073,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct MetadataResponse {
         pub data: MetadataWithDefinition,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MetadataResponse {
         pub fn builder() -> builder::MetadataResponse {
@@ -3724,6 +4089,9 @@ pub mod types {
         pub file_id: ::std::string::String,
         ///Metadata fields values
         pub metadata: ::std::vec::Vec<crate::v4::types::MetadataField>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MetadataWithDefinition {
         pub fn builder() -> builder::MetadataWithDefinition {
@@ -3739,6 +4107,9 @@ pub mod types {
         pub terms: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::NameMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl NameMatch {
         pub fn builder() -> builder::NameMatch {
@@ -3752,6 +4123,9 @@ pub mod types {
         pub notes: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::NotesMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl NotesMatch {
         pub fn builder() -> builder::NotesMatch {
@@ -3768,6 +4142,9 @@ pub mod types {
         >,
         ///Number scale. Indicates the number of decimal places of precision for the number value
         pub scale: i64,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl NumberDefinitionWithIncludesFieldConfiguration {
         pub fn builder() -> builder::NumberDefinitionWithIncludesFieldConfiguration {
@@ -3785,6 +4162,9 @@ pub mod types {
 */
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub inline_url: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl OriginalMediaLink {
         pub fn builder() -> builder::OriginalMediaLink {
@@ -3798,6 +4178,9 @@ pub mod types {
         pub page_count: i64,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::PageCountMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl PageCountMatch {
         pub fn builder() -> builder::PageCountMatch {
@@ -3816,6 +4199,9 @@ pub mod types {
         pub id: ::std::string::String,
         ///User name
         pub name: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Profile {
         pub fn builder() -> builder::Profile {
@@ -3826,6 +4212,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ProfileResponse {
         pub data: Profile,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ProfileResponse {
         pub fn builder() -> builder::ProfileResponse {
@@ -3859,6 +4248,9 @@ pub mod types {
         pub view_url: ::std::string::String,
         ///Workspace ID
         pub workspace_id: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Project {
         pub fn builder() -> builder::Project {
@@ -3874,6 +4266,9 @@ pub mod types {
         pub terms: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::ProjectMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ProjectMatch {
         pub fn builder() -> builder::ProjectMatch {
@@ -3887,6 +4282,9 @@ pub mod types {
         pub id: ::std::string::String,
         ///The project name
         pub name: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ProjectMatchProject {
         pub fn builder() -> builder::ProjectMatchProject {
@@ -3895,6 +4293,7 @@ pub mod types {
     }
     ///Project parameters for create operations
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct ProjectParams {
         pub data: ProjectParamsData,
     }
@@ -3905,6 +4304,7 @@ pub mod types {
     }
     ///`ProjectParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct ProjectParamsData {
         ///Project Name
         pub name: ::std::string::String,
@@ -3921,6 +4321,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ProjectResponse {
         pub data: Project,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ProjectResponse {
         pub fn builder() -> builder::ProjectResponse {
@@ -3935,6 +4338,9 @@ pub mod types {
         pub result: Project,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::ProjectSearchResultType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ProjectSearchResult {
         pub fn builder() -> builder::ProjectSearchResult {
@@ -3943,6 +4349,7 @@ pub mod types {
     }
     ///Project parameters for update operations
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct ProjectUpdateParams {
         pub data: ProjectUpdateParamsData,
     }
@@ -3953,6 +4360,7 @@ pub mod types {
     }
     ///`ProjectUpdateParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct ProjectUpdateParamsData {
         ///Project Name
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3992,15 +4400,20 @@ pub mod types {
         ///Root Folder ID
         pub root_folder_id: ::std::string::String,
         ///Project Status
-        pub status: crate::v4::types::ProjectStatus,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<crate::v4::types::ProjectStatus>,
         ///Storage Usage
         pub storage: i64,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///URL to view the project in the Frame.io web application
-        pub view_url: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub view_url: ::std::option::Option<::std::string::String>,
         ///Workspace ID
         pub workspace_id: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ProjectWithIncludes {
         pub fn builder() -> builder::ProjectWithIncludes {
@@ -4011,6 +4424,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ProjectWithIncludesResponse {
         pub data: ProjectWithIncludes,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ProjectWithIncludesResponse {
         pub fn builder() -> builder::ProjectWithIncludesResponse {
@@ -4026,6 +4442,9 @@ pub mod types {
         ///Total count
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ProjectsWithIncludesResponse {
         pub fn builder() -> builder::ProjectsWithIncludesResponse {
@@ -4044,6 +4463,9 @@ pub mod types {
         pub style: ::std::option::Option<
             crate::v4::types::RatingDefinitionWithIncludesFieldConfigurationStyle,
         >,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl RatingDefinitionWithIncludesFieldConfiguration {
         pub fn builder() -> builder::RatingDefinitionWithIncludesFieldConfiguration {
@@ -4066,6 +4488,9 @@ pub mod types {
         pub style: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::RatingMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl RatingMatch {
         pub fn builder() -> builder::RatingMatch {
@@ -4076,6 +4501,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RemoveAssetResponse {
         pub data: RemoveAssetResponseData,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl RemoveAssetResponse {
         pub fn builder() -> builder::RemoveAssetResponse {
@@ -4122,6 +4550,9 @@ pub mod types {
         pub short_url: ::std::option::Option<::std::string::String>,
         ///Update timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl RemoveAssetResponseData {
         pub fn builder() -> builder::RemoveAssetResponseData {
@@ -4130,6 +4561,7 @@ pub mod types {
     }
     ///Remove reviewers from a secure share
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct RemoveReviewerParams {
         pub data: RemoveReviewerParamsData,
     }
@@ -4140,6 +4572,7 @@ pub mod types {
     }
     ///`RemoveReviewerParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct RemoveReviewerParamsData {
         pub reviewers: RemoveReviewerParamsDataReviewers,
     }
@@ -4150,6 +4583,7 @@ pub mod types {
     }
     ///`RemoveReviewerParamsDataReviewers`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct RemoveReviewerParamsDataReviewers {
         ///List of Adobe user IDs to be removed
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -4177,6 +4611,9 @@ pub mod types {
 */
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub url: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl RenditionMediaLink {
         pub fn builder() -> builder::RenditionMediaLink {
@@ -4190,6 +4627,9 @@ pub mod types {
         pub resolution_height: f64,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::ResolutionHeightMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ResolutionHeightMatch {
         pub fn builder() -> builder::ResolutionHeightMatch {
@@ -4203,6 +4643,9 @@ pub mod types {
         pub resolution_width: f64,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::ResolutionWidthMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ResolutionWidthMatch {
         pub fn builder() -> builder::ResolutionWidthMatch {
@@ -4414,6 +4857,7 @@ pub mod types {
     }
     ///Search request parameters
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct SearchParams {
         ///Search engine to use. Available engines: lexical, nlp.
         pub engine: crate::v4::types::SearchParamsEngine,
@@ -4430,6 +4874,7 @@ pub mod types {
     }
     ///Filters to control which types of results are returned
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct SearchParamsFilters {
         ///Include files and version stacks in search results
         #[serde(default = "defaults::default_bool::<true>")]
@@ -4464,6 +4909,9 @@ pub mod types {
         ///Total number of matching results
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SearchResponse {
         pub fn builder() -> builder::SearchResponse {
@@ -4496,6 +4944,9 @@ pub mod types {
         pub options: ::std::vec::Vec<
             SelectDefinitionWithIncludesFieldConfigurationOptionsItems,
         >,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SelectDefinitionWithIncludesFieldConfiguration {
         pub fn builder() -> builder::SelectDefinitionWithIncludesFieldConfiguration {
@@ -4512,6 +4963,9 @@ pub mod types {
         pub display_name: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SelectDefinitionWithIncludesFieldConfigurationOptionsItems {
         pub fn builder() -> builder::SelectDefinitionWithIncludesFieldConfigurationOptionsItems {
@@ -4520,6 +4974,7 @@ pub mod types {
     }
     ///`SelectMultiDefinitionParamsFieldConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct SelectMultiDefinitionParamsFieldConfiguration {
         ///Allow or disallow adding in new option(s) from the grid/list view
         #[serde(default = "defaults::default_bool::<true>")]
@@ -4535,6 +4990,7 @@ pub mod types {
     }
     ///`SelectMultiDefinitionParamsFieldConfigurationOptionsItems`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct SelectMultiDefinitionParamsFieldConfigurationOptionsItems {
         ///Color value hex code for the `display_name`. ex: #fbd400
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4554,6 +5010,9 @@ pub mod types {
         pub display_name: ::std::string::String,
         ///Option ID
         pub id: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SelectOption {
         pub fn builder() -> builder::SelectOption {
@@ -4598,6 +5057,9 @@ pub mod types {
         pub short_url: ::std::option::Option<::std::string::String>,
         ///Update timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Share {
         pub fn builder() -> builder::Share {
@@ -4608,6 +5070,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ShareResponse {
         pub data: Share,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ShareResponse {
         pub fn builder() -> builder::ShareResponse {
@@ -4623,6 +5088,9 @@ pub mod types {
         ///Total count
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ShareReviewersResponse {
         pub fn builder() -> builder::ShareReviewersResponse {
@@ -4638,6 +5106,9 @@ pub mod types {
         ///Total count
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SharesResponse {
         pub fn builder() -> builder::SharesResponse {
@@ -4653,6 +5124,9 @@ pub mod types {
         pub terms: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::SourceFilenameMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SourceFilenameMatch {
         pub fn builder() -> builder::SourceFilenameMatch {
@@ -4666,10 +5140,42 @@ pub mod types {
         pub status: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::StatusMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl StatusMatch {
         pub fn builder() -> builder::StatusMatch {
             Default::default()
+        }
+    }
+    ///`TextDefinitionFieldConfiguration`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct TextDefinitionFieldConfiguration(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for TextDefinitionFieldConfiguration {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TextDefinitionFieldConfiguration>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: TextDefinitionFieldConfiguration) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for TextDefinitionFieldConfiguration {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
         }
     }
     ///`TextReviewAnnotation`
@@ -4685,6 +5191,9 @@ pub mod types {
         pub suggested_text: ::std::option::Option<::std::string::String>,
         ///The type of text review annotation.
         pub text_review_annotation_type: crate::v4::types::TextReviewAnnotationTextReviewAnnotationType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl TextReviewAnnotation {
         pub fn builder() -> builder::TextReviewAnnotation {
@@ -4702,6 +5211,9 @@ pub mod types {
         pub x: f64,
         ///Bottom corner position.
         pub y: f64,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl TextReviewAnnotationBounds {
         pub fn builder() -> builder::TextReviewAnnotationBounds {
@@ -4710,6 +5222,7 @@ pub mod types {
     }
     ///Payload for updating an existing text review annotation.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct TextReviewAnnotationUpdate {
         ///Optional bounds array. When omitted, previously stored bounds are preserved.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -4753,6 +5266,7 @@ pub mod types {
     }
     ///`ToggleDefinitionParamsFieldConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct ToggleDefinitionParamsFieldConfiguration {
         ///Color value hex code. ex: #fbd400
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4769,6 +5283,9 @@ pub mod types {
         ///Color value hex code. ex: #fbd400
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub color: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ToggleDefinitionWithIncludesFieldConfiguration {
         pub fn builder() -> builder::ToggleDefinitionWithIncludesFieldConfiguration {
@@ -4782,6 +5299,9 @@ pub mod types {
         pub matches: ::std::vec::Vec<TranscriptionMatchMatchesItems>,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::TranscriptionMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl TranscriptionMatch {
         pub fn builder() -> builder::TranscriptionMatch {
@@ -4797,6 +5317,9 @@ pub mod types {
         pub snippets: ::std::vec::Vec<::std::string::String>,
         ///The terms in the search query that are a match for the result's transcription
         pub terms: ::std::vec::Vec<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl TranscriptionMatchMatchesItems {
         pub fn builder() -> builder::TranscriptionMatchMatchesItems {
@@ -4807,6 +5330,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct UpdateAccountRolesParams {
         pub data: AccountRoleData,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UpdateAccountRolesParams {
         pub fn builder() -> builder::UpdateAccountRolesParams {
@@ -4815,6 +5341,7 @@ pub mod types {
     }
     ///Frame.io update comment params
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateCommentParams {
         pub data: UpdateCommentParamsData,
     }
@@ -4825,6 +5352,7 @@ pub mod types {
     }
     ///`UpdateCommentParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateCommentParamsData {
         ///Comment anchor location. {(x, y) | 0 <= x <= 1, 0 <= y <= 1}.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4859,6 +5387,7 @@ pub mod types {
     }
     ///`UpdateFieldDefinitionParams`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateFieldDefinitionParams {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<
@@ -4872,6 +5401,7 @@ pub mod types {
     }
     ///UpdateDateDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateFieldDefinitionParamsDataDate {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub field_configuration: ::std::option::Option<
@@ -4942,6 +5472,7 @@ pub mod types {
     }
     ///`UpdateFieldDefinitionParamsDataDiscriminatorMappingDateFieldConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateFieldDefinitionParamsDataDiscriminatorMappingDateFieldConfiguration {
         #[serde(
             default = "defaults::update_field_definition_params_data_discriminator_mapping_date_field_configuration_display_format"
@@ -4974,6 +5505,7 @@ pub mod types {
     }
     ///`UpdateFieldDefinitionParamsDataDiscriminatorMappingNumberFieldConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateFieldDefinitionParamsDataDiscriminatorMappingNumberFieldConfiguration {
         ///Number format
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4991,6 +5523,7 @@ pub mod types {
     }
     ///`UpdateFieldDefinitionParamsDataDiscriminatorMappingRatingFieldConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateFieldDefinitionParamsDataDiscriminatorMappingRatingFieldConfiguration {
         ///Color value hex code for the `style` icon symbols. ex: #fbd400
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5010,6 +5543,7 @@ pub mod types {
     }
     ///`UpdateFieldDefinitionParamsDataDiscriminatorMappingSelectFieldConfiguration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateFieldDefinitionParamsDataDiscriminatorMappingSelectFieldConfiguration {
         ///Allow or disallow adding in new option(s) from the grid/list view
         #[serde(default = "defaults::default_bool::<true>")]
@@ -5035,6 +5569,7 @@ pub mod types {
     }
     ///UpdateLongTextDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateFieldDefinitionParamsDataLongText {
         ///Discriminator value: long_text
         pub field_type: UpdateFieldDefinitionParamsDataLongTextFieldType,
@@ -5102,6 +5637,7 @@ pub mod types {
     }
     ///UpdateNumberDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateFieldDefinitionParamsDataNumber {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub field_configuration: ::std::option::Option<
@@ -5173,6 +5709,7 @@ pub mod types {
     }
     ///UpdateRatingDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateFieldDefinitionParamsDataRating {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub field_configuration: ::std::option::Option<
@@ -5244,6 +5781,7 @@ pub mod types {
     }
     ///UpdateSelectDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateFieldDefinitionParamsDataSelect {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub field_configuration: ::std::option::Option<
@@ -5315,6 +5853,7 @@ pub mod types {
     }
     ///UpdateSelectMultiDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateFieldDefinitionParamsDataSelectMulti {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub field_configuration: ::std::option::Option<
@@ -5386,6 +5925,7 @@ pub mod types {
     }
     ///UpdateTextDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateFieldDefinitionParamsDataText {
         ///Discriminator value: text
         pub field_type: UpdateFieldDefinitionParamsDataTextFieldType,
@@ -5452,6 +5992,7 @@ pub mod types {
     }
     ///UpdateToggleDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateFieldDefinitionParamsDataToggle {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub field_configuration: ::std::option::Option<
@@ -5470,6 +6011,7 @@ pub mod types {
     }
     ///UpdateUserMultiDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateFieldDefinitionParamsDataUserMulti {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub field_configuration: ::std::option::Option<
@@ -5541,6 +6083,7 @@ pub mod types {
     }
     ///UpdateUserSingleDefinitionParams variant
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateFieldDefinitionParamsDataUserSingle {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub field_configuration: ::std::option::Option<
@@ -5612,6 +6155,7 @@ pub mod types {
     }
     ///Frame.io update group params
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateGroupParams {
         pub data: UpdateGroupParamsData,
     }
@@ -5622,6 +6166,7 @@ pub mod types {
     }
     ///`UpdateGroupParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateGroupParamsData {
         ///Group emoji for UI display
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5637,6 +6182,7 @@ pub mod types {
     }
     ///Share update parameters
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateShareParams {
         pub data: UpdateShareParamsData,
     }
@@ -5647,6 +6193,7 @@ pub mod types {
     }
     ///`UpdateShareParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateShareParamsData {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub access: ::std::option::Option<crate::v4::types::ShareAccess>,
@@ -5673,6 +6220,7 @@ pub mod types {
     }
     ///Update user roles params
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateUserRolesParams {
         pub data: UpdateUserRolesParamsData,
     }
@@ -5683,6 +6231,7 @@ pub mod types {
     }
     ///`UpdateUserRolesParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateUserRolesParamsData {
         pub role: crate::v4::types::UpdateUserRolesParamsDataRole,
     }
@@ -5695,6 +6244,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct UpdateUserRolesResponse {
         pub data: UpdateUserRolesResponseData,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UpdateUserRolesResponse {
         pub fn builder() -> builder::UpdateUserRolesResponse {
@@ -5706,6 +6258,9 @@ pub mod types {
     pub struct UpdateUserRolesResponseData {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub role: ::std::option::Option<crate::v4::types::UpdateUserRolesParamsDataRole>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UpdateUserRolesResponseData {
         pub fn builder() -> builder::UpdateUserRolesResponseData {
@@ -5714,6 +6269,7 @@ pub mod types {
     }
     ///Update workspace role params
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateWorkspaceRoleParams {
         pub data: UpdateWorkspaceRoleParamsData,
     }
@@ -5724,6 +6280,7 @@ pub mod types {
     }
     ///`UpdateWorkspaceRoleParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateWorkspaceRoleParamsData {
         pub role: crate::v4::types::WorkspaceRole,
     }
@@ -5736,6 +6293,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct UpdateWorkspaceRoleResponse {
         pub data: UpdateWorkspaceRoleResponseData,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UpdateWorkspaceRoleResponse {
         pub fn builder() -> builder::UpdateWorkspaceRoleResponse {
@@ -5747,6 +6307,9 @@ pub mod types {
     pub struct UpdateWorkspaceRoleResponseData {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub role: ::std::option::Option<crate::v4::types::WorkspaceRole>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UpdateWorkspaceRoleResponseData {
         pub fn builder() -> builder::UpdateWorkspaceRoleResponseData {
@@ -5760,6 +6323,9 @@ pub mod types {
         pub type_: crate::v4::types::UpdatedAtMatchType,
         ///The updated at timestamp of the result
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UpdatedAtMatch {
         pub fn builder() -> builder::UpdatedAtMatch {
@@ -5773,6 +6339,9 @@ pub mod types {
         pub size: i64,
         ///S3 presigned URL. Client should make a PUT request to this URL that includes the "x-amz-acl: private" header along with the file or file chunk data.
         pub url: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UploadUrl {
         pub fn builder() -> builder::UploadUrl {
@@ -5786,6 +6355,9 @@ pub mod types {
         pub type_: crate::v4::types::UploadedAtMatchType,
         ///The uploaded at timestamp of the result
         pub uploaded_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UploadedAtMatch {
         pub fn builder() -> builder::UploadedAtMatch {
@@ -5812,6 +6384,9 @@ pub mod types {
         ///User name
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl User {
         pub fn builder() -> builder::User {
@@ -5826,6 +6401,9 @@ pub mod types {
         >,
         pub member_options_type: crate::v4::types::UserMultiDefinitionWithIncludesFieldConfigurationMemberOptionsType,
         pub notify_members: bool,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UserMultiDefinitionWithIncludesFieldConfiguration {
         pub fn builder() -> builder::UserMultiDefinitionWithIncludesFieldConfiguration {
@@ -5839,6 +6417,9 @@ pub mod types {
         pub id: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::UserValueType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UserMultiDefinitionWithIncludesFieldConfigurationCustomMembersItems {
         pub fn builder() -> builder::UserMultiDefinitionWithIncludesFieldConfigurationCustomMembersItems {
@@ -5850,6 +6431,9 @@ pub mod types {
     pub struct UserRole {
         pub role: crate::v4::types::UserRoleRole,
         pub user: User,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UserRole {
         pub fn builder() -> builder::UserRole {
@@ -5865,6 +6449,9 @@ pub mod types {
         ///Total count
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UserRolesResponse {
         pub fn builder() -> builder::UserRolesResponse {
@@ -5878,6 +6465,9 @@ pub mod types {
         pub id: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::UserValueType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UserValue {
         pub fn builder() -> builder::UserValue {
@@ -5908,6 +6498,9 @@ pub mod types {
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///URL to view the asset in the Frame.io web application
         pub view_url: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl VersionStack {
         pub fn builder() -> builder::VersionStack {
@@ -5916,6 +6509,7 @@ pub mod types {
     }
     ///Version stack copy parameters
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct VersionStackCopyParams {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<VersionStackCopyParamsData>,
@@ -5927,6 +6521,7 @@ pub mod types {
     }
     ///`VersionStackCopyParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct VersionStackCopyParamsData {
         ///Destination folder ID. Defaults to version stack parent ID.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5939,6 +6534,7 @@ pub mod types {
     }
     ///Version stack creation parameters
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct VersionStackCreateParams {
         pub data: VersionStackCreateParamsData,
     }
@@ -5949,6 +6545,7 @@ pub mod types {
     }
     ///`VersionStackCreateParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct VersionStackCreateParamsData {
         /**An array of file IDs in the Version Stack.<br/>The Version Stack will be created by "stacking" the `file_ids` argument in order from left (oldest/bottom version in the stack) to right (newest/top version in the stack).<br/>Two file IDs are required and up to a maximum of ten. Files must exist in the parent directory identified in the path.
 */
@@ -5963,6 +6560,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct VersionStackResponse {
         pub data: VersionStack,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl VersionStackResponse {
         pub fn builder() -> builder::VersionStackResponse {
@@ -6001,6 +6601,9 @@ pub mod types {
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///URL to view the asset in the Frame.io web application
         pub view_url: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl VersionStackWithIncludes {
         pub fn builder() -> builder::VersionStackWithIncludes {
@@ -6011,6 +6614,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct VersionStackWithIncludesResponse {
         pub data: VersionStackWithIncludes,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl VersionStackWithIncludesResponse {
         pub fn builder() -> builder::VersionStackWithIncludesResponse {
@@ -6025,6 +6631,9 @@ pub mod types {
         ///Total count
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl VersionStacksWithIncludesResponse {
         pub fn builder() -> builder::VersionStacksWithIncludesResponse {
@@ -6038,6 +6647,9 @@ pub mod types {
         pub clips: ::std::vec::Vec<VisualMatchClipsItems>,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::VisualMatchType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl VisualMatch {
         pub fn builder() -> builder::VisualMatch {
@@ -6057,6 +6669,9 @@ pub mod types {
         pub relevancy_index: i64,
         ///Start time in milliseconds
         pub start_time: i64,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl VisualMatchClipsItems {
         pub fn builder() -> builder::VisualMatchClipsItems {
@@ -6080,6 +6695,9 @@ pub mod types {
         ///Workspace ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub workspace_id: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Webhook {
         pub fn builder() -> builder::Webhook {
@@ -6088,6 +6706,7 @@ pub mod types {
     }
     ///Webhook creation parameters
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct WebhookCreateParams {
         pub data: WebhookCreateParamsData,
     }
@@ -6098,6 +6717,7 @@ pub mod types {
     }
     ///`WebhookCreateParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct WebhookCreateParamsData {
         pub events: WebhookEvents,
         pub name: ::std::string::String,
@@ -6113,6 +6733,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct WebhookCreateResponse {
         pub data: WebhookCreateResponseData,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WebhookCreateResponse {
         pub fn builder() -> builder::WebhookCreateResponse {
@@ -6138,6 +6761,9 @@ pub mod types {
         ///Workspace ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub workspace_id: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WebhookCreateResponseData {
         pub fn builder() -> builder::WebhookCreateResponseData {
@@ -6168,6 +6794,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct WebhookResponse {
         pub data: Webhook,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WebhookResponse {
         pub fn builder() -> builder::WebhookResponse {
@@ -6176,6 +6805,7 @@ pub mod types {
     }
     ///Webhook update parameters
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct WebhookUpdateParams {
         pub data: WebhookUpdateParamsData,
     }
@@ -6186,6 +6816,7 @@ pub mod types {
     }
     ///`WebhookUpdateParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct WebhookUpdateParamsData {
         ///Webhook active status
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6222,6 +6853,9 @@ pub mod types {
         ///Workspace ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub workspace_id: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WebhookWithIncludes {
         pub fn builder() -> builder::WebhookWithIncludes {
@@ -6232,6 +6866,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct WebhookWithIncludesResponse {
         pub data: WebhookWithIncludes,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WebhookWithIncludesResponse {
         pub fn builder() -> builder::WebhookWithIncludesResponse {
@@ -6246,6 +6883,9 @@ pub mod types {
         ///Total count
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WebhooksWithIncludesResponse {
         pub fn builder() -> builder::WebhooksWithIncludesResponse {
@@ -6265,6 +6905,9 @@ pub mod types {
         pub name: ::std::string::String,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Workspace {
         pub fn builder() -> builder::Workspace {
@@ -6273,6 +6916,7 @@ pub mod types {
     }
     ///Workspace params
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct WorkspaceParams {
         pub data: WorkspaceParamsData,
     }
@@ -6283,6 +6927,7 @@ pub mod types {
     }
     ///`WorkspaceParamsData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct WorkspaceParamsData {
         ///Workspace Name
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6297,6 +6942,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct WorkspaceResponse {
         pub data: Workspace,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WorkspaceResponse {
         pub fn builder() -> builder::WorkspaceResponse {
@@ -6308,6 +6956,9 @@ pub mod types {
     pub struct WorkspaceUserRole {
         pub role: crate::v4::types::WorkspaceUserRoleRole,
         pub user: User,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WorkspaceUserRole {
         pub fn builder() -> builder::WorkspaceUserRole {
@@ -6323,6 +6974,9 @@ pub mod types {
         ///Total count
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WorkspaceUserRolesResponse {
         pub fn builder() -> builder::WorkspaceUserRolesResponse {
@@ -6344,6 +6998,9 @@ pub mod types {
         pub name: ::std::string::String,
         ///Updated Timestamp
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WorkspaceWithIncludes {
         pub fn builder() -> builder::WorkspaceWithIncludes {
@@ -6354,6 +7011,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct WorkspaceWithIncludesResponse {
         pub data: WorkspaceWithIncludes,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WorkspaceWithIncludesResponse {
         pub fn builder() -> builder::WorkspaceWithIncludesResponse {
@@ -6369,6 +7029,9 @@ pub mod types {
         ///Total count
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WorkspacesWithIncludesResponse {
         pub fn builder() -> builder::WorkspacesWithIncludesResponse {
@@ -6413,6 +7076,10 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Account {
             fn default() -> Self {
@@ -6431,6 +7098,7 @@ pub mod types {
                     ),
                     updated_at: Err("no value supplied for updated_at".to_string()),
                     v4_migrated_at: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -6559,6 +7227,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Account> for super::Account {
             type Error = super::error::ConversionError;
@@ -6576,6 +7258,7 @@ pub mod types {
                     storage_usage: value.storage_usage?,
                     updated_at: value.updated_at?,
                     v4_migrated_at: value.v4_migrated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -6592,6 +7275,7 @@ pub mod types {
                     storage_usage: Ok(value.storage_usage),
                     updated_at: Ok(value.updated_at),
                     v4_migrated_at: Ok(value.v4_migrated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -6601,11 +7285,16 @@ pub mod types {
                 crate::v4::types::AccountRoleDataRole,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AccountRoleData {
             fn default() -> Self {
                 Self {
                     role: Err("no value supplied for role".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -6622,18 +7311,38 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<AccountRoleData> for super::AccountRoleData {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: AccountRoleData,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { role: value.role? })
+                Ok(Self {
+                    role: value.role?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::AccountRoleData> for AccountRoleData {
             fn from(value: super::AccountRoleData) -> Self {
-                Self { role: Ok(value.role) }
+                Self {
+                    role: Ok(value.role),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -6643,12 +7352,17 @@ pub mod types {
                 ::std::string::String,
             >,
             user: ::std::result::Result<super::User, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AccountUserRole {
             fn default() -> Self {
                 Self {
                     role: Err("no value supplied for role".to_string()),
                     user: Err("no value supplied for user".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -6679,6 +7393,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<AccountUserRole> for super::AccountUserRole {
             type Error = super::error::ConversionError;
@@ -6688,6 +7416,7 @@ pub mod types {
                 Ok(Self {
                     role: value.role?,
                     user: value.user?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -6696,6 +7425,7 @@ pub mod types {
                 Self {
                     role: Ok(value.role),
                     user: Ok(value.user),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -6710,6 +7440,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AccountUserRolesResponse {
             fn default() -> Self {
@@ -6717,6 +7451,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -6757,6 +7492,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<AccountUserRolesResponse>
         for super::AccountUserRolesResponse {
@@ -6768,6 +7517,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -6778,6 +7528,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -6792,6 +7543,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AccountsResponse {
             fn default() -> Self {
@@ -6799,6 +7554,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -6839,6 +7595,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<AccountsResponse> for super::AccountsResponse {
             type Error = super::error::ConversionError;
@@ -6849,6 +7619,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -6858,6 +7629,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -6900,6 +7672,10 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Action {
             fn default() -> Self {
@@ -6917,6 +7693,7 @@ pub mod types {
                     updated_at: Err("no value supplied for updated_at".to_string()),
                     url: Err("no value supplied for url".to_string()),
                     workspace_id: Err("no value supplied for workspace_id".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -7077,6 +7854,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Action> for super::Action {
             type Error = super::error::ConversionError;
@@ -7097,6 +7888,7 @@ pub mod types {
                     updated_at: value.updated_at?,
                     url: value.url?,
                     workspace_id: value.workspace_id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -7116,6 +7908,7 @@ pub mod types {
                     updated_at: Ok(value.updated_at),
                     url: Ok(value.url),
                     workspace_id: Ok(value.workspace_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -7296,11 +8089,16 @@ pub mod types {
                 super::ActionCreateResponseData,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ActionCreateResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -7317,6 +8115,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ActionCreateResponse>
         for super::ActionCreateResponse {
@@ -7324,12 +8136,18 @@ pub mod types {
             fn try_from(
                 value: ActionCreateResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::ActionCreateResponse> for ActionCreateResponse {
             fn from(value: super::ActionCreateResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -7372,6 +8190,10 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ActionCreateResponseData {
             fn default() -> Self {
@@ -7390,6 +8212,7 @@ pub mod types {
                     updated_at: Err("no value supplied for updated_at".to_string()),
                     url: Err("no value supplied for url".to_string()),
                     workspace_id: Err("no value supplied for workspace_id".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -7562,6 +8385,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ActionCreateResponseData>
         for super::ActionCreateResponseData {
@@ -7584,6 +8421,7 @@ pub mod types {
                     updated_at: value.updated_at?,
                     url: value.url?,
                     workspace_id: value.workspace_id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -7605,17 +8443,23 @@ pub mod types {
                     updated_at: Ok(value.updated_at),
                     url: Ok(value.url),
                     workspace_id: Ok(value.workspace_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct ActionResponse {
             data: ::std::result::Result<super::Action, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ActionResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -7632,18 +8476,38 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ActionResponse> for super::ActionResponse {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: ActionResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::ActionResponse> for ActionResponse {
             fn from(value: super::ActionResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -7891,6 +8755,10 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ActionWithIncludes {
             fn default() -> Self {
@@ -7909,6 +8777,7 @@ pub mod types {
                     updated_at: Err("no value supplied for updated_at".to_string()),
                     url: Err("no value supplied for url".to_string()),
                     workspace_id: Err("no value supplied for workspace_id".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8081,6 +8950,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ActionWithIncludes> for super::ActionWithIncludes {
             type Error = super::error::ConversionError;
@@ -8102,6 +8985,7 @@ pub mod types {
                     updated_at: value.updated_at?,
                     url: value.url?,
                     workspace_id: value.workspace_id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8122,6 +9006,7 @@ pub mod types {
                     updated_at: Ok(value.updated_at),
                     url: Ok(value.url),
                     workspace_id: Ok(value.workspace_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8131,11 +9016,16 @@ pub mod types {
                 super::ActionWithIncludes,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ActionWithIncludesResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8152,6 +9042,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ActionWithIncludesResponse>
         for super::ActionWithIncludesResponse {
@@ -8159,13 +9063,19 @@ pub mod types {
             fn try_from(
                 value: ActionWithIncludesResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::ActionWithIncludesResponse>
         for ActionWithIncludesResponse {
             fn from(value: super::ActionWithIncludesResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -8179,6 +9089,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ActionsWithIncludesResponse {
             fn default() -> Self {
@@ -8186,6 +9100,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8226,6 +9141,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ActionsWithIncludesResponse>
         for super::ActionsWithIncludesResponse {
@@ -8237,6 +9166,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8247,6 +9177,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8340,11 +9271,16 @@ pub mod types {
                 super::AddAssetResponseData,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AddAssetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8361,18 +9297,38 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<AddAssetResponse> for super::AddAssetResponse {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: AddAssetResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::AddAssetResponse> for AddAssetResponse {
             fn from(value: super::AddAssetResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -8425,6 +9381,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AddAssetResponseData {
             fn default() -> Self {
@@ -8452,6 +9412,7 @@ pub mod types {
                     passphrase: Ok(Default::default()),
                     short_url: Err("no value supplied for short_url".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8644,6 +9605,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<AddAssetResponseData>
         for super::AddAssetResponseData {
@@ -8667,6 +9642,7 @@ pub mod types {
                     passphrase: value.passphrase?,
                     short_url: value.short_url?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8688,6 +9664,7 @@ pub mod types {
                     passphrase: Ok(value.passphrase),
                     short_url: Ok(value.short_url),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8890,12 +9867,17 @@ pub mod types {
         pub struct Anchor {
             x: ::std::result::Result<f64, ::std::string::String>,
             y: ::std::result::Result<f64, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Anchor {
             fn default() -> Self {
                 Self {
                     x: Err("no value supplied for x".to_string()),
                     y: Err("no value supplied for y".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8920,13 +9902,31 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for y: {e}"));
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Anchor> for super::Anchor {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: Anchor,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { x: value.x?, y: value.y? })
+                Ok(Self {
+                    x: value.x?,
+                    y: value.y?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::Anchor> for Anchor {
@@ -8934,6 +9934,7 @@ pub mod types {
                 Self {
                     x: Ok(value.x),
                     y: Ok(value.y),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8969,6 +9970,10 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AssetCommon {
             fn default() -> Self {
@@ -8982,6 +9987,7 @@ pub mod types {
                     type_: Err("no value supplied for type_".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
                     view_url: Err("no value supplied for view_url".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -9092,6 +10098,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<AssetCommon> for super::AssetCommon {
             type Error = super::error::ConversionError;
@@ -9108,6 +10128,7 @@ pub mod types {
                     type_: value.type_?,
                     updated_at: value.updated_at?,
                     view_url: value.view_url?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -9123,6 +10144,7 @@ pub mod types {
                     type_: Ok(value.type_),
                     updated_at: Ok(value.updated_at),
                     view_url: Ok(value.view_url),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -9137,6 +10159,10 @@ pub mod types {
                 crate::v4::types::AssetSearchResultType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AssetSearchResult {
             fn default() -> Self {
@@ -9144,6 +10170,7 @@ pub mod types {
                     matches: Err("no value supplied for matches".to_string()),
                     result: Err("no value supplied for result".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -9184,6 +10211,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<AssetSearchResult> for super::AssetSearchResult {
             type Error = super::error::ConversionError;
@@ -9194,6 +10235,7 @@ pub mod types {
                     matches: value.matches?,
                     result: value.result?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -9203,6 +10245,7 @@ pub mod types {
                     matches: Ok(value.matches),
                     result: Ok(value.result),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -9216,12 +10259,17 @@ pub mod types {
                 crate::v4::types::AssigneeMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AssigneeMatch {
             fn default() -> Self {
                 Self {
                     assignee_id: Err("no value supplied for assignee_id".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -9250,6 +10298,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<AssigneeMatch> for super::AssigneeMatch {
             type Error = super::error::ConversionError;
@@ -9259,6 +10321,7 @@ pub mod types {
                 Ok(Self {
                     assignee_id: value.assignee_id?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -9267,6 +10330,7 @@ pub mod types {
                 Self {
                     assignee_id: Ok(value.assignee_id),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -9354,6 +10418,10 @@ pub mod types {
                 crate::v4::types::AudioSampleRateMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AudioSampleRateMatch {
             fn default() -> Self {
@@ -9362,6 +10430,7 @@ pub mod types {
                         "no value supplied for audio_sample_rate".to_string(),
                     ),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -9392,6 +10461,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<AudioSampleRateMatch>
         for super::AudioSampleRateMatch {
@@ -9402,6 +10485,7 @@ pub mod types {
                 Ok(Self {
                     audio_sample_rate: value.audio_sample_rate?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -9410,6 +10494,7 @@ pub mod types {
                 Self {
                     audio_sample_rate: Ok(value.audio_sample_rate),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -9424,6 +10509,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AuditLogsWithIncludesResponse {
             fn default() -> Self {
@@ -9431,6 +10520,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -9471,6 +10561,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<AuditLogsWithIncludesResponse>
         for super::AuditLogsWithIncludesResponse {
@@ -9482,6 +10586,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -9492,6 +10597,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -9537,6 +10643,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AuditLogwithIncludes {
             fn default() -> Self {
@@ -9553,6 +10663,7 @@ pub mod types {
                     user: Ok(Default::default()),
                     user_id: Err("no value supplied for user_id".to_string()),
                     workspace_id: Err("no value supplied for workspace_id".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -9677,6 +10788,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<AuditLogwithIncludes>
         for super::AuditLogwithIncludes {
@@ -9695,6 +10820,7 @@ pub mod types {
                     user: value.user?,
                     user_id: value.user_id?,
                     workspace_id: value.workspace_id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -9711,6 +10837,7 @@ pub mod types {
                     user: Ok(value.user),
                     user_id: Ok(value.user_id),
                     workspace_id: Ok(value.workspace_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -9721,12 +10848,17 @@ pub mod types {
                 crate::v4::types::BitDepthMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for BitDepthMatch {
             fn default() -> Self {
                 Self {
                     bit_depth: Err("no value supplied for bit_depth".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -9755,6 +10887,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<BitDepthMatch> for super::BitDepthMatch {
             type Error = super::error::ConversionError;
@@ -9764,6 +10910,7 @@ pub mod types {
                 Ok(Self {
                     bit_depth: value.bit_depth?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -9772,6 +10919,7 @@ pub mod types {
                 Self {
                     bit_depth: Ok(value.bit_depth),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -9782,12 +10930,17 @@ pub mod types {
                 crate::v4::types::BitRateMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for BitRateMatch {
             fn default() -> Self {
                 Self {
                     bit_rate: Err("no value supplied for bit_rate".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -9816,6 +10969,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<BitRateMatch> for super::BitRateMatch {
             type Error = super::error::ConversionError;
@@ -9825,6 +10992,7 @@ pub mod types {
                 Ok(Self {
                     bit_rate: value.bit_rate?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -9833,6 +11001,7 @@ pub mod types {
                 Self {
                     bit_rate: Ok(value.bit_rate),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -10021,12 +11190,17 @@ pub mod types {
                 crate::v4::types::ChannelsMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ChannelsMatch {
             fn default() -> Self {
                 Self {
                     channels: Err("no value supplied for channels".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -10055,6 +11229,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ChannelsMatch> for super::ChannelsMatch {
             type Error = super::error::ConversionError;
@@ -10064,6 +11252,7 @@ pub mod types {
                 Ok(Self {
                     channels: value.channels?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -10072,6 +11261,7 @@ pub mod types {
                 Self {
                     channels: Ok(value.channels),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -10082,12 +11272,17 @@ pub mod types {
                 crate::v4::types::CodecMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CodecMatch {
             fn default() -> Self {
                 Self {
                     codec: Err("no value supplied for codec".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -10116,6 +11311,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<CodecMatch> for super::CodecMatch {
             type Error = super::error::ConversionError;
@@ -10125,6 +11334,7 @@ pub mod types {
                 Ok(Self {
                     codec: value.codec?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -10133,6 +11343,7 @@ pub mod types {
                 Self {
                     codec: Ok(value.codec),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -10181,6 +11392,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Collection {
             fn default() -> Self {
@@ -10204,6 +11419,7 @@ pub mod types {
                     ),
                     shares: Ok(Default::default()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -10368,6 +11584,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Collection> for super::Collection {
             type Error = super::error::ConversionError;
@@ -10388,6 +11618,7 @@ pub mod types {
                     root_folder_id: value.root_folder_id?,
                     shares: value.shares?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -10407,17 +11638,23 @@ pub mod types {
                     root_folder_id: Ok(value.root_folder_id),
                     shares: Ok(value.shares),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct CollectionResponse {
             data: ::std::result::Result<super::Collection, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CollectionResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -10434,18 +11671,38 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<CollectionResponse> for super::CollectionResponse {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: CollectionResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::CollectionResponse> for CollectionResponse {
             fn from(value: super::CollectionResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -10459,6 +11716,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CollectionsResponse {
             fn default() -> Self {
@@ -10466,6 +11727,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -10506,6 +11768,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<CollectionsResponse>
         for super::CollectionsResponse {
@@ -10517,6 +11793,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -10526,6 +11803,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -10539,12 +11817,17 @@ pub mod types {
                 crate::v4::types::ColorSpaceMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ColorSpaceMatch {
             fn default() -> Self {
                 Self {
                     color_space: Err("no value supplied for color_space".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -10573,6 +11856,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ColorSpaceMatch> for super::ColorSpaceMatch {
             type Error = super::error::ConversionError;
@@ -10582,6 +11879,7 @@ pub mod types {
                 Ok(Self {
                     color_space: value.color_space?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -10590,6 +11888,7 @@ pub mod types {
                 Self {
                     color_space: Ok(value.color_space),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -10651,6 +11950,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Comment {
             fn default() -> Self {
@@ -10676,6 +11979,7 @@ pub mod types {
                     ),
                     timestamp: Err("no value supplied for timestamp".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -10894,6 +12198,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Comment> for super::Comment {
             type Error = super::error::ConversionError;
@@ -10918,6 +12236,7 @@ pub mod types {
                     text_review_annotation: value.text_review_annotation?,
                     timestamp: value.timestamp?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -10941,6 +12260,7 @@ pub mod types {
                     text_review_annotation: Ok(value.text_review_annotation),
                     timestamp: Ok(value.timestamp),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -10961,6 +12281,10 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CommentAttachment {
             fn default() -> Self {
@@ -10971,6 +12295,7 @@ pub mod types {
                     media_type: Err("no value supplied for media_type".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     upload_urls: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11047,6 +12372,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<CommentAttachment> for super::CommentAttachment {
             type Error = super::error::ConversionError;
@@ -11060,6 +12399,7 @@ pub mod types {
                     media_type: value.media_type?,
                     name: value.name?,
                     upload_urls: value.upload_urls?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11072,6 +12412,7 @@ pub mod types {
                     media_type: Ok(value.media_type),
                     name: Ok(value.name),
                     upload_urls: Ok(value.upload_urls),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -11081,11 +12422,16 @@ pub mod types {
                 ::std::option::Option<super::CommentAttachment>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CommentAttachmentResponse {
             fn default() -> Self {
                 Self {
                     data: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11104,6 +12450,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<CommentAttachmentResponse>
         for super::CommentAttachmentResponse {
@@ -11111,13 +12471,19 @@ pub mod types {
             fn try_from(
                 value: CommentAttachmentResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::CommentAttachmentResponse>
         for CommentAttachmentResponse {
             fn from(value: super::CommentAttachmentResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -11125,6 +12491,10 @@ pub mod types {
             comment_count: ::std::result::Result<i64, ::std::string::String>,
             type_: ::std::result::Result<
                 crate::v4::types::CommentCountMatchType,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -11135,6 +12505,7 @@ pub mod types {
                         "no value supplied for comment_count".to_string(),
                     ),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11163,6 +12534,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<CommentCountMatch> for super::CommentCountMatch {
             type Error = super::error::ConversionError;
@@ -11172,6 +12557,7 @@ pub mod types {
                 Ok(Self {
                     comment_count: value.comment_count?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11180,6 +12566,7 @@ pub mod types {
                 Self {
                     comment_count: Ok(value.comment_count),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -11198,6 +12585,10 @@ pub mod types {
                 crate::v4::types::CommentMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CommentMatch {
             fn default() -> Self {
@@ -11206,6 +12597,7 @@ pub mod types {
                     snippet: Err("no value supplied for snippet".to_string()),
                     terms: Err("no value supplied for terms".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11258,6 +12650,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<CommentMatch> for super::CommentMatch {
             type Error = super::error::ConversionError;
@@ -11269,6 +12675,7 @@ pub mod types {
                     snippet: value.snippet?,
                     terms: value.terms?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11279,17 +12686,23 @@ pub mod types {
                     snippet: Ok(value.snippet),
                     terms: Ok(value.terms),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct CommentResponse {
             data: ::std::result::Result<super::Comment, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CommentResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11306,18 +12719,38 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<CommentResponse> for super::CommentResponse {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: CommentResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::CommentResponse> for CommentResponse {
             fn from(value: super::CommentResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -11386,6 +12819,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CommentWithIncludes {
             fn default() -> Self {
@@ -11413,6 +12850,7 @@ pub mod types {
                     ),
                     timestamp: Err("no value supplied for timestamp".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11655,6 +13093,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<CommentWithIncludes>
         for super::CommentWithIncludes {
@@ -11682,6 +13134,7 @@ pub mod types {
                     text_review_annotation: value.text_review_annotation?,
                     timestamp: value.timestamp?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11707,6 +13160,7 @@ pub mod types {
                     text_review_annotation: Ok(value.text_review_annotation),
                     timestamp: Ok(value.timestamp),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -11716,11 +13170,16 @@ pub mod types {
                 super::CommentWithIncludes,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CommentWithIncludesResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11737,6 +13196,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<CommentWithIncludesResponse>
         for super::CommentWithIncludesResponse {
@@ -11744,13 +13217,19 @@ pub mod types {
             fn try_from(
                 value: CommentWithIncludesResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::CommentWithIncludesResponse>
         for CommentWithIncludesResponse {
             fn from(value: super::CommentWithIncludesResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -11764,6 +13243,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CommentsWithIncludesResponse {
             fn default() -> Self {
@@ -11771,6 +13254,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11811,6 +13295,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<CommentsWithIncludesResponse>
         for super::CommentsWithIncludesResponse {
@@ -11822,6 +13320,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11832,6 +13331,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13644,12 +15144,17 @@ pub mod types {
                 crate::v4::types::CreatorMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CreatorMatch {
             fn default() -> Self {
                 Self {
                     creator_id: Err("no value supplied for creator_id".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -13678,6 +15183,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<CreatorMatch> for super::CreatorMatch {
             type Error = super::error::ConversionError;
@@ -13687,6 +15206,7 @@ pub mod types {
                 Ok(Self {
                     creator_id: value.creator_id?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13695,6 +15215,7 @@ pub mod types {
                 Self {
                     creator_id: Ok(value.creator_id),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13710,6 +15231,10 @@ pub mod types {
                 crate::v4::types::DateDefinitionWithIncludesFieldConfigurationTimeFormat,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DateDefinitionWithIncludesFieldConfiguration {
             fn default() -> Self {
@@ -13722,6 +15247,7 @@ pub mod types {
                     time_format: Ok(
                         super::defaults::date_definition_with_includes_field_configuration_time_format(),
                     ),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -13782,6 +15308,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<DateDefinitionWithIncludesFieldConfiguration>
         for super::DateDefinitionWithIncludesFieldConfiguration {
@@ -13794,6 +15334,7 @@ pub mod types {
                     display_timezone: value.display_timezone?,
                     include_time: value.include_time?,
                     time_format: value.time_format?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13805,6 +15346,7 @@ pub mod types {
                     display_timezone: Ok(value.display_timezone),
                     include_time: Ok(value.include_time),
                     time_format: Ok(value.time_format),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13818,12 +15360,17 @@ pub mod types {
                 crate::v4::types::DeletedAtMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DeletedAtMatch {
             fn default() -> Self {
                 Self {
                     deleted_at: Err("no value supplied for deleted_at".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -13852,6 +15399,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<DeletedAtMatch> for super::DeletedAtMatch {
             type Error = super::error::ConversionError;
@@ -13861,6 +15422,7 @@ pub mod types {
                 Ok(Self {
                     deleted_at: value.deleted_at?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13869,6 +15431,7 @@ pub mod types {
                 Self {
                     deleted_at: Ok(value.deleted_at),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13879,12 +15442,17 @@ pub mod types {
                 crate::v4::types::DurationMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DurationMatch {
             fn default() -> Self {
                 Self {
                     duration: Err("no value supplied for duration".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -13913,6 +15481,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<DurationMatch> for super::DurationMatch {
             type Error = super::error::ConversionError;
@@ -13922,6 +15504,7 @@ pub mod types {
                 Ok(Self {
                     duration: value.duration?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13930,6 +15513,7 @@ pub mod types {
                 Self {
                     duration: Ok(value.duration),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13943,6 +15527,10 @@ pub mod types {
                 crate::v4::types::DynamicRangeMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DynamicRangeMatch {
             fn default() -> Self {
@@ -13951,6 +15539,7 @@ pub mod types {
                         "no value supplied for dynamic_range".to_string(),
                     ),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -13979,6 +15568,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<DynamicRangeMatch> for super::DynamicRangeMatch {
             type Error = super::error::ConversionError;
@@ -13988,6 +15591,7 @@ pub mod types {
                 Ok(Self {
                     dynamic_range: value.dynamic_range?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13996,6 +15600,7 @@ pub mod types {
                 Self {
                     dynamic_range: Ok(value.dynamic_range),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -14186,6 +15791,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FieldDefinitionDate {
             fn default() -> Self {
@@ -14200,6 +15809,7 @@ pub mod types {
                     mutable: Err("no value supplied for mutable".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -14302,6 +15912,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FieldDefinitionDate>
         for super::FieldDefinitionDate {
@@ -14318,6 +15942,7 @@ pub mod types {
                     mutable: value.mutable?,
                     name: value.name?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -14332,6 +15957,7 @@ pub mod types {
                     mutable: Ok(value.mutable),
                     name: Ok(value.name),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -14360,6 +15986,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FieldDefinitionNumber {
             fn default() -> Self {
@@ -14374,6 +16004,7 @@ pub mod types {
                     mutable: Err("no value supplied for mutable".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -14476,6 +16107,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FieldDefinitionNumber>
         for super::FieldDefinitionNumber {
@@ -14492,6 +16137,7 @@ pub mod types {
                     mutable: value.mutable?,
                     name: value.name?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -14507,6 +16153,7 @@ pub mod types {
                     mutable: Ok(value.mutable),
                     name: Ok(value.name),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -14535,6 +16182,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FieldDefinitionRating {
             fn default() -> Self {
@@ -14549,6 +16200,7 @@ pub mod types {
                     mutable: Err("no value supplied for mutable".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -14651,6 +16303,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FieldDefinitionRating>
         for super::FieldDefinitionRating {
@@ -14667,6 +16333,7 @@ pub mod types {
                     mutable: value.mutable?,
                     name: value.name?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -14682,6 +16349,7 @@ pub mod types {
                     mutable: Ok(value.mutable),
                     name: Ok(value.name),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -14691,11 +16359,16 @@ pub mod types {
                 crate::v4::types::FieldDefinition,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FieldDefinitionResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -14712,6 +16385,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FieldDefinitionResponse>
         for super::FieldDefinitionResponse {
@@ -14719,13 +16406,19 @@ pub mod types {
             fn try_from(
                 value: FieldDefinitionResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::FieldDefinitionResponse>
         for FieldDefinitionResponse {
             fn from(value: super::FieldDefinitionResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -14753,6 +16446,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FieldDefinitionSelect {
             fn default() -> Self {
@@ -14767,6 +16464,7 @@ pub mod types {
                     mutable: Err("no value supplied for mutable".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -14869,6 +16567,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FieldDefinitionSelect>
         for super::FieldDefinitionSelect {
@@ -14885,6 +16597,7 @@ pub mod types {
                     mutable: value.mutable?,
                     name: value.name?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -14900,6 +16613,7 @@ pub mod types {
                     mutable: Ok(value.mutable),
                     name: Ok(value.name),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -14928,6 +16642,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FieldDefinitionSelectMulti {
             fn default() -> Self {
@@ -14942,6 +16660,7 @@ pub mod types {
                     mutable: Err("no value supplied for mutable".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -15044,6 +16763,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FieldDefinitionSelectMulti>
         for super::FieldDefinitionSelectMulti {
@@ -15060,6 +16793,7 @@ pub mod types {
                     mutable: value.mutable?,
                     name: value.name?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -15075,6 +16809,7 @@ pub mod types {
                     mutable: Ok(value.mutable),
                     name: Ok(value.name),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -15089,7 +16824,7 @@ pub mod types {
                 ::std::string::String,
             >,
             field_configuration: ::std::result::Result<
-                super::FileRemoteUploadResponseLinks,
+                super::TextDefinitionFieldConfiguration,
                 ::std::string::String,
             >,
             field_type: ::std::result::Result<
@@ -15101,6 +16836,10 @@ pub mod types {
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             updated_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -15117,6 +16856,7 @@ pub mod types {
                     mutable: Err("no value supplied for mutable".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -15147,7 +16887,7 @@ pub mod types {
             }
             pub fn field_configuration<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FileRemoteUploadResponseLinks>,
+                T: ::std::convert::TryInto<super::TextDefinitionFieldConfiguration>,
                 T::Error: ::std::fmt::Display,
             {
                 self.field_configuration = value
@@ -15217,6 +16957,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FieldDefinitionText>
         for super::FieldDefinitionText {
@@ -15233,6 +16987,7 @@ pub mod types {
                     mutable: value.mutable?,
                     name: value.name?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -15247,6 +17002,7 @@ pub mod types {
                     mutable: Ok(value.mutable),
                     name: Ok(value.name),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -15275,6 +17031,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FieldDefinitionToggle {
             fn default() -> Self {
@@ -15289,6 +17049,7 @@ pub mod types {
                     mutable: Err("no value supplied for mutable".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -15391,6 +17152,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FieldDefinitionToggle>
         for super::FieldDefinitionToggle {
@@ -15407,6 +17182,7 @@ pub mod types {
                     mutable: value.mutable?,
                     name: value.name?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -15422,6 +17198,7 @@ pub mod types {
                     mutable: Ok(value.mutable),
                     name: Ok(value.name),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -15450,6 +17227,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FieldDefinitionUserMulti {
             fn default() -> Self {
@@ -15464,6 +17245,7 @@ pub mod types {
                     mutable: Err("no value supplied for mutable".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -15566,6 +17348,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FieldDefinitionUserMulti>
         for super::FieldDefinitionUserMulti {
@@ -15582,6 +17378,7 @@ pub mod types {
                     mutable: value.mutable?,
                     name: value.name?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -15597,6 +17394,7 @@ pub mod types {
                     mutable: Ok(value.mutable),
                     name: Ok(value.name),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -15625,6 +17423,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FieldDefinitionUserSingle {
             fn default() -> Self {
@@ -15639,6 +17441,7 @@ pub mod types {
                     mutable: Err("no value supplied for mutable".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -15741,6 +17544,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FieldDefinitionUserSingle>
         for super::FieldDefinitionUserSingle {
@@ -15757,6 +17574,7 @@ pub mod types {
                     mutable: value.mutable?,
                     name: value.name?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -15772,6 +17590,7 @@ pub mod types {
                     mutable: Ok(value.mutable),
                     name: Ok(value.name),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -15804,6 +17623,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FieldDefinitionWithIncludesDate {
             fn default() -> Self {
@@ -15819,6 +17642,7 @@ pub mod types {
                     mutable: Err("no value supplied for mutable".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -15933,6 +17757,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FieldDefinitionWithIncludesDate>
         for super::FieldDefinitionWithIncludesDate {
@@ -15950,6 +17788,7 @@ pub mod types {
                     mutable: value.mutable?,
                     name: value.name?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -15966,6 +17805,7 @@ pub mod types {
                     mutable: Ok(value.mutable),
                     name: Ok(value.name),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -15998,6 +17838,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FieldDefinitionWithIncludesNumber {
             fn default() -> Self {
@@ -16013,6 +17857,7 @@ pub mod types {
                     mutable: Err("no value supplied for mutable".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -16127,6 +17972,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FieldDefinitionWithIncludesNumber>
         for super::FieldDefinitionWithIncludesNumber {
@@ -16144,6 +18003,7 @@ pub mod types {
                     mutable: value.mutable?,
                     name: value.name?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -16160,6 +18020,7 @@ pub mod types {
                     mutable: Ok(value.mutable),
                     name: Ok(value.name),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -16192,6 +18053,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FieldDefinitionWithIncludesRating {
             fn default() -> Self {
@@ -16207,6 +18072,7 @@ pub mod types {
                     mutable: Err("no value supplied for mutable".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -16321,6 +18187,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FieldDefinitionWithIncludesRating>
         for super::FieldDefinitionWithIncludesRating {
@@ -16338,6 +18218,7 @@ pub mod types {
                     mutable: value.mutable?,
                     name: value.name?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -16354,6 +18235,7 @@ pub mod types {
                     mutable: Ok(value.mutable),
                     name: Ok(value.name),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -16386,6 +18268,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FieldDefinitionWithIncludesSelect {
             fn default() -> Self {
@@ -16401,6 +18287,7 @@ pub mod types {
                     mutable: Err("no value supplied for mutable".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -16515,6 +18402,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FieldDefinitionWithIncludesSelect>
         for super::FieldDefinitionWithIncludesSelect {
@@ -16532,6 +18433,7 @@ pub mod types {
                     mutable: value.mutable?,
                     name: value.name?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -16548,6 +18450,7 @@ pub mod types {
                     mutable: Ok(value.mutable),
                     name: Ok(value.name),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -16566,7 +18469,7 @@ pub mod types {
                 ::std::string::String,
             >,
             field_configuration: ::std::result::Result<
-                super::FileRemoteUploadResponseLinks,
+                super::TextDefinitionFieldConfiguration,
                 ::std::string::String,
             >,
             field_type: ::std::result::Result<
@@ -16578,6 +18481,10 @@ pub mod types {
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             updated_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -16595,6 +18502,7 @@ pub mod types {
                     mutable: Err("no value supplied for mutable".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -16637,7 +18545,7 @@ pub mod types {
             }
             pub fn field_configuration<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FileRemoteUploadResponseLinks>,
+                T: ::std::convert::TryInto<super::TextDefinitionFieldConfiguration>,
                 T::Error: ::std::fmt::Display,
             {
                 self.field_configuration = value
@@ -16707,6 +18615,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FieldDefinitionWithIncludesText>
         for super::FieldDefinitionWithIncludesText {
@@ -16724,6 +18646,7 @@ pub mod types {
                     mutable: value.mutable?,
                     name: value.name?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -16740,6 +18663,7 @@ pub mod types {
                     mutable: Ok(value.mutable),
                     name: Ok(value.name),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -16772,6 +18696,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FieldDefinitionWithIncludesToggle {
             fn default() -> Self {
@@ -16787,6 +18715,7 @@ pub mod types {
                     mutable: Err("no value supplied for mutable".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -16901,6 +18830,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FieldDefinitionWithIncludesToggle>
         for super::FieldDefinitionWithIncludesToggle {
@@ -16918,6 +18861,7 @@ pub mod types {
                     mutable: value.mutable?,
                     name: value.name?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -16934,6 +18878,7 @@ pub mod types {
                     mutable: Ok(value.mutable),
                     name: Ok(value.name),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -16966,6 +18911,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FieldDefinitionWithIncludesUserMulti {
             fn default() -> Self {
@@ -16981,6 +18930,7 @@ pub mod types {
                     mutable: Err("no value supplied for mutable".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -17095,6 +19045,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FieldDefinitionWithIncludesUserMulti>
         for super::FieldDefinitionWithIncludesUserMulti {
@@ -17112,6 +19076,7 @@ pub mod types {
                     mutable: value.mutable?,
                     name: value.name?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -17128,6 +19093,7 @@ pub mod types {
                     mutable: Ok(value.mutable),
                     name: Ok(value.name),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -17142,6 +19108,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FieldDefinitionsWithIncludesResponse {
             fn default() -> Self {
@@ -17149,6 +19119,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -17191,6 +19162,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FieldDefinitionsWithIncludesResponse>
         for super::FieldDefinitionsWithIncludesResponse {
@@ -17202,6 +19187,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -17212,6 +19198,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -17260,6 +19247,10 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for File {
             fn default() -> Self {
@@ -17277,6 +19268,7 @@ pub mod types {
                     type_: Err("no value supplied for type_".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
                     view_url: Err("no value supplied for view_url".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -17437,6 +19429,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<File> for super::File {
             type Error = super::error::ConversionError;
@@ -17457,6 +19463,7 @@ pub mod types {
                     type_: value.type_?,
                     updated_at: value.updated_at?,
                     view_url: value.view_url?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -17476,6 +19483,7 @@ pub mod types {
                     type_: Ok(value.type_),
                     updated_at: Ok(value.updated_at),
                     view_url: Ok(value.view_url),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -17490,6 +19498,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FileAssetsWithIncludesResponse {
             fn default() -> Self {
@@ -17497,6 +19509,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -17539,6 +19552,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FileAssetsWithIncludesResponse>
         for super::FileAssetsWithIncludesResponse {
@@ -17550,6 +19577,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -17560,6 +19588,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -18214,12 +20243,17 @@ pub mod types {
                 super::FileRemoteUploadResponseLinks,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FileRemoteUploadResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -18248,6 +20282,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FileRemoteUploadResponse>
         for super::FileRemoteUploadResponse {
@@ -18258,6 +20306,7 @@ pub mod types {
                 Ok(Self {
                     data: value.data?,
                     links: value.links?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -18267,17 +20316,91 @@ pub mod types {
                 Self {
                     data: Ok(value.data),
                     links: Ok(value.links),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FileRemoteUploadResponseLinks {
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FileRemoteUploadResponseLinks {
+            fn default() -> Self {
+                Self {
+                    status: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl FileRemoteUploadResponseLinks {
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FileRemoteUploadResponseLinks>
+        for super::FileRemoteUploadResponseLinks {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FileRemoteUploadResponseLinks,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    status: value.status?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FileRemoteUploadResponseLinks>
+        for FileRemoteUploadResponseLinks {
+            fn from(value: super::FileRemoteUploadResponseLinks) -> Self {
+                Self {
+                    status: Ok(value.status),
+                    extra: Ok(value.extra),
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct FileResponse {
             data: ::std::result::Result<super::File, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FileResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -18294,18 +20417,38 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FileResponse> for super::FileResponse {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: FileResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::FileResponse> for FileResponse {
             fn from(value: super::FileResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -18318,12 +20461,17 @@ pub mod types {
                 crate::v4::types::FileTypeMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FileTypeMatch {
             fn default() -> Self {
                 Self {
                     file_type: Err("no value supplied for file_type".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -18352,6 +20500,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FileTypeMatch> for super::FileTypeMatch {
             type Error = super::error::ConversionError;
@@ -18361,6 +20523,7 @@ pub mod types {
                 Ok(Self {
                     file_type: value.file_type?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -18369,6 +20532,7 @@ pub mod types {
                 Self {
                     file_type: Ok(value.file_type),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -18472,6 +20636,10 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FileUploadStatus {
             fn default() -> Self {
@@ -18488,6 +20656,7 @@ pub mod types {
                         "no value supplied for upload_failed".to_string(),
                     ),
                     uploaded_at: Err("no value supplied for uploaded_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -18570,6 +20739,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FileUploadStatus> for super::FileUploadStatus {
             type Error = super::error::ConversionError;
@@ -18583,6 +20766,7 @@ pub mod types {
                     upload_completed_at: value.upload_completed_at?,
                     upload_failed: value.upload_failed?,
                     uploaded_at: value.uploaded_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -18595,17 +20779,23 @@ pub mod types {
                     upload_completed_at: Ok(value.upload_completed_at),
                     upload_failed: Ok(value.upload_failed),
                     uploaded_at: Ok(value.uploaded_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct FileUploadStatusResponse {
             data: ::std::result::Result<super::FileUploadStatus, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FileUploadStatusResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -18622,6 +20812,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FileUploadStatusResponse>
         for super::FileUploadStatusResponse {
@@ -18629,13 +20833,19 @@ pub mod types {
             fn try_from(
                 value: FileUploadStatusResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::FileUploadStatusResponse>
         for FileUploadStatusResponse {
             fn from(value: super::FileUploadStatusResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -18696,7 +20906,11 @@ pub mod types {
                 ::std::string::String,
             >,
             view_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -18719,7 +20933,8 @@ pub mod types {
                     status: Err("no value supplied for status".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
-                    view_url: Err("no value supplied for view_url".to_string()),
+                    view_url: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -18924,13 +21139,27 @@ pub mod types {
             }
             pub fn view_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.view_url = value
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for view_url: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
                     });
                 self
             }
@@ -18958,6 +21187,7 @@ pub mod types {
                     type_: value.type_?,
                     updated_at: value.updated_at?,
                     view_url: value.view_url?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -18981,17 +21211,23 @@ pub mod types {
                     type_: Ok(value.type_),
                     updated_at: Ok(value.updated_at),
                     view_url: Ok(value.view_url),
+                    extra: Ok(value.extra),
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct FileWithIncludesResponse {
             data: ::std::result::Result<super::FileWithIncludes, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FileWithIncludesResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -19008,6 +21244,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FileWithIncludesResponse>
         for super::FileWithIncludesResponse {
@@ -19015,19 +21265,29 @@ pub mod types {
             fn try_from(
                 value: FileWithIncludesResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::FileWithIncludesResponse>
         for FileWithIncludesResponse {
             fn from(value: super::FileWithIncludesResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
         pub struct FileWithUploadUrls {
             adobe_version_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
             file_size: ::std::result::Result<i64, ::std::string::String>,
@@ -19043,12 +21303,36 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            parent_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            project_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             status: ::std::result::Result<
                 crate::v4::types::FileStatus,
                 ::std::string::String,
             >,
+            type_: ::std::result::Result<
+                ::std::option::Option<crate::v4::types::FileType>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
             upload_urls: ::std::result::Result<
                 ::std::vec::Vec<super::UploadUrl>,
+                ::std::string::String,
+            >,
+            view_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -19056,12 +21340,19 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     adobe_version_id: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
                     file_size: Err("no value supplied for file_size".to_string()),
                     id: Ok(Default::default()),
                     media_type: Err("no value supplied for media_type".to_string()),
                     name: Ok(Default::default()),
+                    parent_id: Ok(Default::default()),
+                    project_id: Ok(Default::default()),
                     status: Err("no value supplied for status".to_string()),
+                    type_: Ok(Default::default()),
+                    updated_at: Ok(Default::default()),
                     upload_urls: Ok(Default::default()),
+                    view_url: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -19077,6 +21368,20 @@ pub mod types {
                         format!(
                             "error converting supplied value for adobe_version_id: {e}"
                         )
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
                     });
                 self
             }
@@ -19126,6 +21431,30 @@ pub mod types {
                     });
                 self
             }
+            pub fn parent_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parent_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parent_id: {e}")
+                    });
+                self
+            }
+            pub fn project_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.project_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for project_id: {e}")
+                    });
+                self
+            }
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::v4::types::FileStatus>,
@@ -19135,6 +21464,34 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::v4::types::FileType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
                     });
                 self
             }
@@ -19150,6 +21507,32 @@ pub mod types {
                     });
                 self
             }
+            pub fn view_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.view_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for view_url: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FileWithUploadUrls> for super::FileWithUploadUrls {
             type Error = super::error::ConversionError;
@@ -19158,12 +21541,19 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     adobe_version_id: value.adobe_version_id?,
+                    created_at: value.created_at?,
                     file_size: value.file_size?,
                     id: value.id?,
                     media_type: value.media_type?,
                     name: value.name?,
+                    parent_id: value.parent_id?,
+                    project_id: value.project_id?,
                     status: value.status?,
+                    type_: value.type_?,
+                    updated_at: value.updated_at?,
                     upload_urls: value.upload_urls?,
+                    view_url: value.view_url?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -19171,12 +21561,19 @@ pub mod types {
             fn from(value: super::FileWithUploadUrls) -> Self {
                 Self {
                     adobe_version_id: Ok(value.adobe_version_id),
+                    created_at: Ok(value.created_at),
                     file_size: Ok(value.file_size),
                     id: Ok(value.id),
                     media_type: Ok(value.media_type),
                     name: Ok(value.name),
+                    parent_id: Ok(value.parent_id),
+                    project_id: Ok(value.project_id),
                     status: Ok(value.status),
+                    type_: Ok(value.type_),
+                    updated_at: Ok(value.updated_at),
                     upload_urls: Ok(value.upload_urls),
+                    view_url: Ok(value.view_url),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -19186,11 +21583,16 @@ pub mod types {
                 super::FileWithUploadUrls,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FileWithUploadUrlsResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -19207,6 +21609,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FileWithUploadUrlsResponse>
         for super::FileWithUploadUrlsResponse {
@@ -19214,13 +21630,19 @@ pub mod types {
             fn try_from(
                 value: FileWithUploadUrlsResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::FileWithUploadUrlsResponse>
         for FileWithUploadUrlsResponse {
             fn from(value: super::FileWithUploadUrlsResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -19230,12 +21652,17 @@ pub mod types {
                 crate::v4::types::FilesizeMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FilesizeMatch {
             fn default() -> Self {
                 Self {
                     filesize: Err("no value supplied for filesize".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -19264,6 +21691,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FilesizeMatch> for super::FilesizeMatch {
             type Error = super::error::ConversionError;
@@ -19273,6 +21714,7 @@ pub mod types {
                 Ok(Self {
                     filesize: value.filesize?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -19281,6 +21723,7 @@ pub mod types {
                 Self {
                     filesize: Ok(value.filesize),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -19320,6 +21763,10 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Folder {
             fn default() -> Self {
@@ -19336,6 +21783,7 @@ pub mod types {
                     type_: Err("no value supplied for type_".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
                     view_url: Err("no value supplied for view_url".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -19458,6 +21906,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Folder> for super::Folder {
             type Error = super::error::ConversionError;
@@ -19475,6 +21937,7 @@ pub mod types {
                     type_: value.type_?,
                     updated_at: value.updated_at?,
                     view_url: value.view_url?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -19491,6 +21954,7 @@ pub mod types {
                     type_: Ok(value.type_),
                     updated_at: Ok(value.updated_at),
                     view_url: Ok(value.view_url),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -19757,11 +22221,16 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct FolderResponse {
             data: ::std::result::Result<super::Folder, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FolderResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -19778,18 +22247,38 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FolderResponse> for super::FolderResponse {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: FolderResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::FolderResponse> for FolderResponse {
             fn from(value: super::FolderResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -19840,6 +22329,10 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FolderWithIncludes {
             fn default() -> Self {
@@ -19859,6 +22352,7 @@ pub mod types {
                     type_: Err("no value supplied for type_".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
                     view_url: Err("no value supplied for view_url".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -20021,6 +22515,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FolderWithIncludes> for super::FolderWithIncludes {
             type Error = super::error::ConversionError;
@@ -20041,6 +22549,7 @@ pub mod types {
                     type_: value.type_?,
                     updated_at: value.updated_at?,
                     view_url: value.view_url?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -20060,6 +22569,7 @@ pub mod types {
                     type_: Ok(value.type_),
                     updated_at: Ok(value.updated_at),
                     view_url: Ok(value.view_url),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -20069,11 +22579,16 @@ pub mod types {
                 super::FolderWithIncludes,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FolderWithIncludesResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -20090,6 +22605,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FolderWithIncludesResponse>
         for super::FolderWithIncludesResponse {
@@ -20097,13 +22626,19 @@ pub mod types {
             fn try_from(
                 value: FolderWithIncludesResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::FolderWithIncludesResponse>
         for FolderWithIncludesResponse {
             fn from(value: super::FolderWithIncludesResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -20117,6 +22652,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FoldersWithIncludesResponse {
             fn default() -> Self {
@@ -20124,6 +22663,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -20164,6 +22704,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FoldersWithIncludesResponse>
         for super::FoldersWithIncludesResponse {
@@ -20175,6 +22729,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -20185,6 +22740,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -20195,12 +22751,17 @@ pub mod types {
                 crate::v4::types::FormatMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FormatMatch {
             fn default() -> Self {
                 Self {
                     format: Err("no value supplied for format".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -20229,6 +22790,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FormatMatch> for super::FormatMatch {
             type Error = super::error::ConversionError;
@@ -20238,6 +22813,7 @@ pub mod types {
                 Ok(Self {
                     format: value.format?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -20246,6 +22822,7 @@ pub mod types {
                 Self {
                     format: Ok(value.format),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -20256,12 +22833,17 @@ pub mod types {
                 crate::v4::types::FrameRateMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FrameRateMatch {
             fn default() -> Self {
                 Self {
                     frame_rate: Err("no value supplied for frame_rate".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -20290,6 +22872,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FrameRateMatch> for super::FrameRateMatch {
             type Error = super::error::ConversionError;
@@ -20299,6 +22895,7 @@ pub mod types {
                 Ok(Self {
                     frame_rate: value.frame_rate?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -20307,6 +22904,7 @@ pub mod types {
                 Self {
                     frame_rate: Ok(value.frame_rate),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -20332,6 +22930,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for GroupCommon {
             fn default() -> Self {
@@ -20344,6 +22946,7 @@ pub mod types {
                     name: Err("no value supplied for name".to_string()),
                     source: Err("no value supplied for source".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -20442,6 +23045,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<GroupCommon> for super::GroupCommon {
             type Error = super::error::ConversionError;
@@ -20457,6 +23074,7 @@ pub mod types {
                     name: value.name?,
                     source: value.source?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -20471,17 +23089,23 @@ pub mod types {
                     name: Ok(value.name),
                     source: Ok(value.source),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct GroupResponse {
             data: ::std::result::Result<super::GroupCommon, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for GroupResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -20498,18 +23122,38 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<GroupResponse> for super::GroupResponse {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: GroupResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::GroupResponse> for GroupResponse {
             fn from(value: super::GroupResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -20542,6 +23186,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for GroupWithIncludesAdobe {
             fn default() -> Self {
@@ -20556,6 +23204,7 @@ pub mod types {
                     source: Err("no value supplied for source".to_string()),
                     sync_status: Err("no value supplied for sync_status".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -20680,6 +23329,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<GroupWithIncludesAdobe>
         for super::GroupWithIncludesAdobe {
@@ -20698,6 +23361,7 @@ pub mod types {
                     source: value.source?,
                     sync_status: value.sync_status?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -20715,6 +23379,7 @@ pub mod types {
                     source: Ok(value.source),
                     sync_status: Ok(value.sync_status),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -20744,6 +23409,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for GroupWithIncludesFrame {
             fn default() -> Self {
@@ -20757,6 +23426,7 @@ pub mod types {
                     name: Err("no value supplied for name".to_string()),
                     source: Err("no value supplied for source".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -20867,6 +23537,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<GroupWithIncludesFrame>
         for super::GroupWithIncludesFrame {
@@ -20884,6 +23568,7 @@ pub mod types {
                     name: value.name?,
                     source: value.source?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -20900,6 +23585,7 @@ pub mod types {
                     name: Ok(value.name),
                     source: Ok(value.source),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -20909,11 +23595,16 @@ pub mod types {
                 crate::v4::types::GroupWithIncludes,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for GroupWithIncludesResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -20930,6 +23621,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<GroupWithIncludesResponse>
         for super::GroupWithIncludesResponse {
@@ -20937,13 +23642,19 @@ pub mod types {
             fn try_from(
                 value: GroupWithIncludesResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::GroupWithIncludesResponse>
         for GroupWithIncludesResponse {
             fn from(value: super::GroupWithIncludesResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -20957,6 +23668,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for GroupsWithIncludesResponse {
             fn default() -> Self {
@@ -20964,6 +23679,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -21006,6 +23722,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<GroupsWithIncludesResponse>
         for super::GroupsWithIncludesResponse {
@@ -21017,6 +23747,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -21027,6 +23758,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -21037,6 +23769,10 @@ pub mod types {
                 crate::v4::types::HasAlphaChannelMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for HasAlphaChannelMatch {
             fn default() -> Self {
@@ -21045,6 +23781,7 @@ pub mod types {
                         "no value supplied for has_alpha_channel".to_string(),
                     ),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -21075,6 +23812,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<HasAlphaChannelMatch>
         for super::HasAlphaChannelMatch {
@@ -21085,6 +23836,7 @@ pub mod types {
                 Ok(Self {
                     has_alpha_channel: value.has_alpha_channel?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -21093,6 +23845,7 @@ pub mod types {
                 Self {
                     has_alpha_channel: Ok(value.has_alpha_channel),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -21106,12 +23859,17 @@ pub mod types {
                 crate::v4::types::InsertedAtMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for InsertedAtMatch {
             fn default() -> Self {
                 Self {
                     inserted_at: Err("no value supplied for inserted_at".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -21140,6 +23898,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<InsertedAtMatch> for super::InsertedAtMatch {
             type Error = super::error::ConversionError;
@@ -21149,6 +23921,7 @@ pub mod types {
                 Ok(Self {
                     inserted_at: value.inserted_at?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -21157,6 +23930,7 @@ pub mod types {
                 Self {
                     inserted_at: Ok(value.inserted_at),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -21170,12 +23944,17 @@ pub mod types {
                 crate::v4::types::KeywordsMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for KeywordsMatch {
             fn default() -> Self {
                 Self {
                     keywords: Err("no value supplied for keywords".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -21204,6 +23983,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<KeywordsMatch> for super::KeywordsMatch {
             type Error = super::error::ConversionError;
@@ -21213,6 +24006,7 @@ pub mod types {
                 Ok(Self {
                     keywords: value.keywords?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -21221,6 +24015,7 @@ pub mod types {
                 Self {
                     keywords: Ok(value.keywords),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -21230,6 +24025,10 @@ pub mod types {
             start_index: ::std::result::Result<i64, ::std::string::String>,
             text: ::std::result::Result<::std::string::String, ::std::string::String>,
             url: ::std::result::Result<::std::string::String, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Link {
             fn default() -> Self {
@@ -21238,6 +24037,7 @@ pub mod types {
                     start_index: Err("no value supplied for start_index".to_string()),
                     text: Err("no value supplied for text".to_string()),
                     url: Err("no value supplied for url".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -21290,6 +24090,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Link> for super::Link {
             type Error = super::error::ConversionError;
@@ -21301,6 +24115,7 @@ pub mod types {
                     start_index: value.start_index?,
                     text: value.text?,
                     url: value.url?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -21311,6 +24126,7 @@ pub mod types {
                     start_index: Ok(value.start_index),
                     text: Ok(value.text),
                     url: Ok(value.url),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -21394,11 +24210,16 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Links {
             fn default() -> Self {
                 Self {
                     next: Err("no value supplied for next".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -21415,18 +24236,38 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Links> for super::Links {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: Links,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { next: value.next? })
+                Ok(Self {
+                    next: value.next?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::Links> for Links {
             fn from(value: super::Links) -> Self {
-                Self { next: Ok(value.next) }
+                Self {
+                    next: Ok(value.next),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -21435,11 +24276,16 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MediaLinkCommon {
             fn default() -> Self {
                 Self {
                     download_url: Err("no value supplied for download_url".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -21456,6 +24302,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<MediaLinkCommon> for super::MediaLinkCommon {
             type Error = super::error::ConversionError;
@@ -21464,6 +24324,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     download_url: value.download_url?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -21471,6 +24332,7 @@ pub mod types {
             fn from(value: super::MediaLinkCommon) -> Self {
                 Self {
                     download_url: Ok(value.download_url),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -21504,6 +24366,10 @@ pub mod types {
                 ::std::option::Option<super::RenditionMediaLink>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MediaLinksCollection {
             fn default() -> Self {
@@ -21515,6 +24381,7 @@ pub mod types {
                     thumbnail: Ok(Default::default()),
                     thumbnail_high_quality: Ok(Default::default()),
                     video_h264_180: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -21621,6 +24488,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<MediaLinksCollection>
         for super::MediaLinksCollection {
@@ -21636,6 +24517,7 @@ pub mod types {
                     thumbnail: value.thumbnail?,
                     thumbnail_high_quality: value.thumbnail_high_quality?,
                     video_h264_180: value.video_h264_180?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -21649,6 +24531,7 @@ pub mod types {
                     thumbnail: Ok(value.thumbnail),
                     thumbnail_high_quality: Ok(value.thumbnail_high_quality),
                     video_h264_180: Ok(value.video_h264_180),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -21658,6 +24541,10 @@ pub mod types {
             start_index: ::std::result::Result<i64, ::std::string::String>,
             text: ::std::result::Result<::std::string::String, ::std::string::String>,
             user_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Mention {
             fn default() -> Self {
@@ -21666,6 +24553,7 @@ pub mod types {
                     start_index: Err("no value supplied for start_index".to_string()),
                     text: Err("no value supplied for text".to_string()),
                     user_id: Err("no value supplied for user_id".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -21718,6 +24606,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Mention> for super::Mention {
             type Error = super::error::ConversionError;
@@ -21729,6 +24631,7 @@ pub mod types {
                     start_index: value.start_index?,
                     text: value.text?,
                     user_id: value.user_id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -21739,6 +24642,7 @@ pub mod types {
                     start_index: Ok(value.start_index),
                     text: Ok(value.text),
                     user_id: Ok(value.user_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -21761,6 +24665,10 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MetadataFieldDate {
             fn default() -> Self {
@@ -21774,6 +24682,7 @@ pub mod types {
                     field_type: Err("no value supplied for field_type".to_string()),
                     mutable: Err("no value supplied for mutable".to_string()),
                     value: Err("no value supplied for value".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -21844,6 +24753,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<MetadataFieldDate> for super::MetadataFieldDate {
             type Error = super::error::ConversionError;
@@ -21856,6 +24779,7 @@ pub mod types {
                     field_type: value.field_type?,
                     mutable: value.mutable?,
                     value: value.value?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -21867,6 +24791,7 @@ pub mod types {
                     field_type: Ok(value.field_type),
                     mutable: Ok(value.mutable),
                     value: Ok(value.value),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -21889,6 +24814,10 @@ pub mod types {
                 ::std::option::Option<f64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MetadataFieldNumber {
             fn default() -> Self {
@@ -21902,6 +24831,7 @@ pub mod types {
                     field_type: Err("no value supplied for field_type".to_string()),
                     mutable: Err("no value supplied for mutable".to_string()),
                     value: Err("no value supplied for value".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -21970,6 +24900,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<MetadataFieldNumber>
         for super::MetadataFieldNumber {
@@ -21983,6 +24927,7 @@ pub mod types {
                     field_type: value.field_type?,
                     mutable: value.mutable?,
                     value: value.value?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -21994,6 +24939,7 @@ pub mod types {
                     field_type: Ok(value.field_type),
                     mutable: Ok(value.mutable),
                     value: Ok(value.value),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -22016,6 +24962,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MetadataFieldRating {
             fn default() -> Self {
@@ -22029,6 +24979,7 @@ pub mod types {
                     field_type: Err("no value supplied for field_type".to_string()),
                     mutable: Err("no value supplied for mutable".to_string()),
                     value: Err("no value supplied for value".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -22097,6 +25048,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<MetadataFieldRating>
         for super::MetadataFieldRating {
@@ -22110,6 +25075,7 @@ pub mod types {
                     field_type: value.field_type?,
                     mutable: value.mutable?,
                     value: value.value?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -22121,6 +25087,7 @@ pub mod types {
                     field_type: Ok(value.field_type),
                     mutable: Ok(value.mutable),
                     value: Ok(value.value),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -22147,6 +25114,10 @@ pub mod types {
                 ::std::vec::Vec<super::SelectOption>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MetadataFieldSelect {
             fn default() -> Self {
@@ -22161,6 +25132,7 @@ pub mod types {
                     field_type: Err("no value supplied for field_type".to_string()),
                     mutable: Err("no value supplied for mutable".to_string()),
                     value: Err("no value supplied for value".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -22241,6 +25213,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<MetadataFieldSelect>
         for super::MetadataFieldSelect {
@@ -22255,6 +25241,7 @@ pub mod types {
                     field_type: value.field_type?,
                     mutable: value.mutable?,
                     value: value.value?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -22267,6 +25254,7 @@ pub mod types {
                     field_type: Ok(value.field_type),
                     mutable: Ok(value.mutable),
                     value: Ok(value.value),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -22289,6 +25277,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MetadataFieldText {
             fn default() -> Self {
@@ -22302,6 +25294,7 @@ pub mod types {
                     field_type: Err("no value supplied for field_type".to_string()),
                     mutable: Err("no value supplied for mutable".to_string()),
                     value: Err("no value supplied for value".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -22370,6 +25363,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<MetadataFieldText> for super::MetadataFieldText {
             type Error = super::error::ConversionError;
@@ -22382,6 +25389,7 @@ pub mod types {
                     field_type: value.field_type?,
                     mutable: value.mutable?,
                     value: value.value?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -22393,6 +25401,7 @@ pub mod types {
                     field_type: Ok(value.field_type),
                     mutable: Ok(value.mutable),
                     value: Ok(value.value),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -22415,6 +25424,10 @@ pub mod types {
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MetadataFieldToggle {
             fn default() -> Self {
@@ -22428,6 +25441,7 @@ pub mod types {
                     field_type: Err("no value supplied for field_type".to_string()),
                     mutable: Err("no value supplied for mutable".to_string()),
                     value: Err("no value supplied for value".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -22496,6 +25510,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<MetadataFieldToggle>
         for super::MetadataFieldToggle {
@@ -22509,6 +25537,7 @@ pub mod types {
                     field_type: value.field_type?,
                     mutable: value.mutable?,
                     value: value.value?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -22520,6 +25549,7 @@ pub mod types {
                     field_type: Ok(value.field_type),
                     mutable: Ok(value.mutable),
                     value: Ok(value.value),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -22550,6 +25580,10 @@ pub mod types {
                 ::std::vec::Vec<super::UserValue>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MetadataFieldUsers {
             fn default() -> Self {
@@ -22565,6 +25599,7 @@ pub mod types {
                     member_options_type: Ok(Default::default()),
                     mutable: Err("no value supplied for mutable".to_string()),
                     value: Err("no value supplied for value".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -22665,6 +25700,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<MetadataFieldUsers> for super::MetadataFieldUsers {
             type Error = super::error::ConversionError;
@@ -22679,6 +25728,7 @@ pub mod types {
                     member_options_type: value.member_options_type?,
                     mutable: value.mutable?,
                     value: value.value?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -22692,6 +25742,7 @@ pub mod types {
                     member_options_type: Ok(value.member_options_type),
                     mutable: Ok(value.mutable),
                     value: Ok(value.value),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -22701,11 +25752,16 @@ pub mod types {
                 super::MetadataWithDefinition,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MetadataResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -22722,18 +25778,38 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<MetadataResponse> for super::MetadataResponse {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: MetadataResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::MetadataResponse> for MetadataResponse {
             fn from(value: super::MetadataResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -22743,12 +25819,17 @@ pub mod types {
                 ::std::vec::Vec<crate::v4::types::MetadataField>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MetadataWithDefinition {
             fn default() -> Self {
                 Self {
                     file_id: Err("no value supplied for file_id".to_string()),
                     metadata: Err("no value supplied for metadata".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -22779,6 +25860,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<MetadataWithDefinition>
         for super::MetadataWithDefinition {
@@ -22789,6 +25884,7 @@ pub mod types {
                 Ok(Self {
                     file_id: value.file_id?,
                     metadata: value.metadata?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -22798,6 +25894,7 @@ pub mod types {
                 Self {
                     file_id: Ok(value.file_id),
                     metadata: Ok(value.metadata),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -22812,6 +25909,10 @@ pub mod types {
                 crate::v4::types::NameMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for NameMatch {
             fn default() -> Self {
@@ -22819,6 +25920,7 @@ pub mod types {
                     name: Err("no value supplied for name".to_string()),
                     terms: Err("no value supplied for terms".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -22859,6 +25961,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<NameMatch> for super::NameMatch {
             type Error = super::error::ConversionError;
@@ -22869,6 +25985,7 @@ pub mod types {
                     name: value.name?,
                     terms: value.terms?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -22878,6 +25995,7 @@ pub mod types {
                     name: Ok(value.name),
                     terms: Ok(value.terms),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -22888,12 +26006,17 @@ pub mod types {
                 crate::v4::types::NotesMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for NotesMatch {
             fn default() -> Self {
                 Self {
                     notes: Err("no value supplied for notes".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -22922,6 +26045,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<NotesMatch> for super::NotesMatch {
             type Error = super::error::ConversionError;
@@ -22931,6 +26068,7 @@ pub mod types {
                 Ok(Self {
                     notes: value.notes?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -22939,6 +26077,7 @@ pub mod types {
                 Self {
                     notes: Ok(value.notes),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -22951,12 +26090,17 @@ pub mod types {
                 ::std::string::String,
             >,
             scale: ::std::result::Result<i64, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for NumberDefinitionWithIncludesFieldConfiguration {
             fn default() -> Self {
                 Self {
                     number_format: Ok(Default::default()),
                     scale: Err("no value supplied for scale".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -22989,6 +26133,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<NumberDefinitionWithIncludesFieldConfiguration>
         for super::NumberDefinitionWithIncludesFieldConfiguration {
@@ -22999,6 +26157,7 @@ pub mod types {
                 Ok(Self {
                     number_format: value.number_format?,
                     scale: value.scale?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -23010,6 +26169,7 @@ pub mod types {
                 Self {
                     number_format: Ok(value.number_format),
                     scale: Ok(value.scale),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -23023,12 +26183,17 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for OriginalMediaLink {
             fn default() -> Self {
                 Self {
                     download_url: Err("no value supplied for download_url".to_string()),
                     inline_url: Err("no value supplied for inline_url".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -23057,6 +26222,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<OriginalMediaLink> for super::OriginalMediaLink {
             type Error = super::error::ConversionError;
@@ -23066,6 +26245,7 @@ pub mod types {
                 Ok(Self {
                     download_url: value.download_url?,
                     inline_url: value.inline_url?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -23074,6 +26254,7 @@ pub mod types {
                 Self {
                     download_url: Ok(value.download_url),
                     inline_url: Ok(value.inline_url),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -23084,12 +26265,17 @@ pub mod types {
                 crate::v4::types::PageCountMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for PageCountMatch {
             fn default() -> Self {
                 Self {
                     page_count: Err("no value supplied for page_count".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -23118,6 +26304,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<PageCountMatch> for super::PageCountMatch {
             type Error = super::error::ConversionError;
@@ -23127,6 +26327,7 @@ pub mod types {
                 Ok(Self {
                     page_count: value.page_count?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -23135,6 +26336,7 @@ pub mod types {
                 Self {
                     page_count: Ok(value.page_count),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -23147,6 +26349,10 @@ pub mod types {
             email: ::std::result::Result<::std::string::String, ::std::string::String>,
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Profile {
             fn default() -> Self {
@@ -23155,6 +26361,7 @@ pub mod types {
                     email: Err("no value supplied for email".to_string()),
                     id: Err("no value supplied for id".to_string()),
                     name: Err("no value supplied for name".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -23205,6 +26412,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Profile> for super::Profile {
             type Error = super::error::ConversionError;
@@ -23216,6 +26437,7 @@ pub mod types {
                     email: value.email?,
                     id: value.id?,
                     name: value.name?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -23226,17 +26448,23 @@ pub mod types {
                     email: Ok(value.email),
                     id: Ok(value.id),
                     name: Ok(value.name),
+                    extra: Ok(value.extra),
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct ProfileResponse {
             data: ::std::result::Result<super::Profile, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ProfileResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -23253,18 +26481,38 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ProfileResponse> for super::ProfileResponse {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: ProfileResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::ProfileResponse> for ProfileResponse {
             fn from(value: super::ProfileResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -23304,6 +26552,10 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Project {
             fn default() -> Self {
@@ -23321,6 +26573,7 @@ pub mod types {
                     updated_at: Err("no value supplied for updated_at".to_string()),
                     view_url: Err("no value supplied for view_url".to_string()),
                     workspace_id: Err("no value supplied for workspace_id".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -23457,6 +26710,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Project> for super::Project {
             type Error = super::error::ConversionError;
@@ -23475,6 +26742,7 @@ pub mod types {
                     updated_at: value.updated_at?,
                     view_url: value.view_url?,
                     workspace_id: value.workspace_id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -23492,6 +26760,7 @@ pub mod types {
                     updated_at: Ok(value.updated_at),
                     view_url: Ok(value.view_url),
                     workspace_id: Ok(value.workspace_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -23509,6 +26778,10 @@ pub mod types {
                 crate::v4::types::ProjectMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ProjectMatch {
             fn default() -> Self {
@@ -23516,6 +26789,7 @@ pub mod types {
                     project: Err("no value supplied for project".to_string()),
                     terms: Err("no value supplied for terms".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -23556,6 +26830,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ProjectMatch> for super::ProjectMatch {
             type Error = super::error::ConversionError;
@@ -23566,6 +26854,7 @@ pub mod types {
                     project: value.project?,
                     terms: value.terms?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -23575,6 +26864,7 @@ pub mod types {
                     project: Ok(value.project),
                     terms: Ok(value.terms),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -23582,12 +26872,17 @@ pub mod types {
         pub struct ProjectMatchProject {
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ProjectMatchProject {
             fn default() -> Self {
                 Self {
                     id: Err("no value supplied for id".to_string()),
                     name: Err("no value supplied for name".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -23614,6 +26909,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ProjectMatchProject>
         for super::ProjectMatchProject {
@@ -23624,6 +26933,7 @@ pub mod types {
                 Ok(Self {
                     id: value.id?,
                     name: value.name?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -23632,6 +26942,7 @@ pub mod types {
                 Self {
                     id: Ok(value.id),
                     name: Ok(value.name),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -23737,11 +27048,16 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ProjectResponse {
             data: ::std::result::Result<super::Project, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ProjectResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -23758,18 +27074,38 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ProjectResponse> for super::ProjectResponse {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: ProjectResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::ProjectResponse> for ProjectResponse {
             fn from(value: super::ProjectResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -23783,6 +27119,10 @@ pub mod types {
                 crate::v4::types::ProjectSearchResultType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ProjectSearchResult {
             fn default() -> Self {
@@ -23790,6 +27130,7 @@ pub mod types {
                     matches: Err("no value supplied for matches".to_string()),
                     result: Err("no value supplied for result".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -23830,6 +27171,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ProjectSearchResult>
         for super::ProjectSearchResult {
@@ -23841,6 +27196,7 @@ pub mod types {
                     matches: value.matches?,
                     result: value.result?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -23850,6 +27206,7 @@ pub mod types {
                     matches: Ok(value.matches),
                     result: Ok(value.result),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -24011,7 +27368,7 @@ pub mod types {
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                crate::v4::types::ProjectStatus,
+                ::std::option::Option<crate::v4::types::ProjectStatus>,
                 ::std::string::String,
             >,
             storage: ::std::result::Result<i64, ::std::string::String>,
@@ -24020,11 +27377,15 @@ pub mod types {
                 ::std::string::String,
             >,
             view_url: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             workspace_id: ::std::result::Result<
                 ::std::string::String,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -24041,11 +27402,12 @@ pub mod types {
                     root_folder_id: Err(
                         "no value supplied for root_folder_id".to_string(),
                     ),
-                    status: Err("no value supplied for status".to_string()),
+                    status: Ok(Default::default()),
                     storage: Err("no value supplied for storage".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
-                    view_url: Err("no value supplied for view_url".to_string()),
+                    view_url: Ok(Default::default()),
                     workspace_id: Err("no value supplied for workspace_id".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -24148,7 +27510,9 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::v4::types::ProjectStatus>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::v4::types::ProjectStatus>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -24184,7 +27548,7 @@ pub mod types {
             }
             pub fn view_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.view_url = value
@@ -24203,6 +27567,20 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for workspace_id: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
                     });
                 self
             }
@@ -24227,6 +27605,7 @@ pub mod types {
                     updated_at: value.updated_at?,
                     view_url: value.view_url?,
                     workspace_id: value.workspace_id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -24246,6 +27625,7 @@ pub mod types {
                     updated_at: Ok(value.updated_at),
                     view_url: Ok(value.view_url),
                     workspace_id: Ok(value.workspace_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -24255,11 +27635,16 @@ pub mod types {
                 super::ProjectWithIncludes,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ProjectWithIncludesResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -24276,6 +27661,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ProjectWithIncludesResponse>
         for super::ProjectWithIncludesResponse {
@@ -24283,13 +27682,19 @@ pub mod types {
             fn try_from(
                 value: ProjectWithIncludesResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::ProjectWithIncludesResponse>
         for ProjectWithIncludesResponse {
             fn from(value: super::ProjectWithIncludesResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -24303,6 +27708,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ProjectsWithIncludesResponse {
             fn default() -> Self {
@@ -24310,6 +27719,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -24350,6 +27760,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ProjectsWithIncludesResponse>
         for super::ProjectsWithIncludesResponse {
@@ -24361,6 +27785,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -24371,6 +27796,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -24387,6 +27813,10 @@ pub mod types {
                 >,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for RatingDefinitionWithIncludesFieldConfiguration {
             fn default() -> Self {
@@ -24394,6 +27824,7 @@ pub mod types {
                     color: Ok(Default::default()),
                     max_value: Err("no value supplied for max_value".to_string()),
                     style: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -24438,6 +27869,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<RatingDefinitionWithIncludesFieldConfiguration>
         for super::RatingDefinitionWithIncludesFieldConfiguration {
@@ -24449,6 +27894,7 @@ pub mod types {
                     color: value.color?,
                     max_value: value.max_value?,
                     style: value.style?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -24461,6 +27907,7 @@ pub mod types {
                     color: Ok(value.color),
                     max_value: Ok(value.max_value),
                     style: Ok(value.style),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -24483,6 +27930,10 @@ pub mod types {
                 crate::v4::types::RatingMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for RatingMatch {
             fn default() -> Self {
@@ -24492,6 +27943,7 @@ pub mod types {
                     rating: Err("no value supplied for rating".to_string()),
                     style: Ok(Default::default()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -24556,6 +28008,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<RatingMatch> for super::RatingMatch {
             type Error = super::error::ConversionError;
@@ -24568,6 +28034,7 @@ pub mod types {
                     rating: value.rating?,
                     style: value.style?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -24579,6 +28046,7 @@ pub mod types {
                     rating: Ok(value.rating),
                     style: Ok(value.style),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -24588,11 +28056,16 @@ pub mod types {
                 super::RemoveAssetResponseData,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for RemoveAssetResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -24609,6 +28082,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<RemoveAssetResponse>
         for super::RemoveAssetResponse {
@@ -24616,12 +28103,18 @@ pub mod types {
             fn try_from(
                 value: RemoveAssetResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::RemoveAssetResponse> for RemoveAssetResponse {
             fn from(value: super::RemoveAssetResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -24674,6 +28167,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for RemoveAssetResponseData {
             fn default() -> Self {
@@ -24703,6 +28200,7 @@ pub mod types {
                     passphrase: Ok(Default::default()),
                     short_url: Err("no value supplied for short_url".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -24895,6 +28393,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<RemoveAssetResponseData>
         for super::RemoveAssetResponseData {
@@ -24918,6 +28430,7 @@ pub mod types {
                     passphrase: value.passphrase?,
                     short_url: value.short_url?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -24940,6 +28453,7 @@ pub mod types {
                     passphrase: Ok(value.passphrase),
                     short_url: Ok(value.short_url),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -25129,12 +28643,17 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for RenditionMediaLink {
             fn default() -> Self {
                 Self {
                     download_url: Err("no value supplied for download_url".to_string()),
                     url: Err("no value supplied for url".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -25163,6 +28682,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<RenditionMediaLink> for super::RenditionMediaLink {
             type Error = super::error::ConversionError;
@@ -25172,6 +28705,7 @@ pub mod types {
                 Ok(Self {
                     download_url: value.download_url?,
                     url: value.url?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -25180,6 +28714,7 @@ pub mod types {
                 Self {
                     download_url: Ok(value.download_url),
                     url: Ok(value.url),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -25190,6 +28725,10 @@ pub mod types {
                 crate::v4::types::ResolutionHeightMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ResolutionHeightMatch {
             fn default() -> Self {
@@ -25198,6 +28737,7 @@ pub mod types {
                         "no value supplied for resolution_height".to_string(),
                     ),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -25228,6 +28768,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ResolutionHeightMatch>
         for super::ResolutionHeightMatch {
@@ -25238,6 +28792,7 @@ pub mod types {
                 Ok(Self {
                     resolution_height: value.resolution_height?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -25247,6 +28802,7 @@ pub mod types {
                 Self {
                     resolution_height: Ok(value.resolution_height),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -25257,6 +28813,10 @@ pub mod types {
                 crate::v4::types::ResolutionWidthMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ResolutionWidthMatch {
             fn default() -> Self {
@@ -25265,6 +28825,7 @@ pub mod types {
                         "no value supplied for resolution_width".to_string(),
                     ),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -25295,6 +28856,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ResolutionWidthMatch>
         for super::ResolutionWidthMatch {
@@ -25305,6 +28880,7 @@ pub mod types {
                 Ok(Self {
                     resolution_width: value.resolution_width?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -25313,6 +28889,7 @@ pub mod types {
                 Self {
                     resolution_width: Ok(value.resolution_width),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -25488,6 +29065,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SearchResponse {
             fn default() -> Self {
@@ -25495,6 +29076,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -25537,6 +29119,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<SearchResponse> for super::SearchResponse {
             type Error = super::error::ConversionError;
@@ -25547,6 +29143,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -25556,6 +29153,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -25568,12 +29166,17 @@ pub mod types {
                 >,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SelectDefinitionWithIncludesFieldConfiguration {
             fn default() -> Self {
                 Self {
                     enable_add_new: Ok(super::defaults::default_bool::<true>()),
                     options: Err("no value supplied for options".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -25608,6 +29211,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<SelectDefinitionWithIncludesFieldConfiguration>
         for super::SelectDefinitionWithIncludesFieldConfiguration {
@@ -25618,6 +29235,7 @@ pub mod types {
                 Ok(Self {
                     enable_add_new: value.enable_add_new?,
                     options: value.options?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -25629,6 +29247,7 @@ pub mod types {
                 Self {
                     enable_add_new: Ok(value.enable_add_new),
                     options: Ok(value.options),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -25646,6 +29265,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default
         for SelectDefinitionWithIncludesFieldConfigurationOptionsItems {
@@ -25654,6 +29277,7 @@ pub mod types {
                     color: Ok(Default::default()),
                     display_name: Err("no value supplied for display_name".to_string()),
                     id: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -25692,6 +29316,20 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<
             SelectDefinitionWithIncludesFieldConfigurationOptionsItems,
@@ -25704,6 +29342,7 @@ pub mod types {
                     color: value.color?,
                     display_name: value.display_name?,
                     id: value.id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -25717,6 +29356,7 @@ pub mod types {
                     color: Ok(value.color),
                     display_name: Ok(value.display_name),
                     id: Ok(value.id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -25871,12 +29511,17 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SelectOption {
             fn default() -> Self {
                 Self {
                     display_name: Err("no value supplied for display_name".to_string()),
                     id: Err("no value supplied for id".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -25903,6 +29548,20 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<SelectOption> for super::SelectOption {
             type Error = super::error::ConversionError;
@@ -25912,6 +29571,7 @@ pub mod types {
                 Ok(Self {
                     display_name: value.display_name?,
                     id: value.id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -25920,6 +29580,7 @@ pub mod types {
                 Self {
                     display_name: Ok(value.display_name),
                     id: Ok(value.id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -25969,6 +29630,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Share {
             fn default() -> Self {
@@ -25995,6 +29660,7 @@ pub mod types {
                     passphrase: Ok(Default::default()),
                     short_url: Err("no value supplied for short_url".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -26175,6 +29841,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Share> for super::Share {
             type Error = super::error::ConversionError;
@@ -26196,6 +29876,7 @@ pub mod types {
                     passphrase: value.passphrase?,
                     short_url: value.short_url?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -26216,17 +29897,23 @@ pub mod types {
                     passphrase: Ok(value.passphrase),
                     short_url: Ok(value.short_url),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct ShareResponse {
             data: ::std::result::Result<super::Share, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ShareResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -26243,18 +29930,38 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ShareResponse> for super::ShareResponse {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: ShareResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::ShareResponse> for ShareResponse {
             fn from(value: super::ShareResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -26268,6 +29975,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ShareReviewersResponse {
             fn default() -> Self {
@@ -26275,6 +29986,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -26315,6 +30027,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ShareReviewersResponse>
         for super::ShareReviewersResponse {
@@ -26326,6 +30052,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -26336,6 +30063,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -26350,6 +30078,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SharesResponse {
             fn default() -> Self {
@@ -26357,6 +30089,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -26397,6 +30130,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<SharesResponse> for super::SharesResponse {
             type Error = super::error::ConversionError;
@@ -26407,6 +30154,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -26416,6 +30164,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -26433,6 +30182,10 @@ pub mod types {
                 crate::v4::types::SourceFilenameMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SourceFilenameMatch {
             fn default() -> Self {
@@ -26442,6 +30195,7 @@ pub mod types {
                     ),
                     terms: Err("no value supplied for terms".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -26484,6 +30238,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<SourceFilenameMatch>
         for super::SourceFilenameMatch {
@@ -26495,6 +30263,7 @@ pub mod types {
                     source_filename: value.source_filename?,
                     terms: value.terms?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -26504,6 +30273,7 @@ pub mod types {
                     source_filename: Ok(value.source_filename),
                     terms: Ok(value.terms),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -26514,12 +30284,17 @@ pub mod types {
                 crate::v4::types::StatusMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for StatusMatch {
             fn default() -> Self {
                 Self {
                     status: Err("no value supplied for status".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -26548,6 +30323,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<StatusMatch> for super::StatusMatch {
             type Error = super::error::ConversionError;
@@ -26557,6 +30346,7 @@ pub mod types {
                 Ok(Self {
                     status: value.status?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -26565,6 +30355,7 @@ pub mod types {
                 Self {
                     status: Ok(value.status),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -26586,6 +30377,10 @@ pub mod types {
                 crate::v4::types::TextReviewAnnotationTextReviewAnnotationType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for TextReviewAnnotation {
             fn default() -> Self {
@@ -26600,6 +30395,7 @@ pub mod types {
                     text_review_annotation_type: Err(
                         "no value supplied for text_review_annotation_type".to_string(),
                     ),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -26662,6 +30458,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<TextReviewAnnotation>
         for super::TextReviewAnnotation {
@@ -26674,6 +30484,7 @@ pub mod types {
                     selection_text: value.selection_text?,
                     suggested_text: value.suggested_text?,
                     text_review_annotation_type: value.text_review_annotation_type?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -26684,6 +30495,7 @@ pub mod types {
                     selection_text: Ok(value.selection_text),
                     suggested_text: Ok(value.suggested_text),
                     text_review_annotation_type: Ok(value.text_review_annotation_type),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -26693,6 +30505,10 @@ pub mod types {
             width: ::std::result::Result<f64, ::std::string::String>,
             x: ::std::result::Result<f64, ::std::string::String>,
             y: ::std::result::Result<f64, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for TextReviewAnnotationBounds {
             fn default() -> Self {
@@ -26701,6 +30517,7 @@ pub mod types {
                     width: Err("no value supplied for width".to_string()),
                     x: Err("no value supplied for x".to_string()),
                     y: Err("no value supplied for y".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -26749,6 +30566,20 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for y: {e}"));
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<TextReviewAnnotationBounds>
         for super::TextReviewAnnotationBounds {
@@ -26761,6 +30592,7 @@ pub mod types {
                     width: value.width?,
                     x: value.x?,
                     y: value.y?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -26772,6 +30604,7 @@ pub mod types {
                     width: Ok(value.width),
                     x: Ok(value.x),
                     y: Ok(value.y),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -26942,11 +30775,16 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ToggleDefinitionWithIncludesFieldConfiguration {
             fn default() -> Self {
                 Self {
                     color: Err("no value supplied for color".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -26963,6 +30801,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ToggleDefinitionWithIncludesFieldConfiguration>
         for super::ToggleDefinitionWithIncludesFieldConfiguration {
@@ -26970,7 +30822,10 @@ pub mod types {
             fn try_from(
                 value: ToggleDefinitionWithIncludesFieldConfiguration,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { color: value.color? })
+                Ok(Self {
+                    color: value.color?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::ToggleDefinitionWithIncludesFieldConfiguration>
@@ -26978,7 +30833,10 @@ pub mod types {
             fn from(
                 value: super::ToggleDefinitionWithIncludesFieldConfiguration,
             ) -> Self {
-                Self { color: Ok(value.color) }
+                Self {
+                    color: Ok(value.color),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -26991,12 +30849,17 @@ pub mod types {
                 crate::v4::types::TranscriptionMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for TranscriptionMatch {
             fn default() -> Self {
                 Self {
                     matches: Err("no value supplied for matches".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -27027,6 +30890,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<TranscriptionMatch> for super::TranscriptionMatch {
             type Error = super::error::ConversionError;
@@ -27036,6 +30913,7 @@ pub mod types {
                 Ok(Self {
                     matches: value.matches?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -27044,6 +30922,7 @@ pub mod types {
                 Self {
                     matches: Ok(value.matches),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -27058,6 +30937,10 @@ pub mod types {
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for TranscriptionMatchMatchesItems {
             fn default() -> Self {
@@ -27065,6 +30948,7 @@ pub mod types {
                     id: Err("no value supplied for id".to_string()),
                     snippets: Err("no value supplied for snippets".to_string()),
                     terms: Err("no value supplied for terms".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -27103,6 +30987,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<TranscriptionMatchMatchesItems>
         for super::TranscriptionMatchMatchesItems {
@@ -27114,6 +31012,7 @@ pub mod types {
                     id: value.id?,
                     snippets: value.snippets?,
                     terms: value.terms?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -27124,17 +31023,23 @@ pub mod types {
                     id: Ok(value.id),
                     snippets: Ok(value.snippets),
                     terms: Ok(value.terms),
+                    extra: Ok(value.extra),
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct UpdateAccountRolesParams {
             data: ::std::result::Result<super::AccountRoleData, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UpdateAccountRolesParams {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -27151,6 +31056,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<UpdateAccountRolesParams>
         for super::UpdateAccountRolesParams {
@@ -27158,13 +31077,19 @@ pub mod types {
             fn try_from(
                 value: UpdateAccountRolesParams,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::UpdateAccountRolesParams>
         for UpdateAccountRolesParams {
             fn from(value: super::UpdateAccountRolesParams) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -29114,11 +33039,16 @@ pub mod types {
                 super::UpdateUserRolesResponseData,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UpdateUserRolesResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -29135,6 +33065,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<UpdateUserRolesResponse>
         for super::UpdateUserRolesResponse {
@@ -29142,13 +33086,19 @@ pub mod types {
             fn try_from(
                 value: UpdateUserRolesResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::UpdateUserRolesResponse>
         for UpdateUserRolesResponse {
             fn from(value: super::UpdateUserRolesResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -29157,11 +33107,16 @@ pub mod types {
                 ::std::option::Option<crate::v4::types::UpdateUserRolesParamsDataRole>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UpdateUserRolesResponseData {
             fn default() -> Self {
                 Self {
                     role: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -29182,6 +33137,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<UpdateUserRolesResponseData>
         for super::UpdateUserRolesResponseData {
@@ -29189,13 +33158,19 @@ pub mod types {
             fn try_from(
                 value: UpdateUserRolesResponseData,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { role: value.role? })
+                Ok(Self {
+                    role: value.role?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::UpdateUserRolesResponseData>
         for UpdateUserRolesResponseData {
             fn from(value: super::UpdateUserRolesResponseData) -> Self {
-                Self { role: Ok(value.role) }
+                Self {
+                    role: Ok(value.role),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -29290,11 +33265,16 @@ pub mod types {
                 super::UpdateWorkspaceRoleResponseData,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UpdateWorkspaceRoleResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -29311,6 +33291,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<UpdateWorkspaceRoleResponse>
         for super::UpdateWorkspaceRoleResponse {
@@ -29318,13 +33312,19 @@ pub mod types {
             fn try_from(
                 value: UpdateWorkspaceRoleResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::UpdateWorkspaceRoleResponse>
         for UpdateWorkspaceRoleResponse {
             fn from(value: super::UpdateWorkspaceRoleResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -29333,11 +33333,16 @@ pub mod types {
                 ::std::option::Option<crate::v4::types::WorkspaceRole>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UpdateWorkspaceRoleResponseData {
             fn default() -> Self {
                 Self {
                     role: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -29356,6 +33361,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<UpdateWorkspaceRoleResponseData>
         for super::UpdateWorkspaceRoleResponseData {
@@ -29363,13 +33382,19 @@ pub mod types {
             fn try_from(
                 value: UpdateWorkspaceRoleResponseData,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { role: value.role? })
+                Ok(Self {
+                    role: value.role?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::UpdateWorkspaceRoleResponseData>
         for UpdateWorkspaceRoleResponseData {
             fn from(value: super::UpdateWorkspaceRoleResponseData) -> Self {
-                Self { role: Ok(value.role) }
+                Self {
+                    role: Ok(value.role),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -29382,12 +33407,17 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UpdatedAtMatch {
             fn default() -> Self {
                 Self {
                     type_: Err("no value supplied for type_".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -29416,6 +33446,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<UpdatedAtMatch> for super::UpdatedAtMatch {
             type Error = super::error::ConversionError;
@@ -29425,6 +33469,7 @@ pub mod types {
                 Ok(Self {
                     type_: value.type_?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -29433,6 +33478,7 @@ pub mod types {
                 Self {
                     type_: Ok(value.type_),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -29440,12 +33486,17 @@ pub mod types {
         pub struct UploadUrl {
             size: ::std::result::Result<i64, ::std::string::String>,
             url: ::std::result::Result<::std::string::String, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UploadUrl {
             fn default() -> Self {
                 Self {
                     size: Err("no value supplied for size".to_string()),
                     url: Err("no value supplied for url".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -29474,6 +33525,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<UploadUrl> for super::UploadUrl {
             type Error = super::error::ConversionError;
@@ -29483,6 +33548,7 @@ pub mod types {
                 Ok(Self {
                     size: value.size?,
                     url: value.url?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -29491,6 +33557,7 @@ pub mod types {
                 Self {
                     size: Ok(value.size),
                     url: Ok(value.url),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -29504,12 +33571,17 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UploadedAtMatch {
             fn default() -> Self {
                 Self {
                     type_: Err("no value supplied for type_".to_string()),
                     uploaded_at: Err("no value supplied for uploaded_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -29538,6 +33610,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<UploadedAtMatch> for super::UploadedAtMatch {
             type Error = super::error::ConversionError;
@@ -29547,6 +33633,7 @@ pub mod types {
                 Ok(Self {
                     type_: value.type_?,
                     uploaded_at: value.uploaded_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -29555,6 +33642,7 @@ pub mod types {
                 Self {
                     type_: Ok(value.type_),
                     uploaded_at: Ok(value.uploaded_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -29581,6 +33669,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for User {
             fn default() -> Self {
@@ -29591,6 +33683,7 @@ pub mod types {
                     email: Err("no value supplied for email".to_string()),
                     id: Err("no value supplied for id".to_string()),
                     name: Err("no value supplied for name".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -29665,6 +33758,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<User> for super::User {
             type Error = super::error::ConversionError;
@@ -29678,6 +33785,7 @@ pub mod types {
                     email: value.email?,
                     id: value.id?,
                     name: value.name?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -29690,6 +33798,7 @@ pub mod types {
                     email: Ok(value.email),
                     id: Ok(value.id),
                     name: Ok(value.name),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -29706,6 +33815,10 @@ pub mod types {
                 ::std::string::String,
             >,
             notify_members: ::std::result::Result<bool, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default
         for UserMultiDefinitionWithIncludesFieldConfiguration {
@@ -29720,6 +33833,7 @@ pub mod types {
                     notify_members: Err(
                         "no value supplied for notify_members".to_string(),
                     ),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -29772,6 +33886,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<UserMultiDefinitionWithIncludesFieldConfiguration>
         for super::UserMultiDefinitionWithIncludesFieldConfiguration {
@@ -29783,6 +33911,7 @@ pub mod types {
                     custom_members: value.custom_members?,
                     member_options_type: value.member_options_type?,
                     notify_members: value.notify_members?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -29796,6 +33925,7 @@ pub mod types {
                     custom_members: Ok(value.custom_members),
                     member_options_type: Ok(value.member_options_type),
                     notify_members: Ok(value.notify_members),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -29806,6 +33936,10 @@ pub mod types {
                 crate::v4::types::UserValueType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default
         for UserMultiDefinitionWithIncludesFieldConfigurationCustomMembersItems {
@@ -29813,6 +33947,7 @@ pub mod types {
                 Self {
                     id: Err("no value supplied for id".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -29839,6 +33974,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<
             UserMultiDefinitionWithIncludesFieldConfigurationCustomMembersItems,
@@ -29851,6 +34000,7 @@ pub mod types {
                 Ok(Self {
                     id: value.id?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -29863,6 +34013,7 @@ pub mod types {
                 Self {
                     id: Ok(value.id),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -29873,12 +34024,17 @@ pub mod types {
                 ::std::string::String,
             >,
             user: ::std::result::Result<super::User, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UserRole {
             fn default() -> Self {
                 Self {
                     role: Err("no value supplied for role".to_string()),
                     user: Err("no value supplied for user".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -29907,6 +34063,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<UserRole> for super::UserRole {
             type Error = super::error::ConversionError;
@@ -29916,6 +34086,7 @@ pub mod types {
                 Ok(Self {
                     role: value.role?,
                     user: value.user?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -29924,6 +34095,7 @@ pub mod types {
                 Self {
                     role: Ok(value.role),
                     user: Ok(value.user),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -29938,6 +34110,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UserRolesResponse {
             fn default() -> Self {
@@ -29945,6 +34121,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -29985,6 +34162,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<UserRolesResponse> for super::UserRolesResponse {
             type Error = super::error::ConversionError;
@@ -29995,6 +34186,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -30004,6 +34196,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -30014,12 +34207,17 @@ pub mod types {
                 crate::v4::types::UserValueType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UserValue {
             fn default() -> Self {
                 Self {
                     id: Err("no value supplied for id".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -30046,6 +34244,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<UserValue> for super::UserValue {
             type Error = super::error::ConversionError;
@@ -30055,6 +34267,7 @@ pub mod types {
                 Ok(Self {
                     id: value.id?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -30063,6 +34276,7 @@ pub mod types {
                 Self {
                     id: Ok(value.id),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -30099,6 +34313,10 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for VersionStack {
             fn default() -> Self {
@@ -30113,6 +34331,7 @@ pub mod types {
                     type_: Err("no value supplied for type_".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
                     view_url: Err("no value supplied for view_url".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -30235,6 +34454,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<VersionStack> for super::VersionStack {
             type Error = super::error::ConversionError;
@@ -30252,6 +34485,7 @@ pub mod types {
                     type_: value.type_?,
                     updated_at: value.updated_at?,
                     view_url: value.view_url?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -30268,6 +34502,7 @@ pub mod types {
                     type_: Ok(value.type_),
                     updated_at: Ok(value.updated_at),
                     view_url: Ok(value.view_url),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -30454,11 +34689,16 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct VersionStackResponse {
             data: ::std::result::Result<super::VersionStack, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for VersionStackResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -30475,6 +34715,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<VersionStackResponse>
         for super::VersionStackResponse {
@@ -30482,12 +34736,18 @@ pub mod types {
             fn try_from(
                 value: VersionStackResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::VersionStackResponse> for VersionStackResponse {
             fn from(value: super::VersionStackResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -30538,6 +34798,10 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for VersionStackWithIncludes {
             fn default() -> Self {
@@ -30555,6 +34819,7 @@ pub mod types {
                     type_: Err("no value supplied for type_".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
                     view_url: Err("no value supplied for view_url".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -30719,6 +34984,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<VersionStackWithIncludes>
         for super::VersionStackWithIncludes {
@@ -30740,6 +35019,7 @@ pub mod types {
                     type_: value.type_?,
                     updated_at: value.updated_at?,
                     view_url: value.view_url?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -30760,6 +35040,7 @@ pub mod types {
                     type_: Ok(value.type_),
                     updated_at: Ok(value.updated_at),
                     view_url: Ok(value.view_url),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -30769,11 +35050,16 @@ pub mod types {
                 super::VersionStackWithIncludes,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for VersionStackWithIncludesResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -30790,6 +35076,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<VersionStackWithIncludesResponse>
         for super::VersionStackWithIncludesResponse {
@@ -30797,13 +35097,19 @@ pub mod types {
             fn try_from(
                 value: VersionStackWithIncludesResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::VersionStackWithIncludesResponse>
         for VersionStackWithIncludesResponse {
             fn from(value: super::VersionStackWithIncludesResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -30817,6 +35123,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for VersionStacksWithIncludesResponse {
             fn default() -> Self {
@@ -30824,6 +35134,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -30866,6 +35177,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<VersionStacksWithIncludesResponse>
         for super::VersionStacksWithIncludesResponse {
@@ -30877,6 +35202,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -30887,6 +35213,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -30900,12 +35227,17 @@ pub mod types {
                 crate::v4::types::VisualMatchType,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for VisualMatch {
             fn default() -> Self {
                 Self {
                     clips: Err("no value supplied for clips".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -30936,6 +35268,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<VisualMatch> for super::VisualMatch {
             type Error = super::error::ConversionError;
@@ -30945,6 +35291,7 @@ pub mod types {
                 Ok(Self {
                     clips: value.clips?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -30953,6 +35300,7 @@ pub mod types {
                 Self {
                     clips: Ok(value.clips),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -30963,6 +35311,10 @@ pub mod types {
             index: ::std::result::Result<i64, ::std::string::String>,
             relevancy_index: ::std::result::Result<i64, ::std::string::String>,
             start_time: ::std::result::Result<i64, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for VisualMatchClipsItems {
             fn default() -> Self {
@@ -30976,6 +35328,7 @@ pub mod types {
                         "no value supplied for relevancy_index".to_string(),
                     ),
                     start_time: Err("no value supplied for start_time".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -31044,6 +35397,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<VisualMatchClipsItems>
         for super::VisualMatchClipsItems {
@@ -31057,6 +35424,7 @@ pub mod types {
                     index: value.index?,
                     relevancy_index: value.relevancy_index?,
                     start_time: value.start_time?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -31069,6 +35437,7 @@ pub mod types {
                     index: Ok(value.index),
                     relevancy_index: Ok(value.relevancy_index),
                     start_time: Ok(value.start_time),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -31094,6 +35463,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Webhook {
             fn default() -> Self {
@@ -31106,6 +35479,7 @@ pub mod types {
                     updated_at: Err("no value supplied for updated_at".to_string()),
                     url: Err("no value supplied for url".to_string()),
                     workspace_id: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -31204,6 +35578,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Webhook> for super::Webhook {
             type Error = super::error::ConversionError;
@@ -31219,6 +35607,7 @@ pub mod types {
                     updated_at: value.updated_at?,
                     url: value.url?,
                     workspace_id: value.workspace_id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -31233,6 +35622,7 @@ pub mod types {
                     updated_at: Ok(value.updated_at),
                     url: Ok(value.url),
                     workspace_id: Ok(value.workspace_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -31360,11 +35750,16 @@ pub mod types {
                 super::WebhookCreateResponseData,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WebhookCreateResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -31381,6 +35776,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<WebhookCreateResponse>
         for super::WebhookCreateResponse {
@@ -31388,13 +35797,19 @@ pub mod types {
             fn try_from(
                 value: WebhookCreateResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::WebhookCreateResponse>
         for WebhookCreateResponse {
             fn from(value: super::WebhookCreateResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -31420,6 +35835,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WebhookCreateResponseData {
             fn default() -> Self {
@@ -31433,6 +35852,7 @@ pub mod types {
                     updated_at: Err("no value supplied for updated_at".to_string()),
                     url: Err("no value supplied for url".to_string()),
                     workspace_id: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -31543,6 +35963,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<WebhookCreateResponseData>
         for super::WebhookCreateResponseData {
@@ -31560,6 +35994,7 @@ pub mod types {
                     updated_at: value.updated_at?,
                     url: value.url?,
                     workspace_id: value.workspace_id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -31576,17 +36011,23 @@ pub mod types {
                     updated_at: Ok(value.updated_at),
                     url: Ok(value.url),
                     workspace_id: Ok(value.workspace_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct WebhookResponse {
             data: ::std::result::Result<super::Webhook, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WebhookResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -31603,18 +36044,38 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<WebhookResponse> for super::WebhookResponse {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: WebhookResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::WebhookResponse> for WebhookResponse {
             fn from(value: super::WebhookResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -31789,6 +36250,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WebhookWithIncludes {
             fn default() -> Self {
@@ -31802,6 +36267,7 @@ pub mod types {
                     updated_at: Err("no value supplied for updated_at".to_string()),
                     url: Err("no value supplied for url".to_string()),
                     workspace_id: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -31912,6 +36378,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<WebhookWithIncludes>
         for super::WebhookWithIncludes {
@@ -31929,6 +36409,7 @@ pub mod types {
                     updated_at: value.updated_at?,
                     url: value.url?,
                     workspace_id: value.workspace_id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -31944,6 +36425,7 @@ pub mod types {
                     updated_at: Ok(value.updated_at),
                     url: Ok(value.url),
                     workspace_id: Ok(value.workspace_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -31953,11 +36435,16 @@ pub mod types {
                 super::WebhookWithIncludes,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WebhookWithIncludesResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -31974,6 +36461,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<WebhookWithIncludesResponse>
         for super::WebhookWithIncludesResponse {
@@ -31981,13 +36482,19 @@ pub mod types {
             fn try_from(
                 value: WebhookWithIncludesResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::WebhookWithIncludesResponse>
         for WebhookWithIncludesResponse {
             fn from(value: super::WebhookWithIncludesResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -32001,6 +36508,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WebhooksWithIncludesResponse {
             fn default() -> Self {
@@ -32008,6 +36519,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -32048,6 +36560,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<WebhooksWithIncludesResponse>
         for super::WebhooksWithIncludesResponse {
@@ -32059,6 +36585,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -32069,6 +36596,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -32088,6 +36616,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Workspace {
             fn default() -> Self {
@@ -32097,6 +36629,7 @@ pub mod types {
                     id: Err("no value supplied for id".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -32159,6 +36692,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Workspace> for super::Workspace {
             type Error = super::error::ConversionError;
@@ -32171,6 +36718,7 @@ pub mod types {
                     id: value.id?,
                     name: value.name?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -32182,6 +36730,7 @@ pub mod types {
                     id: Ok(value.id),
                     name: Ok(value.name),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -32271,11 +36820,16 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct WorkspaceResponse {
             data: ::std::result::Result<super::Workspace, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WorkspaceResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -32292,18 +36846,38 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<WorkspaceResponse> for super::WorkspaceResponse {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: WorkspaceResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::WorkspaceResponse> for WorkspaceResponse {
             fn from(value: super::WorkspaceResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -32313,12 +36887,17 @@ pub mod types {
                 ::std::string::String,
             >,
             user: ::std::result::Result<super::User, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WorkspaceUserRole {
             fn default() -> Self {
                 Self {
                     role: Err("no value supplied for role".to_string()),
                     user: Err("no value supplied for user".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -32347,6 +36926,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<WorkspaceUserRole> for super::WorkspaceUserRole {
             type Error = super::error::ConversionError;
@@ -32356,6 +36949,7 @@ pub mod types {
                 Ok(Self {
                     role: value.role?,
                     user: value.user?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -32364,6 +36958,7 @@ pub mod types {
                 Self {
                     role: Ok(value.role),
                     user: Ok(value.user),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -32378,6 +36973,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WorkspaceUserRolesResponse {
             fn default() -> Self {
@@ -32385,6 +36984,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -32425,6 +37025,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<WorkspaceUserRolesResponse>
         for super::WorkspaceUserRolesResponse {
@@ -32436,6 +37050,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -32446,6 +37061,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -32469,6 +37085,10 @@ pub mod types {
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WorkspaceWithIncludes {
             fn default() -> Self {
@@ -32479,6 +37099,7 @@ pub mod types {
                     id: Err("no value supplied for id".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -32553,6 +37174,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<WorkspaceWithIncludes>
         for super::WorkspaceWithIncludes {
@@ -32567,6 +37202,7 @@ pub mod types {
                     id: value.id?,
                     name: value.name?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -32580,6 +37216,7 @@ pub mod types {
                     id: Ok(value.id),
                     name: Ok(value.name),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -32589,11 +37226,16 @@ pub mod types {
                 super::WorkspaceWithIncludes,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WorkspaceWithIncludesResponse {
             fn default() -> Self {
                 Self {
                     data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -32610,6 +37252,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<WorkspaceWithIncludesResponse>
         for super::WorkspaceWithIncludesResponse {
@@ -32617,13 +37273,19 @@ pub mod types {
             fn try_from(
                 value: WorkspaceWithIncludesResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::WorkspaceWithIncludesResponse>
         for WorkspaceWithIncludesResponse {
             fn from(value: super::WorkspaceWithIncludesResponse) -> Self {
-                Self { data: Ok(value.data) }
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -32637,6 +37299,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WorkspacesWithIncludesResponse {
             fn default() -> Self {
@@ -32644,6 +37310,7 @@ pub mod types {
                     data: Err("no value supplied for data".to_string()),
                     links: Err("no value supplied for links".to_string()),
                     total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -32686,6 +37353,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<WorkspacesWithIncludesResponse>
         for super::WorkspacesWithIncludesResponse {
@@ -32697,6 +37378,7 @@ pub mod types {
                     data: value.data?,
                     links: value.links?,
                     total_count: value.total_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -32707,6 +37389,7 @@ pub mod types {
                     data: Ok(value.data),
                     links: Ok(value.links),
                     total_count: Ok(value.total_count),
+                    extra: Ok(value.extra),
                 }
             }
         }

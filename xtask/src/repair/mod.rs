@@ -6,17 +6,32 @@
 
 mod api_version;
 mod authorization;
+mod c2c_asset_create_response;
+mod c2c_autoversion_id;
+mod c2c_ntsc;
+mod c2c_nullable_actor;
+mod c2c_project_type;
+mod c2c_revoke_no_body;
+mod c2c_token_poll_secret;
+mod c2c_token_response;
+mod c2c_tokenized_metadata;
+mod c2c_undeclared_errors;
+mod c2c_url_pairing_members;
 mod dedupe_enums;
 mod dedupe_schemas;
+mod edit;
 mod error_responses;
 mod filters;
 mod form_bodies;
 mod formats;
 mod include_lists;
+mod listing_members;
+mod local_upload_members;
 mod no_content;
 mod prune;
 mod rate_limits;
 mod readable_names;
+mod remote_upload_links;
 mod string_aliases;
 mod unions;
 
@@ -48,7 +63,10 @@ pub const V4: &[Repair] = &[
     include_lists::REPAIR,
     rate_limits::REPAIR,
     unions::REPAIR,
+    local_upload_members::REPAIR,
+    remote_upload_links::REPAIR,
     dedupe_schemas::REPAIR,
+    listing_members::REPAIR,
     prune::REPAIR,
     readable_names::REPAIR,
 ];
@@ -61,6 +79,17 @@ pub const C2C: &[Repair] = &[
     no_content::REPAIR,
     form_bodies::REPAIR,
     error_responses::C2C_REPAIR,
+    c2c_undeclared_errors::REPAIR,
+    c2c_revoke_no_body::REPAIR,
+    c2c_token_response::REPAIR,
+    c2c_url_pairing_members::REPAIR,
+    c2c_token_poll_secret::REPAIR,
+    c2c_asset_create_response::REPAIR,
+    c2c_autoversion_id::REPAIR,
+    c2c_tokenized_metadata::REPAIR,
+    c2c_nullable_actor::REPAIR,
+    c2c_ntsc::REPAIR,
+    c2c_project_type::REPAIR,
     string_aliases::REPAIR,
     dedupe_schemas::REPAIR,
     prune::REPAIR,
