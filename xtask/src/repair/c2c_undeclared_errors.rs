@@ -2,7 +2,7 @@
 //! connect/disconnect endpoints (100, 101) declare no error response at all, so the
 //! client cannot read the error that drives the device flow. Evidence: the C2C
 //! authentication guide, Step 2 (`002_ca67f33d460f59c7.txt:548`, char 33818 and
-//! 34302): polling "typically return[s]" `{"error": "authorization_pending"}`, then
+//! 34302): polling "typically returns" `{"error": "authorization_pending"}`, then
 //! `{"error": "expired_token"}`; the C2C errors guide, "Simple Error Schema"
 //! (`002_ca67f33d460f59c7.txt:554`, char 53799), shows `HTTP/2 400`
 //! `{"error":"invalid_client"}` from `/v2/auth/device/code` and says every C2C error is
