@@ -3,8 +3,9 @@
 //! the process's peak RSS. `cargo bench -p frameio-ext --bench pagination`
 //!
 //! `FRAMEIO_BENCH_ITEMS` sets N; `FRAMEIO_BENCH_RUNS` how many timed runs (best is
-//! reported). The server runs on its own thread and renders each page on request
-//! from one template, so the process's memory is the client's plus one page.
+//! reported). The server runs on its own thread and sends one pre-rendered page of
+//! items under each page's own cursor, so the process's memory is the client's plus
+//! one page.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -29,19 +30,22 @@ fn item(i: usize) -> String {
     )
 }
 
-fn page(number: usize, total: usize) -> String {
-    let first = number * PAGE_SIZE;
-    let last = (first + PAGE_SIZE).min(total);
-    let items: Vec<String> = (first..last).map(item).collect();
-    let next = if last < total {
+/// Page `number`'s body: the same rendered items on every page (so the server
+/// costs next to nothing and the client is what is measured), its own cursor.
+fn page(items: &str, number: usize, total: usize) -> Bytes {
+    let pages = total.div_ceil(PAGE_SIZE);
+    let next = if number + 1 < pages {
         format!(r#""/v4/accounts/a/folders/f/files?after=cursor-{}""#, number + 1)
     } else {
         "null".to_string()
     };
-    format!(r#"{{"data":[{}],"links":{{"next":{next}}},"total_count":{total}}}"#, items.join(","))
+    let count = PAGE_SIZE.min(total - number * PAGE_SIZE);
+    let items = if count == PAGE_SIZE { items.to_string() } else { (0..count).map(item).collect::<Vec<_>>().join(",") };
+    Bytes::from(format!(r#"{{"data":[{items}],"links":{{"next":{next}}},"total_count":{total}}}"#))
 }
 
 fn serve(total: usize) -> SocketAddr {
+    let items: std::sync::Arc<str> = (0..PAGE_SIZE).map(item).collect::<Vec<_>>().join(",").into();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
@@ -51,21 +55,25 @@ fn serve(total: usize) -> SocketAddr {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             loop {
                 let (stream, _) = listener.accept().await.unwrap();
+                let items = items.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |request: Request<hyper::body::Incoming>| async move {
-                        let number = request
-                            .uri()
-                            .query()
-                            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("after=cursor-")))
-                            .and_then(|n| n.parse().ok())
-                            .unwrap_or(0);
-                        let body = Bytes::from(page(number, total));
-                        Ok::<_, Infallible>(
-                            Response::builder()
-                                .header("content-type", "application/json")
-                                .body(Full::new(body))
-                                .unwrap(),
-                        )
+                    let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+                        let items = items.clone();
+                        async move {
+                            let number = request
+                                .uri()
+                                .query()
+                                .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("after=cursor-")))
+                                .and_then(|n| n.parse().ok())
+                                .unwrap_or(0);
+                            let body = page(&items, number, total);
+                            Ok::<_, Infallible>(
+                                Response::builder()
+                                    .header("content-type", "application/json")
+                                    .body(Full::new(body))
+                                    .unwrap(),
+                            )
+                        }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)

@@ -75,6 +75,10 @@ pub enum Error {
     /// A Frame.io upload (local, attachment, version) did not complete; says which file.
     #[error(transparent)]
     FileUpload(#[from] crate::upload::FileUploadError),
+    /// A C2C real-time upload could not follow its growing file (unreadable,
+    /// shrinking, or too large for 10,000 parts).
+    #[error(transparent)]
+    Realtime(#[from] crate::c2c::RealtimeError),
     /// An incoming webhook or custom-action request was rejected: bad or
     /// missing signature, outside the replay window, or an unexpected body.
     /// Each [`VerifyError`](crate::webhook::VerifyError) message says what to do.
@@ -421,9 +425,8 @@ impl std::error::Error for ApiError {}
 /// a small scanner walks the JSON up to that byte and keeps track of the keys
 /// and array indexes it is inside (for "missing field" errors, the path ends
 /// with the missing field). No second decode, and it works for every
-/// operation. One case is ambiguous from the position alone: an error inside a
-/// tagged union (an asset, a metadata field...) that is the *last member of an
-/// object* is reported on that object; in an array, the element is named.
+/// operation, tagged unions included (they decode in one pass, so an error
+/// inside a variant is placed at the value that failed).
 #[derive(Debug, thiserror::Error)]
 #[error(
     "could not decode Frame.io's answer at `{}`: {source}; this client may be older than the API: upgrade frameio-rs, or report the response",
@@ -672,7 +675,12 @@ mod api_error_tests {
         assert_eq!(path(format!("{good},{bad},{good}")).as_deref(), Some("data[1].media_type"), "a middle element");
         assert_eq!(path(format!("{bad} ,\n {good}")).as_deref(), Some("data[0].media_type"), "the first element");
         let big = good.replace(r#""file_size": 10"#, r#""file_size": "big""#);
-        assert_eq!(path(format!("{good}, {big}")).as_deref(), Some("data[1]"), "a bad value inside names the union");
+        assert_eq!(
+            path(format!("{good}, {big}")).as_deref(),
+            Some("data[1].file_size"),
+            "a bad value inside a variant"
+        );
+        assert_eq!(path(format!("{big},{good}")).as_deref(), Some("data[0].file_size"), "not the last element");
     }
 
     #[test]

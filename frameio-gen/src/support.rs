@@ -4,9 +4,8 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::Deserialize;
-use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde_json::value::RawValue;
+use serde::de::value::{BorrowedStrDeserializer, MapAccessDeserializer, StringDeserializer};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// Decodes a string into an open enum without allocating for known values.
@@ -30,98 +29,100 @@ impl<T: for<'a> From<&'a str>> Visitor<'_> for OpenEnumVisitor<T> {
     }
 }
 
-/// An object kept as raw JSON text, with its discriminator value pulled out.
-///
-/// Raw text rather than a `serde_json::Value` tree: a page of 100 tagged items
-/// decodes about three times faster (see `benches/pagination.rs` in frameio-ext),
-/// since scanning for the tag and then decoding the chosen variant straight from
-/// the text allocates nothing per field.
-pub(crate) struct TaggedFields {
-    pub(crate) tag: Option<String>,
-    raw: Box<RawValue>,
+/// A union that picks its variant from one string field (its tag).
+pub(crate) trait TaggedUnion: Sized {
+    /// The tag field's name, e.g. `type`.
+    const TAG: &'static str;
+
+    /// Decodes the object (which still contains its tag) as the variant `tag`
+    /// names, or keeps it whole for a tag this client does not know.
+    fn decode_variant<'de, D: Deserializer<'de>>(tag: Option<&str>, object: D) -> Result<Self, D::Error>;
 }
 
-/// Reads an object and its `tag` field, for a tagged union to pick its variant.
-pub(crate) fn tagged_fields<'de, D: Deserializer<'de>>(deserializer: D, tag: &str) -> Result<TaggedFields, D::Error> {
-    let raw = Box::<RawValue>::deserialize(deserializer)?;
-    let mut scan = serde_json::Deserializer::from_str(raw.get());
-    let tag = TagSeed(tag).deserialize(&mut scan).map_err(de::Error::custom)?;
-    Ok(TaggedFields { tag, raw })
+/// Decodes a tagged union in one pass when the tag is the object's first member
+/// (as Frame.io sends it): the tag is read, then the rest of the object streams
+/// straight into the variant's type, with the tag handed back to it first. An
+/// object whose tag comes later is read into a map first (a slower, rarer path).
+pub(crate) fn deserialize_tagged<'de, T: TaggedUnion, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
+    deserializer.deserialize_map(TaggedVisitor(PhantomData))
 }
 
-impl TaggedFields {
-    /// Decodes the fields as the variant the tag named.
-    pub(crate) fn decode<T: DeserializeOwned, E: de::Error>(self) -> Result<T, E> {
-        serde_json::from_str(self.raw.get()).map_err(|e| E::custom(without_position(&e)))
+struct TaggedVisitor<T>(PhantomData<T>);
+
+impl<'de, T: TaggedUnion> Visitor<'de> for TaggedVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object with a `{}` field", T::TAG)
     }
 
-    /// The fields as sent, for a tag this client does not know.
-    pub(crate) fn into_map<E: de::Error>(self) -> Result<Map<String, Value>, E> {
-        serde_json::from_str(self.raw.get()).map_err(|e| E::custom(without_position(&e)))
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        match map.next_key_seed(FirstKey(T::TAG))? {
+            Some(None) => {
+                let tag: String = map.next_value()?;
+                let rest = TagFirst { tag: Some(tag.clone()), rest: map, key: T::TAG };
+                T::decode_variant(Some(&tag), MapAccessDeserializer::new(rest))
+            }
+            Some(Some(first)) => {
+                let mut fields = Map::new();
+                fields.insert(first, map.next_value()?);
+                while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                    fields.insert(key, value);
+                }
+                let tag = fields.get(T::TAG).and_then(Value::as_str).map(str::to_string);
+                T::decode_variant(tag.as_deref(), Value::Object(fields)).map_err(de::Error::custom)
+            }
+            None => T::decode_variant(None, Value::Object(Map::new())).map_err(de::Error::custom),
+        }
     }
 }
 
-/// The inner error's message without its position, which is relative to the
-/// item's own text: the outer decoder adds the position in the whole document.
-fn without_position(error: &serde_json::Error) -> String {
-    let message = error.to_string();
-    match message.rfind(" at line ") {
-        Some(at) => message[..at].to_string(),
-        None => message,
-    }
-}
+/// The first key: `None` when it is the tag (nothing allocated), else the key.
+struct FirstKey(&'static str);
 
-/// Finds one top-level string field of an object, skipping everything else.
-struct TagSeed<'t>(&'t str);
-
-impl<'de> DeserializeSeed<'de> for TagSeed<'_> {
+impl<'de> DeserializeSeed<'de> for FirstKey {
     type Value = Option<String>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TagSeed<'_> {
-    type Value = Option<String>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "an object with a `{}` field", self.0)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut tag = None;
-        while let Some(is_tag) = map.next_key_seed(KeyIs(self.0))? {
-            if is_tag {
-                tag = map.next_value::<Option<String>>()?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(tag)
-    }
-}
-
-/// Compares an object key with a name without allocating it.
-struct KeyIs<'t>(&'t str);
-
-impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
-    type Value = bool;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
         deserializer.deserialize_str(self)
     }
 }
 
-impl Visitor<'_> for KeyIs<'_> {
-    type Value = bool;
+impl Visitor<'_> for FirstKey {
+    type Value = Option<String>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object key")
     }
 
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<bool, E> {
-        Ok(key == self.0)
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok((key != self.0).then(|| key.to_string()))
+    }
+}
+
+/// The rest of an object whose tag member was already read, with that member
+/// handed back first so the variant's own tag field is filled.
+struct TagFirst<A> {
+    tag: Option<String>,
+    rest: A,
+    key: &'static str,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for TagFirst<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        match self.tag {
+            Some(_) => seed.deserialize(BorrowedStrDeserializer::new(self.key)).map(Some),
+            None => self.rest.next_key_seed(seed),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        match self.tag.take() {
+            Some(tag) => seed.deserialize(StringDeserializer::new(tag)),
+            None => self.rest.next_value_seed(seed),
+        }
     }
 }
 

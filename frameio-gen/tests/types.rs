@@ -87,3 +87,18 @@ fn a_variant_error_is_reported_at_the_item_in_the_whole_document() {
     let second_item_start = page.find("},{").unwrap() + 2;
     assert!(err.column() > second_item_start, "{err} is not within the second item");
 }
+
+#[test]
+fn a_tag_that_is_not_the_first_member_still_decodes() {
+    let mut fields: Vec<(String, Value)> = file("uploaded").as_object().unwrap().clone().into_iter().collect();
+    fields.rotate_left(3);
+    let text = format!(
+        "{{{}}}",
+        fields.iter().map(|(k, v)| format!("{}:{v}", Value::from(k.as_str()))).collect::<Vec<_>>().join(",")
+    );
+    assert!(!text.starts_with("{\"type\""), "{text}");
+    let asset: AssetWithIncludes = serde_json::from_str(&text).unwrap();
+    let AssetWithIncludes::File(f) = &asset else { panic!("{asset:?}") };
+    assert_eq!(f.name, "a.mov");
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), serde_json::to_value(&asset).unwrap());
+}

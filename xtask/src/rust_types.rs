@@ -200,13 +200,21 @@ fn union(name: &str, schema: &Value) -> Result<Emitted, String> {
                 }
             }
         }
+        impl crate::support::TaggedUnion for #ident {
+            const TAG: &'static str = #tag;
+            fn decode_variant<'de, D: ::serde::Deserializer<'de>>(
+                tag: ::std::option::Option<&str>,
+                object: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                match tag {
+                    #( Some(#tags) => <#members as ::serde::Deserialize>::deserialize(object).map(Self::#variants), )*
+                    _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
+                }
+            }
+        }
         impl<'de> ::serde::Deserialize<'de> for #ident {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                let fields = crate::support::tagged_fields::<D>(deserializer, #tag)?;
-                match fields.tag.as_deref() {
-                    #( Some(#tags) => fields.decode().map(Self::#variants), )*
-                    _ => fields.into_map().map(Self::Unknown),
-                }
+                crate::support::deserialize_tagged(deserializer)
             }
         }
     };

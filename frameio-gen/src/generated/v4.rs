@@ -39971,25 +39971,66 @@ pub mod types {
             }
         }
     }
+    impl crate::support::TaggedUnion for MetadataField {
+        const TAG: &'static str = "field_type";
+        fn decode_variant<'de, D: ::serde::Deserializer<'de>>(
+            tag: ::std::option::Option<&str>,
+            object: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            match tag {
+                Some("date") => {
+                    <MetadataFieldDate as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::Date)
+                }
+                Some("long_text") => {
+                    <MetadataFieldText as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::LongText)
+                }
+                Some("number") => {
+                    <MetadataFieldNumber as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::Number)
+                }
+                Some("rating") => {
+                    <MetadataFieldRating as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::Rating)
+                }
+                Some("select") => {
+                    <MetadataFieldSelect as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::Select)
+                }
+                Some("select_multi") => {
+                    <MetadataFieldSelect as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::SelectMulti)
+                }
+                Some("text") => {
+                    <MetadataFieldText as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::Text)
+                }
+                Some("toggle") => {
+                    <MetadataFieldToggle as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::Toggle)
+                }
+                Some("user_multi") => {
+                    <MetadataFieldUsers as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::UserMulti)
+                }
+                Some("user_single") => {
+                    <MetadataFieldUsers as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::UserSingle)
+                }
+                Some("users") => {
+                    <MetadataFieldUsers as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::Users)
+                }
+                _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
+            }
+        }
+    }
     impl<'de> ::serde::Deserialize<'de> for MetadataField {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let fields = crate::support::tagged_fields::<D>(deserializer, "field_type")?;
-            match fields.tag.as_deref() {
-                Some("date") => fields.decode().map(Self::Date),
-                Some("long_text") => fields.decode().map(Self::LongText),
-                Some("number") => fields.decode().map(Self::Number),
-                Some("rating") => fields.decode().map(Self::Rating),
-                Some("select") => fields.decode().map(Self::Select),
-                Some("select_multi") => fields.decode().map(Self::SelectMulti),
-                Some("text") => fields.decode().map(Self::Text),
-                Some("toggle") => fields.decode().map(Self::Toggle),
-                Some("user_multi") => fields.decode().map(Self::UserMulti),
-                Some("user_single") => fields.decode().map(Self::UserSingle),
-                Some("users") => fields.decode().map(Self::Users),
-                _ => fields.into_map().map(Self::Unknown),
-            }
+            crate::support::deserialize_tagged(deserializer)
         }
     }
     /// AssetWithIncludes
@@ -40047,17 +40088,36 @@ pub mod types {
             }
         }
     }
+    impl crate::support::TaggedUnion for AssetWithIncludes {
+        const TAG: &'static str = "type";
+        fn decode_variant<'de, D: ::serde::Deserializer<'de>>(
+            tag: ::std::option::Option<&str>,
+            object: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            match tag {
+                Some("file") => {
+                    <FileWithIncludes as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::File)
+                }
+                Some("folder") => {
+                    <FolderWithIncludes as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::Folder)
+                }
+                Some("version_stack") => {
+                    <VersionStackWithIncludes as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::VersionStack)
+                }
+                _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
+            }
+        }
+    }
     impl<'de> ::serde::Deserialize<'de> for AssetWithIncludes {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let fields = crate::support::tagged_fields::<D>(deserializer, "type")?;
-            match fields.tag.as_deref() {
-                Some("file") => fields.decode().map(Self::File),
-                Some("folder") => fields.decode().map(Self::Folder),
-                Some("version_stack") => fields.decode().map(Self::VersionStack),
-                _ => fields.into_map().map(Self::Unknown),
-            }
+            crate::support::deserialize_tagged(deserializer)
         }
     }
     /// Sort by query parameter for files
@@ -40710,17 +40770,34 @@ pub mod types {
             }
         }
     }
+    impl crate::support::TaggedUnion for GroupWithIncludes {
+        const TAG: &'static str = "source";
+        fn decode_variant<'de, D: ::serde::Deserializer<'de>>(
+            tag: ::std::option::Option<&str>,
+            object: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            match tag {
+                Some("adobe") => {
+                    <GroupWithIncludesAdobe as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::Adobe)
+                }
+                Some("frame") => {
+                    <GroupWithIncludesFrame as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::Frame)
+                }
+                Some("workfront") => {
+                    <GroupWithIncludesFrame as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::Workfront)
+                }
+                _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
+            }
+        }
+    }
     impl<'de> ::serde::Deserialize<'de> for GroupWithIncludes {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let fields = crate::support::tagged_fields::<D>(deserializer, "source")?;
-            match fields.tag.as_deref() {
-                Some("adobe") => fields.decode().map(Self::Adobe),
-                Some("frame") => fields.decode().map(Self::Frame),
-                Some("workfront") => fields.decode().map(Self::Workfront),
-                _ => fields.into_map().map(Self::Unknown),
-            }
+            crate::support::deserialize_tagged(deserializer)
         }
     }
     /// Field type
@@ -40946,24 +41023,82 @@ pub mod types {
             }
         }
     }
+    impl crate::support::TaggedUnion for CreateFieldDefinitionParamsData {
+        const TAG: &'static str = "field_type";
+        fn decode_variant<'de, D: ::serde::Deserializer<'de>>(
+            tag: ::std::option::Option<&str>,
+            object: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            match tag {
+                Some("date") => {
+                    <CreateFieldDefinitionParamsDataDate as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Date)
+                }
+                Some("long_text") => {
+                    <CreateFieldDefinitionParamsDataLongText as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::LongText)
+                }
+                Some("number") => {
+                    <CreateFieldDefinitionParamsDataNumber as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Number)
+                }
+                Some("rating") => {
+                    <CreateFieldDefinitionParamsDataRating as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Rating)
+                }
+                Some("select") => {
+                    <CreateFieldDefinitionParamsDataSelect as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Select)
+                }
+                Some("select_multi") => {
+                    <CreateFieldDefinitionParamsDataSelectMulti as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::SelectMulti)
+                }
+                Some("text") => {
+                    <CreateFieldDefinitionParamsDataText as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Text)
+                }
+                Some("toggle") => {
+                    <CreateFieldDefinitionParamsDataToggle as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Toggle)
+                }
+                Some("user_multi") => {
+                    <CreateFieldDefinitionParamsDataUserMulti as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::UserMulti)
+                }
+                Some("user_single") => {
+                    <CreateFieldDefinitionParamsDataUserSingle as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::UserSingle)
+                }
+                _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
+            }
+        }
+    }
     impl<'de> ::serde::Deserialize<'de> for CreateFieldDefinitionParamsData {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let fields = crate::support::tagged_fields::<D>(deserializer, "field_type")?;
-            match fields.tag.as_deref() {
-                Some("date") => fields.decode().map(Self::Date),
-                Some("long_text") => fields.decode().map(Self::LongText),
-                Some("number") => fields.decode().map(Self::Number),
-                Some("rating") => fields.decode().map(Self::Rating),
-                Some("select") => fields.decode().map(Self::Select),
-                Some("select_multi") => fields.decode().map(Self::SelectMulti),
-                Some("text") => fields.decode().map(Self::Text),
-                Some("toggle") => fields.decode().map(Self::Toggle),
-                Some("user_multi") => fields.decode().map(Self::UserMulti),
-                Some("user_single") => fields.decode().map(Self::UserSingle),
-                _ => fields.into_map().map(Self::Unknown),
-            }
+            crate::support::deserialize_tagged(deserializer)
         }
     }
     /// Field type
@@ -41168,24 +41303,68 @@ pub mod types {
             }
         }
     }
+    impl crate::support::TaggedUnion for FieldDefinition {
+        const TAG: &'static str = "field_type";
+        fn decode_variant<'de, D: ::serde::Deserializer<'de>>(
+            tag: ::std::option::Option<&str>,
+            object: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            match tag {
+                Some("date") => {
+                    <FieldDefinitionDate as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::Date)
+                }
+                Some("long_text") => {
+                    <FieldDefinitionText as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::LongText)
+                }
+                Some("number") => {
+                    <FieldDefinitionNumber as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::Number)
+                }
+                Some("rating") => {
+                    <FieldDefinitionRating as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::Rating)
+                }
+                Some("select") => {
+                    <FieldDefinitionSelect as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::Select)
+                }
+                Some("select_multi") => {
+                    <FieldDefinitionSelectMulti as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::SelectMulti)
+                }
+                Some("text") => {
+                    <FieldDefinitionText as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::Text)
+                }
+                Some("toggle") => {
+                    <FieldDefinitionToggle as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::Toggle)
+                }
+                Some("user_multi") => {
+                    <FieldDefinitionUserMulti as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::UserMulti)
+                }
+                Some("user_single") => {
+                    <FieldDefinitionUserSingle as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::UserSingle)
+                }
+                _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
+            }
+        }
+    }
     impl<'de> ::serde::Deserialize<'de> for FieldDefinition {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let fields = crate::support::tagged_fields::<D>(deserializer, "field_type")?;
-            match fields.tag.as_deref() {
-                Some("date") => fields.decode().map(Self::Date),
-                Some("long_text") => fields.decode().map(Self::LongText),
-                Some("number") => fields.decode().map(Self::Number),
-                Some("rating") => fields.decode().map(Self::Rating),
-                Some("select") => fields.decode().map(Self::Select),
-                Some("select_multi") => fields.decode().map(Self::SelectMulti),
-                Some("text") => fields.decode().map(Self::Text),
-                Some("toggle") => fields.decode().map(Self::Toggle),
-                Some("user_multi") => fields.decode().map(Self::UserMulti),
-                Some("user_single") => fields.decode().map(Self::UserSingle),
-                _ => fields.into_map().map(Self::Unknown),
-            }
+            crate::support::deserialize_tagged(deserializer)
         }
     }
     /// DateDefinitionWithIncludesFieldConfigurationDisplayFormat
@@ -41650,24 +41829,82 @@ pub mod types {
             }
         }
     }
+    impl crate::support::TaggedUnion for FieldDefinitionWithIncludes {
+        const TAG: &'static str = "field_type";
+        fn decode_variant<'de, D: ::serde::Deserializer<'de>>(
+            tag: ::std::option::Option<&str>,
+            object: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            match tag {
+                Some("date") => {
+                    <FieldDefinitionWithIncludesDate as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Date)
+                }
+                Some("long_text") => {
+                    <FieldDefinitionWithIncludesText as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::LongText)
+                }
+                Some("number") => {
+                    <FieldDefinitionWithIncludesNumber as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Number)
+                }
+                Some("rating") => {
+                    <FieldDefinitionWithIncludesRating as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Rating)
+                }
+                Some("select") => {
+                    <FieldDefinitionWithIncludesSelect as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Select)
+                }
+                Some("select_multi") => {
+                    <FieldDefinitionWithIncludesSelect as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::SelectMulti)
+                }
+                Some("text") => {
+                    <FieldDefinitionWithIncludesText as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Text)
+                }
+                Some("toggle") => {
+                    <FieldDefinitionWithIncludesToggle as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Toggle)
+                }
+                Some("user_multi") => {
+                    <FieldDefinitionWithIncludesUserMulti as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::UserMulti)
+                }
+                Some("user_single") => {
+                    <FieldDefinitionWithIncludesUserMulti as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::UserSingle)
+                }
+                _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
+            }
+        }
+    }
     impl<'de> ::serde::Deserialize<'de> for FieldDefinitionWithIncludes {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let fields = crate::support::tagged_fields::<D>(deserializer, "field_type")?;
-            match fields.tag.as_deref() {
-                Some("date") => fields.decode().map(Self::Date),
-                Some("long_text") => fields.decode().map(Self::LongText),
-                Some("number") => fields.decode().map(Self::Number),
-                Some("rating") => fields.decode().map(Self::Rating),
-                Some("select") => fields.decode().map(Self::Select),
-                Some("select_multi") => fields.decode().map(Self::SelectMulti),
-                Some("text") => fields.decode().map(Self::Text),
-                Some("toggle") => fields.decode().map(Self::Toggle),
-                Some("user_multi") => fields.decode().map(Self::UserMulti),
-                Some("user_single") => fields.decode().map(Self::UserSingle),
-                _ => fields.into_map().map(Self::Unknown),
-            }
+            crate::support::deserialize_tagged(deserializer)
         }
     }
     /// UpdateFieldDefinitionParamsData
@@ -41798,24 +42035,82 @@ pub mod types {
             }
         }
     }
+    impl crate::support::TaggedUnion for UpdateFieldDefinitionParamsData {
+        const TAG: &'static str = "field_type";
+        fn decode_variant<'de, D: ::serde::Deserializer<'de>>(
+            tag: ::std::option::Option<&str>,
+            object: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            match tag {
+                Some("date") => {
+                    <UpdateFieldDefinitionParamsDataDate as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Date)
+                }
+                Some("long_text") => {
+                    <UpdateFieldDefinitionParamsDataLongText as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::LongText)
+                }
+                Some("number") => {
+                    <UpdateFieldDefinitionParamsDataNumber as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Number)
+                }
+                Some("rating") => {
+                    <UpdateFieldDefinitionParamsDataRating as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Rating)
+                }
+                Some("select") => {
+                    <UpdateFieldDefinitionParamsDataSelect as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Select)
+                }
+                Some("select_multi") => {
+                    <UpdateFieldDefinitionParamsDataSelectMulti as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::SelectMulti)
+                }
+                Some("text") => {
+                    <UpdateFieldDefinitionParamsDataText as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Text)
+                }
+                Some("toggle") => {
+                    <UpdateFieldDefinitionParamsDataToggle as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Toggle)
+                }
+                Some("user_multi") => {
+                    <UpdateFieldDefinitionParamsDataUserMulti as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::UserMulti)
+                }
+                Some("user_single") => {
+                    <UpdateFieldDefinitionParamsDataUserSingle as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::UserSingle)
+                }
+                _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
+            }
+        }
+    }
     impl<'de> ::serde::Deserialize<'de> for UpdateFieldDefinitionParamsData {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let fields = crate::support::tagged_fields::<D>(deserializer, "field_type")?;
-            match fields.tag.as_deref() {
-                Some("date") => fields.decode().map(Self::Date),
-                Some("long_text") => fields.decode().map(Self::LongText),
-                Some("number") => fields.decode().map(Self::Number),
-                Some("rating") => fields.decode().map(Self::Rating),
-                Some("select") => fields.decode().map(Self::Select),
-                Some("select_multi") => fields.decode().map(Self::SelectMulti),
-                Some("text") => fields.decode().map(Self::Text),
-                Some("toggle") => fields.decode().map(Self::Toggle),
-                Some("user_multi") => fields.decode().map(Self::UserMulti),
-                Some("user_single") => fields.decode().map(Self::UserSingle),
-                _ => fields.into_map().map(Self::Unknown),
-            }
+            crate::support::deserialize_tagged(deserializer)
         }
     }
     /// Sort query parameter for Groups.
@@ -44033,15 +44328,28 @@ pub mod types {
             }
         }
     }
+    impl crate::support::TaggedUnion for CreateShareParamsData {
+        const TAG: &'static str = "type";
+        fn decode_variant<'de, D: ::serde::Deserializer<'de>>(
+            tag: ::std::option::Option<&str>,
+            object: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            match tag {
+                Some("asset") => {
+                    <CreateShareParamsDataAsset as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::Asset)
+                }
+                _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
+            }
+        }
+    }
     impl<'de> ::serde::Deserialize<'de> for CreateShareParamsData {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let fields = crate::support::tagged_fields::<D>(deserializer, "type")?;
-            match fields.tag.as_deref() {
-                Some("asset") => fields.decode().map(Self::Asset),
-                _ => fields.into_map().map(Self::Unknown),
-            }
+            crate::support::deserialize_tagged(deserializer)
         }
     }
     /// Include query parameter for projects
