@@ -14,7 +14,7 @@ use reqwest::header::HeaderValue;
 
 use crate::auth::{Credentials, TokenProvider};
 use crate::error::{Error, Result};
-use crate::middleware::Pipeline;
+use crate::middleware::{ApiProfile, Pipeline};
 use crate::rate_limit::{RateLimitStatus, RateLimiting};
 use crate::retry::RetryPolicy;
 use crate::upload::Uploader;
@@ -232,6 +232,16 @@ impl ClientBuilder {
     /// The client; fails if no credentials were given, or if the base URL or
     /// user agent is invalid.
     pub fn build(self) -> Result<Client> {
+        let Parts { base_url, http, pipeline, uploader } = self.into_parts(ApiProfile::default())?;
+        let hooks = frameio_gen::Hooks::new(Arc::clone(&pipeline) as Arc<dyn frameio_gen::Middleware>);
+        let api = frameio_gen::v4::Client::new_with_client(&base_url, http, hooks);
+        Ok(Client { inner: Arc::new(Inner { api, pipeline, uploader }) })
+    }
+
+    /// The checked configuration and the middleware for an API with
+    /// `profile`: what [`build`](Self::build) and the C2C client's builder
+    /// make their generated clients from.
+    pub(crate) fn into_parts(self, profile: ApiProfile) -> Result<Parts> {
         let credentials = self.credentials.ok_or_else(|| {
             Error::Config("no credentials: call `credentials(...)` (or `bearer_token`) on the builder".to_string())
         })?;
@@ -249,15 +259,21 @@ impl ClientBuilder {
                 .build()
                 .map_err(|e| Error::Config(format!("the HTTP client could not be set up: {e}")))?,
         };
-        let pipeline = Arc::new(Pipeline::new(credentials, user_agent, self.timeout, self.retry, self.rate_limiting));
-        let hooks = frameio_gen::Hooks::new(Arc::clone(&pipeline) as Arc<dyn frameio_gen::Middleware>);
-        let api = frameio_gen::v4::Client::new_with_client(base_url, http, hooks);
+        let pipeline = Pipeline::new(credentials, user_agent, self.timeout, self.retry, self.rate_limiting);
         let uploader = match self.uploader {
             Some(uploader) => uploader,
             None => Uploader::builder()
                 .build()
                 .map_err(|e| Error::Config(format!("the uploader could not be set up: {e}")))?,
         };
-        Ok(Client { inner: Arc::new(Inner { api, pipeline, uploader }) })
+        Ok(Parts { base_url: base_url.to_string(), http, pipeline: Arc::new(pipeline.with_profile(profile)), uploader })
     }
+}
+
+/// What a generated client is built from (see [`ClientBuilder::into_parts`]).
+pub(crate) struct Parts {
+    pub(crate) base_url: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) pipeline: Arc<Pipeline>,
+    pub(crate) uploader: Uploader,
 }

@@ -3,7 +3,9 @@
 //! The raw operations are generated from Frame.io's OpenAPI documents into
 //! `frameio-gen`; this crate adds what a real application needs around them:
 //! credentials, one error type, retries and rate limits, pagination streams,
-//! streaming uploads, and webhook / custom-action signature checks.
+//! streaming uploads, and webhook / custom-action signature checks. The
+//! Camera to Cloud device API has its own client, pairing, heartbeat and
+//! uploads in [`c2c`].
 //!
 //! Build a [`Client`] once and call any operation on it; `?` turns a failed
 //! call into the crate's [`Error`], whose accessors say what went wrong:
@@ -32,6 +34,7 @@
 //! ```
 
 pub mod auth;
+pub mod c2c;
 pub mod client;
 pub mod custom_action;
 pub mod error;
@@ -45,6 +48,7 @@ pub mod upload;
 pub mod webhook;
 
 pub use auth::{AccessToken, Credentials, StaticToken, TokenProvider};
+pub use c2c::C2cClient;
 pub use client::{Client, ClientBuilder};
 pub use error::{ApiError, Error, Result};
 pub use ims::{ImsPkceApp, ImsServerToServer, ImsTokens, ImsWebApp};

@@ -19,6 +19,11 @@
 //!   path template, attempt, status and latency; never the token or the URL
 //!   (whose query may hold cursors and filters).
 //!
+//! An [`ApiProfile`] adapts both hooks to another API (the C2C client's):
+//! headers added to every call, operations sent without credentials (and
+//! retried without them), operations whose caller does the retrying,
+//! per-operation timeouts, and error bodies of the API's own shapes.
+//!
 //! # Every error response reaches progenitor as an envelope
 //!
 //! Every generated operation types its 4XX and 5XX responses as the envelope
@@ -81,6 +86,42 @@ pub(crate) struct Pipeline {
     retry: RetryPolicy,
     limiter: Option<Limiter>,
     last_rate_limit: Mutex<Option<RateLimitStatus>>,
+    profile: ApiProfile,
+}
+
+/// What sets one API's calls apart from V4's, which use the default: the
+/// C2C client ([`crate::c2c`]) adds a header to every call, sends its
+/// `/v2/auth` calls without credentials, and has error bodies of its own.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ApiProfile {
+    /// Set on every request that does not carry them already.
+    pub(crate) headers: http::HeaderMap,
+    /// How each operation is sent ([`OperationPolicy::default`] when `None`).
+    pub(crate) policy: Option<fn(&Operation) -> OperationPolicy>,
+    /// Recognizes this API's own error bodies, which are passed on as sent
+    /// rather than replaced by a synthesized envelope.
+    pub(crate) error_document: Option<fn(&[u8]) -> bool>,
+}
+
+/// How one operation is sent.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct OperationPolicy {
+    /// Sent without `Authorization` (and so never retried with a token).
+    pub(crate) anonymous: bool,
+    /// Sent once: its caller retries, rebuilding the body for each attempt.
+    /// A 401 is still retried once with a renewed token.
+    pub(crate) caller_retries: bool,
+    /// Replaces the client's per-attempt timeout.
+    pub(crate) timeout: Option<Duration>,
+    /// Sent with `Connection: close`, so that no later request shares its
+    /// connection.
+    pub(crate) close_connection: bool,
+}
+
+impl ApiProfile {
+    fn policy(&self, op: &Operation) -> OperationPolicy {
+        self.policy.map(|policy| policy(op)).unwrap_or_default()
+    }
 }
 
 impl Pipeline {
@@ -98,7 +139,14 @@ impl Pipeline {
             retry,
             limiter: Limiter::new(rate_limiting),
             last_rate_limit: Mutex::new(None),
+            profile: ApiProfile::default(),
         }
+    }
+
+    /// The same pipeline for an API with `profile`.
+    pub(crate) fn with_profile(mut self, profile: ApiProfile) -> Self {
+        self.profile = profile;
+        self
     }
 
     pub(crate) fn credentials(&self) -> &Credentials {
@@ -150,31 +198,38 @@ impl Pipeline {
                 }
             }
 
+            let caller_retries = self.profile.policy(op).caller_retries;
             let next = match spare {
-                Some(spare) => self.next_step(&outcome, op, &mut tally, started.elapsed()).map(|step| (step, spare)),
+                Some(spare) => self
+                    .next_step(&outcome, op, &mut tally, started.elapsed())
+                    .filter(|step| matches!(step, Step::Refresh) || !caller_retries)
+                    .map(|step| (step, spare)),
                 None => None,
             };
             let Some((step, mut spare)) = next else { break (outcome, token) };
             let provider = self.credentials.token_provider();
-            let fresh = match step {
-                Step::Refresh => {
-                    if let Some(rejected) = &token {
-                        provider.invalidate(rejected);
-                    }
+            let fresh = match (step, &token) {
+                // A request sent without credentials is retried without them.
+                (Step::Wait { .. }, None) => None,
+                (Step::Refresh, None) => break (outcome, token),
+                (Step::Refresh, Some(rejected)) => {
+                    provider.invalidate(rejected);
                     match provider.token().await {
-                        Ok(fresh) if token.as_ref().is_none_or(|t| t.expose_secret() != fresh.expose_secret()) => fresh,
+                        Ok(fresh) if rejected.expose_secret() != fresh.expose_secret() => Some(fresh),
                         _ => break (outcome, token),
                     }
                 }
-                Step::Wait { .. } => match provider.token().await {
-                    Ok(fresh) => fresh,
+                (Step::Wait { .. }, Some(_)) => match provider.token().await {
+                    Ok(fresh) => Some(fresh),
                     Err(error) => {
                         tracing::warn!(%error, "no access token for a retry");
                         break (outcome, token);
                     }
                 },
             };
-            if set_bearer(&mut spare, &fresh).is_err() {
+            if let Some(fresh) = &fresh
+                && set_bearer(&mut spare, fresh).is_err()
+            {
                 break (outcome, token);
             }
             if let Ok(response) = outcome {
@@ -198,7 +253,7 @@ impl Pipeline {
             Err(error) => span.record("error", failure_kind(error)),
         };
         span.record("latency_ms", first_sent.map_or(0, |t: Instant| millis(t.elapsed())));
-        finish(outcome, tally.attempts, token.as_ref()).await
+        finish(outcome, tally.attempts, token.as_ref(), self.profile.error_document).await
     }
 
     /// Whether and how to try again after `outcome`.
@@ -253,16 +308,27 @@ impl Pipeline {
 }
 
 impl Middleware for Pipeline {
-    fn prepare<'a>(&'a self, request: &'a mut Request, _op: &'static Operation) -> BoxFuture<'a, Result<(), String>> {
+    fn prepare<'a>(&'a self, request: &'a mut Request, op: &'static Operation) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            let token = self.credentials.token_provider().token().await.map_err(|e| encode_auth_failure(&e))?;
-            set_bearer(request, &token)?;
+            let policy = self.profile.policy(op);
+            if !policy.anonymous {
+                let token = self.credentials.token_provider().token().await.map_err(|e| encode_auth_failure(&e))?;
+                set_bearer(request, &token)?;
+                if self.credentials.is_legacy() {
+                    request.headers_mut().insert(LEGACY_TOKEN_HEADER, HeaderValue::from_static("true"));
+                }
+            }
             let headers = request.headers_mut();
-            if self.credentials.is_legacy() {
-                headers.insert(LEGACY_TOKEN_HEADER, HeaderValue::from_static("true"));
+            for (name, value) in &self.profile.headers {
+                if !headers.contains_key(name) {
+                    headers.insert(name, value.clone());
+                }
             }
             headers.insert(header::USER_AGENT, self.user_agent.clone());
-            *request.timeout_mut() = Some(self.timeout);
+            if policy.close_connection {
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            *request.timeout_mut() = Some(policy.timeout.unwrap_or(self.timeout));
             Ok(())
         })
     }
@@ -311,6 +377,7 @@ async fn finish(
     outcome: reqwest::Result<Response>,
     attempts: u32,
     token: Option<&AccessToken>,
+    error_document: Option<fn(&[u8]) -> bool>,
 ) -> reqwest::Result<Response> {
     match outcome {
         Err(mut error) => {
@@ -321,7 +388,7 @@ async fn finish(
             Err(error)
         }
         Ok(response) if response.status().is_client_error() || response.status().is_server_error() => {
-            Ok(with_envelope(response, attempts, token).await)
+            Ok(with_envelope(response, attempts, token, error_document).await)
         }
         Ok(mut response) => {
             response.headers_mut().insert(ATTEMPTS_HEADER, HeaderValue::from(attempts));
@@ -331,12 +398,22 @@ async fn finish(
 }
 
 /// The error response with its body buffered, and replaced by a synthesized
-/// envelope when it is not one.
-async fn with_envelope(mut response: Response, attempts: u32, token: Option<&AccessToken>) -> Response {
+/// envelope when it is neither an envelope nor the API's own `error_document`.
+async fn with_envelope(
+    mut response: Response,
+    attempts: u32,
+    token: Option<&AccessToken>,
+    error_document: Option<fn(&[u8]) -> bool>,
+) -> Response {
     let (status, version, url) = (response.status(), response.version(), response.url().clone());
     let mut headers = std::mem::take(response.headers_mut());
     let (body, synthesized) = match response.bytes().await {
-        Ok(body) if serde_json::from_slice::<types::Error>(&body).is_ok() => (body.to_vec(), None),
+        Ok(body)
+            if serde_json::from_slice::<types::Error>(&body).is_ok()
+                || error_document.is_some_and(|is_document| is_document(&body)) =>
+        {
+            (body.to_vec(), None)
+        }
         Ok(body) if body.trim_ascii().is_empty() => {
             (envelope("Empty error body", "empty body"), Some(Synthesized::EmptyBody))
         }

@@ -1,0 +1,82 @@
+//! A Camera to Cloud device in a page: pair once (the tokens are kept in a
+//! file next to the working directory), stay online with a heartbeat, and
+//! upload the files named on the command line, retrying what the C2C error
+//! tables say is worth retrying.
+//!
+//! ```sh
+//! C2C_CLIENT_ID=SN-0042 C2C_CLIENT_SECRET=... C2C_FIRMWARE=1.4.2 \
+//!     cargo run -p frameio-ext --example c2c_device -- A001_C002.mov A001_C003.mov
+//! ```
+
+use std::error::Error;
+use std::time::Duration;
+
+use frameio_ext::c2c::{
+    C2cClient, C2cErrorClass, C2cErrorKind, DeviceAuth, DeviceCredentials, DeviceTokenProvider, FileTokenStore,
+    NewAsset, TokenStore, classify, error_kind,
+};
+use frameio_ext::upload::{UploadOptions, UploadSource};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn Error>> {
+    let client_id = std::env::var("C2C_CLIENT_ID")?;
+    let secret = std::env::var("C2C_CLIENT_SECRET")?;
+    let firmware = std::env::var("C2C_FIRMWARE").unwrap_or_else(|_| "1.0.0".to_string());
+
+    let builder = C2cClient::builder().client_version(firmware);
+    let auth = DeviceAuth::new(builder.clone().build()?, DeviceCredentials::new(client_id, secret)).url_pairing(true);
+    let store = FileTokenStore::new("c2c-tokens.json");
+    let tokens = match store.load()? {
+        Some(tokens) => tokens,
+        None => {
+            let tokens = auth
+                .authorize(|code| {
+                    println!("Pair this device: enter {} in Frame.io's C2C Connections", code.user_code());
+                    if let Some(url) = code.verification_uri_complete() {
+                        println!("  or open {url}");
+                    }
+                    println!("  (the code expires in {:?})", code.remaining());
+                })
+                .await?;
+            store.save(&tokens)?;
+            tokens
+        }
+    };
+    let provider = DeviceTokenProvider::builder(auth, tokens).store(store).build();
+    let client = builder.token_provider(provider).build()?;
+
+    let heartbeat = client.heartbeat().start();
+    let device = client.accounts_device_identify().send().await?.into_inner();
+    println!("Connected to {:?}", device.project.as_ref().and_then(|p| p.name.as_deref()));
+
+    for path in std::env::args().skip(1) {
+        let source = UploadSource::open(&path).await?;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let asset = NewAsset::named_after(&path);
+            match client.upload_file(&source, asset, UploadOptions::new()).await {
+                Ok(uploaded) => {
+                    println!("{path}: asset {}", uploaded.asset.id);
+                    break;
+                }
+                Err(e) if error_kind(&e) == C2cErrorKind::ChannelPaused => {
+                    println!("{path}: recorded while the device was paused; not uploaded");
+                    break;
+                }
+                Err(e) if classify(&e) == C2cErrorClass::Retry && tries < 5 => {
+                    println!("{path}: {e}; trying again");
+                    tokio::time::sleep(Duration::from_secs(2u64.pow(tries))).await;
+                }
+                Err(e) => {
+                    println!("{path}: {e}");
+                    break;
+                }
+            }
+        }
+    }
+    let status = heartbeat.current();
+    println!("Status: {:?}, paused: {}", status.link, status.is_paused());
+    heartbeat.stop().await;
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! Camera to Cloud (C2C): the `v2` device API, for hardware and applications
+//! that upload media into a Frame.io project as they record it.
+//!
+//! The generated operations are [`frameio_gen::c2c`]; this module makes them
+//! easy to use the way the C2C guides ask:
+//!
+//! | concept | module |
+//! |---|---|
+//! | the client: the crate's middleware plus `x-client-version` on every call | [`client`] |
+//! | pairing: device code, polling, refresh, revocation | [`device_auth`] |
+//! | the tokens, where they are kept, and the provider that refreshes them | [`tokens`], [`token_store`], [`provider`] |
+//! | heartbeat and device status (online, paused, authorization lost) | [`heartbeat`] |
+//! | channels (sub-devices) | [`channels`] |
+//! | basic uploads (`offset` recomputed on each retry) | [`upload`] |
+//! | real-time uploads of a growing file, and their part sizes | [`realtime`], [`part_size`](mod@part_size) |
+//! | what each error means, and whether to retry it | [`errors`] |
+//!
+//! A device's life, end to end:
+//!
+//! ```no_run
+//! use frameio_ext::c2c::{
+//!     C2cClient, DeviceAuth, DeviceCredentials, DeviceTokenProvider, FileTokenStore, NewAsset, TokenStore,
+//! };
+//! use frameio_ext::upload::{UploadOptions, UploadSource};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let builder = C2cClient::builder().client_version("1.4.2");
+//! let device = DeviceCredentials::new("SN-0042", std::env::var("C2C_CLIENT_SECRET")?);
+//! let auth = DeviceAuth::new(builder.clone().build()?, device);
+//!
+//! // Pair once; afterwards, the saved tokens.
+//! let store = FileTokenStore::new("/var/lib/recorder/frameio-tokens.json");
+//! let tokens = match store.load()? {
+//!     Some(tokens) => tokens,
+//!     None => {
+//!         let tokens = auth.authorize(|code| println!("Pairing code: {}", code.user_code())).await?;
+//!         store.save(&tokens)?;
+//!         tokens
+//!     }
+//! };
+//! let provider = DeviceTokenProvider::builder(auth, tokens).store(store).build();
+//! let client = builder.token_provider(provider).build()?;
+//!
+//! // Stay online, and know when the device is paused.
+//! let heartbeat = client.heartbeat().start();
+//!
+//! // Upload a clip.
+//! let path = "/media/A001_C002.mov";
+//! let source = UploadSource::open(path).await?;
+//! let uploaded = client.upload_file(&source, NewAsset::named_after(path), UploadOptions::new()).await?;
+//! println!("uploaded {}; paused: {}", uploaded.asset.id, heartbeat.current().is_paused());
+//! # Ok(()) }
+//! ```
+
+pub mod channels;
+pub mod client;
+pub mod device_auth;
+pub mod errors;
+pub mod heartbeat;
+pub mod part_size;
+pub mod provider;
+pub mod realtime;
+pub mod token_store;
+pub mod tokens;
+pub mod upload;
+
+pub use channels::{ChannelConnection, SubDevice};
+pub use client::{C2cClient, C2cClientBuilder};
+pub use device_auth::{DeviceAuth, DeviceCode, DeviceCredentials, PollOutcome};
+pub use errors::{C2cErrorClass, C2cErrorKind, classify, error_kind};
+pub use heartbeat::{DeviceStatus, Heartbeat, HeartbeatHandle, Link};
+pub use part_size::{PartNumberError, PartSizer, part_size};
+pub use provider::{DeviceTokenProvider, DeviceTokenProviderBuilder};
+pub use realtime::{RealtimeError, RealtimePart, RealtimeProgress, RealtimeReport, RealtimeUpload};
+/// For reading a [`DeviceTokens::refresh_token`].
+pub use secrecy::ExposeSecret;
+pub use token_store::{FileTokenStore, TokenStore};
+pub use tokens::DeviceTokens;
+pub use upload::{CreatedAsset, NewAsset, UploadedAsset};

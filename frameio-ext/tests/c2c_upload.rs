@@ -1,0 +1,420 @@
+//! C2C uploads against a fake Frame.io API and a fake S3 on 127.0.0.1 that
+//! keeps every byte: basic uploads split as the guide does, asset creation
+//! retried with a fresh `offset`, real-time uploads of a file that grows
+//! while it is being uploaded, and the guide's AWS error table.
+
+#[path = "support/fake_api.rs"]
+mod fake_api;
+#[allow(dead_code)]
+#[path = "c2c_fake/mod.rs"]
+mod fake_c2c;
+#[allow(dead_code)]
+#[path = "support/fake_storage.rs"]
+mod fake_storage;
+
+use std::io::Write;
+use std::time::{Duration, SystemTime};
+
+use fake_api::Reply;
+use fake_c2c::{FakeC2c, fixture, json, route, script};
+use fake_storage::{FakeStorage, Received, Reply as Storage};
+use frameio_ext::c2c::{
+    C2cClient, C2cErrorClass, C2cErrorKind, CreatedAsset, NewAsset, PartSizer, RealtimeError, RealtimeProgress,
+    RealtimeUpload, classify, error_kind,
+};
+use frameio_ext::upload::{UploadOptions, UploadSource, Uploader};
+use frameio_ext::{Backoff, Error};
+use tokio::sync::{oneshot, watch};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Bytes that differ from one offset to the next, so a misplaced range shows.
+fn data(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn uploader() -> Uploader {
+    Uploader::builder()
+        .concurrency(3)
+        .buffer_size(256 * 1024)
+        .retry(Backoff::new().initial(Duration::from_millis(2)).max_delay(Duration::from_millis(10)))
+        .build()
+        .unwrap()
+}
+
+fn client(fake: &FakeC2c) -> C2cClient {
+    fake.builder().bearer_token("at").uploader(uploader()).build().unwrap()
+}
+
+/// The part requests the storage received for `path`.
+fn puts(storage: &FakeStorage, path: &str) -> Vec<Received> {
+    storage.received_for(path)
+}
+
+fn assert_part(req: &Received, expected: &[u8], media_type: &str) {
+    assert_eq!(req.method, "PUT");
+    assert_eq!(req.headers["content-type"], media_type);
+    assert_eq!(req.headers["x-amz-acl"], "private");
+    assert!(req.headers.get("authorization").is_none(), "no credentials to storage");
+    assert!(req.complete, "{} was cut short", req.path);
+    assert!(req.body == expected, "{} received the wrong bytes", req.path);
+}
+
+// ---------------------------------------------------------------------------
+// Basic uploads
+
+#[tokio::test]
+async fn a_basic_upload_creates_the_asset_and_splits_the_file_as_the_guide_does() {
+    let storage = FakeStorage::start().await;
+    let urls: Vec<String> = (1..=3).map(|n| storage.url(&format!("/parts/{n}"))).collect();
+    let created = serde_json::json!({"_type": "file", "id": "a-1", "name": "A001_C002.mov", "upload_urls": urls});
+    let fake =
+        FakeC2c::start(vec![route("/v2/devices/assets", script(vec![Reply::json(200, &created.to_string())]))]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("A001_C002.mov");
+    let bytes = data(1_000_003);
+    std::fs::write(&path, &bytes).unwrap();
+
+    let source = UploadSource::open(&path).await.unwrap();
+    let asset = NewAsset::named_after(&path).created_at(SystemTime::now() - Duration::from_secs(10)).channel(2);
+    let uploaded = client(&fake).upload_file(&source, asset, UploadOptions::new()).await.unwrap();
+    assert_eq!(uploaded.asset.id, "a-1");
+    assert_eq!(uploaded.report.bytes, 1_000_003);
+
+    let body = json(&fake.hits()[0]);
+    assert_eq!(body["name"], "A001_C002.mov");
+    assert_eq!(body["filetype"], "video/quicktime");
+    assert_eq!(body["filesize"], 1_000_003);
+    assert_eq!(body["channel"], 2);
+    assert_eq!(body["is_realtime_upload"], false);
+    assert!((10..=11).contains(&body["offset"].as_i64().unwrap()), "{body}");
+    // ceil(1,000,003 / 3) = 333,335 per part, the last taking the rest.
+    for (n, range) in [(1, 0..333_335), (2, 333_335..666_670), (3, 666_670..1_000_003)] {
+        let received = puts(&storage, &format!("/parts/{n}"));
+        assert_eq!(received.len(), 1);
+        assert_part(&received[0], &bytes[range], "video/quicktime");
+    }
+}
+
+#[tokio::test]
+async fn the_offset_defaults_to_the_files_age() {
+    let storage = FakeStorage::start().await;
+    let created = serde_json::json!({"id": "a-1", "upload_urls": [storage.url("/parts/1")]});
+    let fake =
+        FakeC2c::start(vec![route("/v2/devices/assets", script(vec![Reply::json(200, &created.to_string())]))]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("take.wav");
+    std::fs::write(&path, data(1_000)).unwrap();
+    let source = UploadSource::open(&path).await.unwrap();
+    client(&fake).upload_file(&source, NewAsset::named_after(&path), UploadOptions::new()).await.unwrap();
+    let body = json(&fake.hits()[0]);
+    assert!((0..=2).contains(&body["offset"].as_i64().unwrap()), "a file written just now: {body}");
+    assert_eq!(body["filetype"], "audio/wav");
+}
+
+#[tokio::test]
+async fn asset_creation_is_retried_with_a_fresh_offset_and_never_after_a_pause() {
+    let answer = r#"{"id": "a-1", "upload_urls": []}"#;
+    let fake = FakeC2c::start(vec![route(
+        "/v2/devices/assets",
+        script(vec![Reply::json(429, r#"{"error": "slow_down"}"#), Reply::json(200, answer)]),
+    )])
+    .await;
+    // One retry, a little over a second later: the offset must have grown.
+    let slow = fake
+        .builder()
+        .bearer_token("at")
+        .call_backoff(Backoff::new().initial(Duration::from_millis(1_050)).jitter(0.0).max_attempts(2))
+        .build()
+        .unwrap();
+    let asset = NewAsset::new("A001.mov", "video/quicktime").created_at(SystemTime::now() - Duration::from_secs(60));
+    slow.create_asset(&asset, 10).await.unwrap();
+    let offsets: Vec<i64> = fake.hits().iter().map(|h| json(h)["offset"].as_i64().unwrap()).collect();
+    assert_eq!(offsets.len(), 2, "the middleware does not resend the stale body itself");
+    assert!(offsets[1] > offsets[0], "each attempt sends the media's age at that moment: {offsets:?}");
+
+    for (reply, kind, calls) in [
+        (Reply::json(409, &fixture("assets_create_409_channel_paused")), C2cErrorKind::ChannelPaused, 1),
+        (Reply::json(422, r#"{"code": 422, "message": "Invalid Argument"}"#), C2cErrorKind::InvalidArgument, 1),
+        (Reply::json(400, r#"{"error": "invalid_request"}"#), C2cErrorKind::InvalidRequest, 2),
+        (Reply::json(500, &fixture("assets_create_500_invalid_chunk_count")), C2cErrorKind::InternalServerError, 4),
+    ] {
+        let fake = FakeC2c::start(vec![route("/v2/devices/assets", script(vec![reply]))]).await;
+        let err = client(&fake).create_asset(&asset, 10).await.unwrap_err();
+        assert_eq!(error_kind(&err), kind, "{err}");
+        assert_eq!(fake.hits().len(), calls, "{kind:?}: fatal once, `once` twice, `yes` as the back-off allows");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Real-time uploads
+
+#[test]
+fn part_sizes_keep_to_s3s_limits_at_every_edge() {
+    use frameio_ext::c2c::part_size::{MAXIMUM_DATA_RATE, MAXIMUM_FILE_SIZE, MINIMUM_PART_SIZE};
+    use frameio_ext::c2c::{PartNumberError, part_size};
+
+    // Part numbers: 1 to 10,000, as S3 allows.
+    assert_eq!(part_size(0, MINIMUM_PART_SIZE), Err(PartNumberError(0)));
+    assert_eq!(part_size(10_001, MINIMUM_PART_SIZE), Err(PartNumberError(10_001)));
+    assert_eq!(part_size(1, MINIMUM_PART_SIZE), Ok(5_242_896));
+    assert_eq!(part_size(10_000, MINIMUM_PART_SIZE), Ok(1_638_536_679));
+    // Data rates below 5 MiB/s size parts as 5 MiB/s does; above ~549.8 MB/s, as that.
+    for n in [1, 2, 500, 9_999, 10_000] {
+        assert_eq!(part_size(n, 0), part_size(n, MINIMUM_PART_SIZE));
+        assert_eq!(part_size(n, u64::MAX), part_size(n, MAXIMUM_DATA_RATE));
+    }
+    // At the maximum rate the parts are all but uniform: floor(2.66e-8 × n²) + r.
+    assert_eq!(part_size(1, MAXIMUM_DATA_RATE), Ok(549_755_813));
+    assert_eq!(part_size(10_000, MAXIMUM_DATA_RATE), Ok(549_755_815));
+    // Whatever the rate: every part at least 5 MiB, at most 5 GiB, and 10,000 of
+    // them within 10,000 bytes of 5 TiB without exceeding it.
+    for rate in [0, MINIMUM_PART_SIZE, 12_750_000, 280_000_000, MAXIMUM_DATA_RATE, u64::MAX] {
+        let sizer = PartSizer::new(rate);
+        let sizes: Vec<u64> = (1..=10_000).map(|n| sizer.size(n).unwrap()).collect();
+        assert!(sizes.windows(2).all(|w| w[0] <= w[1]), "sizes grow with the part number");
+        assert!(sizes[0] >= MINIMUM_PART_SIZE && sizes[9_999] <= 5 * 1024 * 1024 * 1024);
+        let total: u64 = sizes.iter().sum();
+        assert!(total <= MAXIMUM_FILE_SIZE && MAXIMUM_FILE_SIZE - total <= 10_000, "rate {rate}: {total}");
+    }
+}
+
+/// A fake API for a real-time asset whose part URLs point at `storage`
+/// (`/parts/<number>`).
+async fn realtime_api(storage: &FakeStorage) -> FakeC2c {
+    let template = storage.url("/PART");
+    FakeC2c::start(vec![
+        route(
+            "/v2/devices/assets",
+            script(vec![Reply::json(200, &fixture("assets_create_200_realtime").replace("{asset_id}", "rt-1"))]),
+        ),
+        route(
+            "/v2/devices/assets/rt-1/realtime_upload/parts",
+            Box::new(move |hit, _| {
+                let body: serde_json::Value = serde_json::from_slice(&hit.body).unwrap();
+                let urls: Vec<String> = body["parts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|part| template.replace("/PART", &format!("/parts/{}", part["number"])))
+                    .collect();
+                Reply::json(200, &serde_json::json!({ "upload_urls": urls }).to_string())
+            }),
+        ),
+    ])
+    .await
+}
+
+#[tokio::test]
+async fn a_file_that_grows_while_it_uploads_arrives_whole() {
+    const TOTAL: usize = 18_000_000;
+    let storage = FakeStorage::start().await;
+    let fake = realtime_api(&storage).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("A001_C003.mov");
+    std::fs::File::create(&path).unwrap();
+    let bytes = data(TOTAL);
+
+    // The recorder: appends 64 KiB every 2 ms, then says the file is complete.
+    let (complete, completed) = oneshot::channel::<Instant>();
+    let writer = {
+        let (path, bytes) = (path.clone(), bytes.clone());
+        std::thread::spawn(move || {
+            let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+            for chunk in bytes.chunks(64 * 1024) {
+                file.write_all(chunk).unwrap();
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            file.sync_all().unwrap();
+            complete.send(Instant::now()).unwrap();
+        })
+    };
+    let (progress, watching) = watch::channel(RealtimeProgress::default());
+    let upload = RealtimeUpload::new(NewAsset::new("A001_C003.mov", "video/quicktime"))
+        .poll_interval(Duration::from_millis(5))
+        .progress(progress);
+    let finished_at = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let mark = std::sync::Arc::clone(&finished_at);
+    let report = client(&fake)
+        .upload_realtime(&path, upload, async move {
+            *mark.lock().unwrap() = Some(completed.await.unwrap());
+        })
+        .await
+        .unwrap();
+    writer.join().unwrap();
+    let writer_done = finished_at.lock().unwrap().unwrap();
+
+    // Every byte arrived, in parts of the guide's sizes, the last one final.
+    let sizer = PartSizer::new(5_242_880);
+    let mut start = 0;
+    for (i, part) in report.parts.iter().enumerate() {
+        let n = i as u32 + 1;
+        assert_eq!(part.number, n);
+        let received = puts(&storage, &format!("/parts/{n}"));
+        assert_eq!(received.len(), 1, "part {n}");
+        let len = (part.range.end - part.range.start) as usize;
+        assert_eq!(part.range.start as usize, start);
+        assert_part(&received[0], &bytes[start..start + len], "video/quicktime");
+        if i + 1 < report.parts.len() {
+            assert_eq!(len as u64, sizer.size(n).unwrap(), "part {n} has the formula's size");
+            assert!(!part.is_final);
+        } else {
+            assert!(part.is_final);
+        }
+        start += len;
+    }
+    assert_eq!((start, report.bytes), (TOTAL, TOTAL as u64));
+    assert_eq!(report.parts.len(), 4, "5,242,896 + 5,242,945 + 5,243,026 + the rest");
+
+    // The URLs were requested as the file grew; only the last request is final.
+    let requests: Vec<_> = fake.hits().into_iter().filter(|h| h.path.ends_with("/realtime_upload/parts")).collect();
+    assert!(requests[0].at < writer_done, "the first part was requested while the file was still growing");
+    let (last, earlier) = requests.split_last().unwrap();
+    for request in earlier {
+        let body = json(request);
+        assert!(body.get("asset_filesize").is_none(), "{body}");
+        assert!(body["parts"].as_array().unwrap().iter().all(|p| p["is_final"] == false), "{body}");
+    }
+    let body = json(last);
+    assert_eq!(body["asset_filesize"], TOTAL);
+    let flags: Vec<bool> = body["parts"].as_array().unwrap().iter().map(|p| p["is_final"].as_bool().unwrap()).collect();
+    assert_eq!(flags.last(), Some(&true));
+    assert_eq!(flags.iter().filter(|f| **f).count(), 1);
+    let created = json(&fake.hits()[0]);
+    assert_eq!((created["is_realtime_upload"].as_bool(), created.get("filesize")), (Some(true), None));
+
+    // The final part went out only after every other part was accepted.
+    let final_put = &puts(&storage, &format!("/parts/{}", report.parts.len()))[0];
+    for other in storage.received().iter().filter(|r| r.path != final_put.path) {
+        assert!(other.finished <= final_put.started, "{} ended after the final part began", other.path);
+    }
+    let progress = *watching.borrow();
+    assert_eq!((progress.uploaded, progress.parts, progress.complete), (TOTAL as u64, 4, true));
+}
+
+#[tokio::test]
+async fn the_final_part_goes_out_after_all_others() {
+    let storage = FakeStorage::start().await;
+    for n in 1..=3 {
+        storage.script(&format!("/parts/{n}"), [Storage::AcceptAfter(Duration::from_millis(150))]);
+    }
+    let fake = realtime_api(&storage).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("render.mp4");
+    std::fs::File::create(&path).unwrap();
+    let bytes = data(18_000_000);
+    // The whole render lands between two checks of the file: one request for
+    // all four parts, the final one among them.
+    let upload = RealtimeUpload::new(NewAsset::new("render.mp4", "video/mp4")).poll_interval(Duration::from_secs(30));
+    let report =
+        client(&fake).upload_realtime(&path, upload, async { std::fs::write(&path, &bytes).unwrap() }).await.unwrap();
+    assert_eq!(report.parts.len(), 4);
+    let requests: Vec<_> = fake.hits().into_iter().filter(|h| h.path.ends_with("/realtime_upload/parts")).collect();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(json(&requests[0])["parts"].as_array().unwrap().len(), 4);
+    let final_put = &puts(&storage, "/parts/4")[0];
+    assert_part(final_put, &bytes[15_728_867..], "video/mp4");
+    for n in 1..=3 {
+        let other = &puts(&storage, &format!("/parts/{n}"))[0];
+        assert!(other.finished <= final_put.started, "part {n} was still in flight when the final part began");
+    }
+}
+
+#[tokio::test]
+async fn a_real_time_part_cut_off_midway_is_read_again_and_sent_again() {
+    let storage = FakeStorage::start().await;
+    storage.script("/parts/1", [Storage::ResetAfter(100_000)]);
+    let fake = realtime_api(&storage).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("take.wav");
+    let bytes = data(6_000_000);
+    std::fs::write(&path, &bytes).unwrap();
+    let upload = RealtimeUpload::new(NewAsset::new("take.wav", "audio/wav")).poll_interval(Duration::from_millis(5));
+    let report = client(&fake).upload_realtime(&path, upload, async {}).await.unwrap();
+
+    assert_eq!(report.parts.len(), 2);
+    let first = puts(&storage, "/parts/1");
+    assert_eq!(first.len(), 2, "cut off, then sent again from the file");
+    assert!(!first[0].complete);
+    assert_part(&first[1], &bytes[..5_242_896], "audio/wav");
+    assert_part(&puts(&storage, "/parts/2")[0], &bytes[5_242_896..], "audio/wav");
+}
+
+#[tokio::test]
+async fn a_file_that_shrinks_or_is_cancelled_stops_the_upload() {
+    let storage = FakeStorage::start().await;
+    let fake = realtime_api(&storage).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("take.wav");
+    std::fs::write(&path, data(6_000_000)).unwrap();
+    let upload = RealtimeUpload::new(NewAsset::new("take.wav", "audio/wav")).poll_interval(Duration::from_millis(5));
+    let client = client(&fake);
+    let truncate = async {
+        while puts(&storage, "/parts/1").is_empty() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        std::fs::write(&path, b"short").unwrap();
+        std::future::pending::<()>().await
+    };
+    let err = tokio::select! {
+        result = client.upload_realtime(&path, upload.clone(), std::future::pending()) => result.unwrap_err(),
+        () = truncate => unreachable!(),
+    };
+    assert!(matches!(err, Error::Realtime(RealtimeError::Shrank { was: 5_242_896, now: 5, .. })), "{err:?}");
+    assert_eq!(classify(&err), C2cErrorClass::Fatal);
+
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let created = fake.hits().len();
+    let err = client.upload_realtime(&path, upload.cancel(cancel), std::future::pending()).await.unwrap_err();
+    assert_eq!((error_kind(&err), classify(&err)), (C2cErrorKind::Cancelled, C2cErrorClass::Fatal));
+    assert_eq!(fake.hits().len(), created, "nothing is created for a cancelled upload");
+}
+
+// ---------------------------------------------------------------------------
+// The guide's AWS error table
+
+#[tokio::test]
+async fn every_row_of_the_aws_error_table_is_classified() {
+    use C2cErrorClass::{Retry, RetryOnce};
+    let rows = [
+        ("InternalError", 500, Retry),
+        ("OperationAborted", 409, Retry),
+        ("RequestTimeout", 400, Retry),
+        ("ServiceUnavailable", 503, Retry),
+        ("SlowDown", 503, Retry),
+        // "[All Other Errors]": once.
+        ("AccessDenied", 403, RetryOnce),
+        ("NoSuchUpload", 404, RetryOnce),
+    ];
+    let storage = FakeStorage::start().await;
+    let fake = FakeC2c::start(vec![]).await;
+    let no_retry = Uploader::builder().retry(Backoff::no_retry()).build().unwrap();
+    let client = fake.builder().bearer_token("at").uploader(no_retry).build().unwrap();
+    let source = UploadSource::from_reader(std::io::Cursor::new(vec![1u8; 10]), 10);
+    for (code, status, class) in rows {
+        let path = format!("/parts/{code}");
+        let xml: &'static str =
+            Box::leak(format!("<Error><Code>{code}</Code><Message>m</Message></Error>").into_boxed_str());
+        storage.script(&path, [Storage::Status(status, xml)]);
+        let asset: CreatedAsset =
+            serde_json::from_value(serde_json::json!({"id": "a", "upload_urls": [storage.url(&path)]})).unwrap();
+        let source = UploadSource::from_reader(std::io::Cursor::new(vec![1u8; 10]), 10);
+        let err = client.upload_asset(&asset, &source, "video/mp4", UploadOptions::new()).await.unwrap_err();
+        assert_eq!((error_kind(&err), classify(&err)), (C2cErrorKind::Storage(Some(code.to_owned())), class), "{err}");
+    }
+    // A refusal without an S3 document: by its status.
+    storage.script("/parts/bare", [Storage::Status(403, "")]);
+    let asset: CreatedAsset =
+        serde_json::from_value(serde_json::json!({"id": "a", "upload_urls": [storage.url("/parts/bare")]})).unwrap();
+    let err = client.upload_asset(&asset, &source, "video/mp4", UploadOptions::new()).await.unwrap_err();
+    assert_eq!((error_kind(&err), classify(&err)), (C2cErrorKind::Storage(None), RetryOnce));
+}
