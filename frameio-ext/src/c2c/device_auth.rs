@@ -268,7 +268,7 @@ impl DeviceAuth {
         };
         match self.client.authentication_auth_device_token().body(body).send().await {
             Ok(answer) => {
-                Ok(PollOutcome::Authorized(DeviceTokens::from_response(answer.into_inner(), SystemTime::now())))
+                Ok(PollOutcome::Authorized(super::tokens::from_response(answer.into_inner(), SystemTime::now())))
             }
             Err(error) => {
                 let error = crate::Error::from(error);
@@ -347,7 +347,7 @@ impl DeviceAuth {
             refresh_token: Some(refresh_token.expose_secret().to_owned()),
         };
         let answer = self.client.authentication_auth_device_token().body(body).send().await?;
-        Ok(DeviceTokens::from_response(answer.into_inner(), SystemTime::now()))
+        Ok(super::tokens::from_response(answer.into_inner(), SystemTime::now()))
     }
 
     /// Revokes the authorization that `refresh_token` belongs to ("Following

@@ -41,16 +41,17 @@ mod loopback;
 mod pkce_app;
 mod server_to_server;
 mod session;
-mod tokens;
 mod web_app;
 
+/// A sign-in's tokens, from a provider's `export` or its
+/// [`on_token`](ImsBuilder::on_token) callback, for `import` after a restart.
+pub use crate::auth::TokenSet as ImsTokens;
 pub use authorization::{AuthorizationRequest, PkceVerifier};
 pub use builder::{ImsBuilder, ImsConfigError};
 pub use loopback::{LoopbackError, LoopbackRedirect};
 pub use pkce_app::ImsPkceApp;
 pub use secrecy::{ExposeSecret, SecretString};
 pub use server_to_server::ImsServerToServer;
-pub use tokens::ImsTokens;
 pub use web_app::ImsWebApp;
 
 /// Adobe's production IMS.
