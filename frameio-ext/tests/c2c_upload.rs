@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime};
 
 use fake_api::Reply;
 use fake_c2c::{FakeC2c, fixture, json, route, script};
-use fake_storage::{FakeStorage, Received, Reply as Storage};
+use fake_storage::{FakeStorage, Received, Reply as Storage, patterned_bytes as data};
 use frameio_ext::c2c::{
     C2cClient, C2cErrorClass, C2cErrorKind, CreatedAsset, NewAsset, PartSizer, RealtimeError, RealtimeProgress,
     RealtimeUpload, classify, error_kind,
@@ -27,19 +27,6 @@ use frameio_ext::{Backoff, Error};
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-
-/// Bytes that differ from one offset to the next, so a misplaced range shows.
-fn data(len: usize) -> Vec<u8> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
 
 fn uploader() -> Uploader {
     Uploader::builder()
@@ -221,7 +208,7 @@ async fn a_file_that_grows_while_it_uploads_arrives_whole() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("A001_C003.mov");
     std::fs::File::create(&path).unwrap();
-    let bytes = data(TOTAL);
+    let bytes = data(TOTAL as u64);
 
     // The recorder: appends 64 KiB every 2 ms, then says the file is complete.
     let (complete, completed) = oneshot::channel::<Instant>();

@@ -8,7 +8,7 @@ mod fake_storage;
 use std::io;
 use std::time::Duration;
 
-use fake_storage::{FakeStorage, Received, Reply, SECRET_QUERY};
+use fake_storage::{FakeStorage, Received, Reply, SECRET_QUERY, patterned_bytes as data};
 use frameio_ext::retry::Backoff;
 use frameio_ext::upload::{
     PlanError, TransientFailure, UploadError, UploadErrorKind, UploadOptions, UploadProgress, UploadReport,
@@ -29,19 +29,6 @@ const S3_EXPIRED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Co
 const S3_SLOW_DOWN: &str = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
 const S3_INTERNAL: &str =
     "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>";
-
-/// Bytes that differ from one offset to the next, so a misplaced range shows.
-fn data(len: u64) -> Vec<u8> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
 
 async fn file_source(bytes: &[u8]) -> (TempDir, UploadSource) {
     let dir = tempfile::tempdir().unwrap();

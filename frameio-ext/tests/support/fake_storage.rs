@@ -23,6 +23,20 @@ use tokio::time::Instant;
 /// pre-signed URL's credential.
 pub const SECRET_QUERY: &str = "X-Amz-Credential=AKIAFAKE%2F20250101&X-Amz-Signature=d0d0cafe5ecre7&X-Amz-Expires=3600";
 
+/// Bytes that differ from one offset to the next, so a part sent with the wrong
+/// range shows up in what the server received.
+pub fn patterned_bytes(len: u64) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
 /// How the server answers one request to a path.
 #[derive(Debug, Clone, Copy)]
 pub enum Reply {

@@ -22,6 +22,10 @@ use crate::error::SpecError;
 use crate::merge::Origins;
 use crate::walk;
 
+/// The field-definition unions' tags: one per field type, alphabetical as published.
+const FIELD_TYPES: &[&str] =
+    &["date", "long_text", "number", "rating", "select", "select_multi", "text", "toggle", "user_multi", "user_single"];
+
 /// Tag values, in `oneOf` order, for unions whose members do not name their own tag.
 const EXPLICIT_TAGS: &[(&str, &[&str])] = &[
     ("AssetWithIncludes", &["file", "folder", "version_stack"]),
@@ -42,66 +46,10 @@ const EXPLICIT_TAGS: &[(&str, &[&str])] = &[
             "users",
         ],
     ),
-    (
-        "FieldDefinitionWithIncludes",
-        &[
-            "date",
-            "long_text",
-            "number",
-            "rating",
-            "select",
-            "select_multi",
-            "text",
-            "toggle",
-            "user_multi",
-            "user_single",
-        ],
-    ),
-    (
-        "FieldDefinition",
-        &[
-            "date",
-            "long_text",
-            "number",
-            "rating",
-            "select",
-            "select_multi",
-            "text",
-            "toggle",
-            "user_multi",
-            "user_single",
-        ],
-    ),
-    (
-        "CreateFieldDefinitionParamsData",
-        &[
-            "date",
-            "long_text",
-            "number",
-            "rating",
-            "select",
-            "select_multi",
-            "text",
-            "toggle",
-            "user_multi",
-            "user_single",
-        ],
-    ),
-    (
-        "UpdateFieldDefinitionParamsData",
-        &[
-            "date",
-            "long_text",
-            "number",
-            "rating",
-            "select",
-            "select_multi",
-            "text",
-            "toggle",
-            "user_multi",
-            "user_single",
-        ],
-    ),
+    ("FieldDefinitionWithIncludes", FIELD_TYPES),
+    ("FieldDefinition", FIELD_TYPES),
+    ("CreateFieldDefinitionParamsData", FIELD_TYPES),
+    ("UpdateFieldDefinitionParamsData", FIELD_TYPES),
 ];
 
 pub const REPAIR: Repair = Repair {
