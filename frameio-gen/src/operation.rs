@@ -1,6 +1,7 @@
 //! What the generator knows about each operation beyond its Rust signature: the
-//! documented rate limit, a documented `api-version` header, and whether it is a
-//! cursor-paginated list. Generated per API as `operations::OPERATIONS`.
+//! documented rate limit, a documented `api-version` header, whether repeating it
+//! is safe, and whether it is a cursor-paginated list. Generated per API as
+//! `operations::OPERATIONS`, and one constant per operation (`FILES_SHOW`).
 
 use std::time::Duration;
 
@@ -45,6 +46,10 @@ pub struct Operation {
     pub rate_limit: Option<RateLimit>,
     /// The `api-version` header value this operation documents, if any.
     pub api_version: Option<&'static str>,
+    /// Whether sending it twice has the effect of sending it once, so a failed
+    /// attempt may be repeated: every method but `POST` and `PATCH`, plus the
+    /// `POST`s the spec repairs mark safe (search, the C2C heartbeat).
+    pub idempotent: bool,
     /// A cursor-paginated list (`after` parameter; `data` + `links` response).
     pub paginated: bool,
 }
@@ -65,5 +70,8 @@ mod tests {
         assert_eq!(find(table, "files_show").map(|op| op.path), Some("/v4/accounts/{account_id}/files/{file_id}"));
         assert_eq!(find(table, "accounts_auditlog_index").and_then(|op| op.api_version), Some("4.0"));
         assert!(find(table, "nope").is_none());
+        assert!(find(table, "search_search").is_some_and(|op| op.idempotent), "a read-only POST");
+        assert!(find(table, "workspaces_create").is_some_and(|op| !op.idempotent));
+        assert!(find(table, "files_show").is_some_and(|op| op.idempotent));
     }
 }

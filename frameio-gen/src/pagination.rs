@@ -24,6 +24,8 @@ pub trait ListRequest<'a>: Clone + Send + 'a {
     fn with_page_size(self, size: i64) -> Self;
     /// The same request (every parameter and header kept) for the page after `cursor`.
     fn with_cursor(self, cursor: String) -> Self;
+    /// The `after` cursor the request carries, if any (`None` for a first page).
+    fn cursor(&self) -> Option<&str>;
     /// Sends the request.
     fn send_page(self) -> PageFuture<'a, Self::Page, Self::ErrorBody>;
 }

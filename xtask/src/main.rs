@@ -8,6 +8,7 @@
 mod decoding;
 mod downgrade;
 mod error;
+mod ext_client;
 mod generate;
 mod load;
 mod merge;
@@ -18,6 +19,7 @@ mod repair;
 mod rust_types;
 #[cfg(test)]
 mod surface;
+mod union_accessors;
 mod walk;
 
 use std::path::{Path, PathBuf};

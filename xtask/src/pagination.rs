@@ -16,12 +16,20 @@ use crate::error::SpecError;
 use crate::name::pascal;
 use crate::walk;
 
-/// Adds the pagination impls to the generated file's `builder` and `types` modules.
-pub fn insert(file: &mut syn::File, doc: &Value) -> Result<(), SpecError> {
+/// One cursor-paginated list operation.
+pub struct Listing {
+    /// The operation's name (its builder method), e.g. `files_list`.
+    pub operation: String,
+    /// The page schema's Rust name, e.g. `FileAssetsWithIncludesResponse`.
+    pub page: String,
+    /// The item schema's Rust name, e.g. `AssetWithIncludes`.
+    pub item: String,
+}
+
+/// Every cursor-paginated list operation of `doc`.
+pub fn listings(doc: &Value) -> Result<Vec<Listing>, SpecError> {
     let schemas = doc.pointer("/components/schemas").cloned().unwrap_or_default();
-    let mut requests = Vec::new();
-    let mut pages = Vec::new();
-    let mut seen_pages = BTreeSet::new();
+    let mut listings = Vec::new();
     let mut doc = doc.clone();
     walk::operations(&mut doc, |o| {
         if !crate::generate::is_paginated(o.op, &schemas) {
@@ -36,16 +44,30 @@ pub fn insert(file: &mut syn::File, doc: &Value) -> Result<(), SpecError> {
         let item = item
             .as_str()
             .and_then(walk::ref_name)
-            .map(str::to_string)
             .ok_or_else(|| SpecError::new("(merged document)", &o.pointer, "list items are not a named schema"))?;
-        let builder = format_ident!("{}", pascal(o.op["operationId"].as_str().unwrap_or_default()));
-        let page = format_ident!("{}", pascal(&page_schema));
-        requests.push(list_request(&builder, &page));
-        if seen_pages.insert(page_schema.clone()) {
-            pages.push(list_page(&page, &format_ident!("{}", pascal(&item))));
-        }
+        listings.push(Listing {
+            operation: o.op["operationId"].as_str().unwrap_or_default().to_string(),
+            page: pascal(&page_schema),
+            item: pascal(item),
+        });
         Ok(())
     })?;
+    Ok(listings)
+}
+
+/// Adds the pagination impls to the generated file's `builder` and `types` modules.
+pub fn insert(file: &mut syn::File, doc: &Value) -> Result<(), SpecError> {
+    let mut requests = Vec::new();
+    let mut pages = Vec::new();
+    let mut seen_pages = BTreeSet::new();
+    for listing in listings(doc)? {
+        let builder = format_ident!("{}", pascal(&listing.operation));
+        let page = format_ident!("{}", listing.page);
+        requests.push(list_request(&builder, &page));
+        if seen_pages.insert(listing.page.clone()) {
+            pages.push(list_page(&page, &format_ident!("{}", listing.item)));
+        }
+    }
     extend_module(file, "builder", requests)?;
     extend_module(file, "types", pages)
 }
@@ -63,6 +85,9 @@ fn list_request(builder: &syn::Ident, page: &syn::Ident) -> TokenStream {
             }
             fn with_cursor(self, cursor: String) -> Self {
                 self.after(cursor)
+            }
+            fn cursor(&self) -> Option<&str> {
+                self.after.as_ref().ok().and_then(|after| after.as_deref())
             }
             fn send_page(self) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
                 Box::pin(self.send())

@@ -52,7 +52,7 @@ fn doc_attr(schema: &Value) -> TokenStream {
     quote! { #( #[doc = #lines] )* }
 }
 
-fn type_ident(name: &str) -> Ident {
+pub(crate) fn type_ident(name: &str) -> Ident {
     format_ident!("{}", crate::name::pascal(name))
 }
 
@@ -134,7 +134,7 @@ fn open_enum(name: &str, schema: &Value) -> Result<Emitted, String> {
 }
 
 /// `media_links.original` → `MediaLinksOriginal`; `-created_at` → `CreatedAtDesc`.
-fn variant_ident(value: &str) -> Ident {
+pub(crate) fn variant_ident(value: &str) -> Ident {
     let (base, suffix) = match value.strip_prefix('-') {
         Some(rest) => (rest, "Desc"),
         None => (value, ""),

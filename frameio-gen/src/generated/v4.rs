@@ -45025,6 +45025,179 @@ pub mod types {
             serializer.collect_str(self)
         }
     }
+    impl AssetWithIncludes {
+        /// The `id` of whichever variant this is.
+        pub fn id(&self) -> ::std::option::Option<&str> {
+            match self {
+                Self::File(value) => Some(value.id.as_str()),
+                Self::Folder(value) => Some(value.id.as_str()),
+                Self::VersionStack(value) => Some(value.id.as_str()),
+                Self::Unknown(fields) => fields.get("id").and_then(|v| v.as_str()),
+            }
+        }
+        /// The `name` of whichever variant this is.
+        pub fn name(&self) -> ::std::option::Option<&str> {
+            match self {
+                Self::File(value) => Some(value.name.as_str()),
+                Self::Folder(value) => Some(value.name.as_str()),
+                Self::VersionStack(value) => Some(value.name.as_str()),
+                Self::Unknown(fields) => fields.get("name").and_then(|v| v.as_str()),
+            }
+        }
+        /// The `parent_id` of whichever variant this is.
+        pub fn parent_id(&self) -> ::std::option::Option<&str> {
+            match self {
+                Self::File(value) => value.parent_id.as_deref(),
+                Self::Folder(value) => value.parent_id.as_deref(),
+                Self::VersionStack(value) => value.parent_id.as_deref(),
+                Self::Unknown(fields) => fields.get("parent_id").and_then(|v| v.as_str()),
+            }
+        }
+        /// The `project_id` of whichever variant this is.
+        pub fn project_id(&self) -> ::std::option::Option<&str> {
+            match self {
+                Self::File(value) => Some(value.project_id.as_str()),
+                Self::Folder(value) => Some(value.project_id.as_str()),
+                Self::VersionStack(value) => Some(value.project_id.as_str()),
+                Self::Unknown(fields) => {
+                    fields.get("project_id").and_then(|v| v.as_str())
+                }
+            }
+        }
+    }
+    impl GroupWithIncludes {
+        /// The `id` of whichever variant this is.
+        pub fn id(&self) -> ::std::option::Option<&str> {
+            match self {
+                Self::Adobe(value) => Some(value.id.as_str()),
+                Self::Frame(value) => Some(value.id.as_str()),
+                Self::Workfront(value) => Some(value.id.as_str()),
+                Self::Unknown(fields) => fields.get("id").and_then(|v| v.as_str()),
+            }
+        }
+        /// The `name` of whichever variant this is.
+        pub fn name(&self) -> ::std::option::Option<&str> {
+            match self {
+                Self::Adobe(value) => Some(value.name.as_str()),
+                Self::Frame(value) => Some(value.name.as_str()),
+                Self::Workfront(value) => Some(value.name.as_str()),
+                Self::Unknown(fields) => fields.get("name").and_then(|v| v.as_str()),
+            }
+        }
+    }
+    impl CreateFieldDefinitionParamsData {
+        /// The `name` of whichever variant this is.
+        pub fn name(&self) -> ::std::option::Option<&str> {
+            match self {
+                Self::Date(value) => Some(value.name.as_str()),
+                Self::LongText(value) => Some(value.name.as_str()),
+                Self::Number(value) => Some(value.name.as_str()),
+                Self::Rating(value) => Some(value.name.as_str()),
+                Self::Select(value) => Some(value.name.as_str()),
+                Self::SelectMulti(value) => Some(value.name.as_str()),
+                Self::Text(value) => Some(value.name.as_str()),
+                Self::Toggle(value) => Some(value.name.as_str()),
+                Self::UserMulti(value) => Some(value.name.as_str()),
+                Self::UserSingle(value) => Some(value.name.as_str()),
+                Self::Unknown(fields) => fields.get("name").and_then(|v| v.as_str()),
+            }
+        }
+    }
+    impl FieldDefinition {
+        /// The `id` of whichever variant this is.
+        pub fn id(&self) -> ::std::option::Option<&str> {
+            match self {
+                Self::Date(value) => Some(value.id.as_str()),
+                Self::LongText(value) => Some(value.id.as_str()),
+                Self::Number(value) => Some(value.id.as_str()),
+                Self::Rating(value) => Some(value.id.as_str()),
+                Self::Select(value) => Some(value.id.as_str()),
+                Self::SelectMulti(value) => Some(value.id.as_str()),
+                Self::Text(value) => Some(value.id.as_str()),
+                Self::Toggle(value) => Some(value.id.as_str()),
+                Self::UserMulti(value) => Some(value.id.as_str()),
+                Self::UserSingle(value) => Some(value.id.as_str()),
+                Self::Unknown(fields) => fields.get("id").and_then(|v| v.as_str()),
+            }
+        }
+        /// The `name` of whichever variant this is.
+        pub fn name(&self) -> ::std::option::Option<&str> {
+            match self {
+                Self::Date(value) => Some(value.name.as_str()),
+                Self::LongText(value) => Some(value.name.as_str()),
+                Self::Number(value) => Some(value.name.as_str()),
+                Self::Rating(value) => Some(value.name.as_str()),
+                Self::Select(value) => Some(value.name.as_str()),
+                Self::SelectMulti(value) => Some(value.name.as_str()),
+                Self::Text(value) => Some(value.name.as_str()),
+                Self::Toggle(value) => Some(value.name.as_str()),
+                Self::UserMulti(value) => Some(value.name.as_str()),
+                Self::UserSingle(value) => Some(value.name.as_str()),
+                Self::Unknown(fields) => fields.get("name").and_then(|v| v.as_str()),
+            }
+        }
+    }
+    impl FieldDefinitionWithIncludes {
+        /// The `id` of whichever variant this is.
+        pub fn id(&self) -> ::std::option::Option<&str> {
+            match self {
+                Self::Date(value) => Some(value.id.as_str()),
+                Self::LongText(value) => Some(value.id.as_str()),
+                Self::Number(value) => Some(value.id.as_str()),
+                Self::Rating(value) => Some(value.id.as_str()),
+                Self::Select(value) => Some(value.id.as_str()),
+                Self::SelectMulti(value) => Some(value.id.as_str()),
+                Self::Text(value) => Some(value.id.as_str()),
+                Self::Toggle(value) => Some(value.id.as_str()),
+                Self::UserMulti(value) => Some(value.id.as_str()),
+                Self::UserSingle(value) => Some(value.id.as_str()),
+                Self::Unknown(fields) => fields.get("id").and_then(|v| v.as_str()),
+            }
+        }
+        /// The `name` of whichever variant this is.
+        pub fn name(&self) -> ::std::option::Option<&str> {
+            match self {
+                Self::Date(value) => Some(value.name.as_str()),
+                Self::LongText(value) => Some(value.name.as_str()),
+                Self::Number(value) => Some(value.name.as_str()),
+                Self::Rating(value) => Some(value.name.as_str()),
+                Self::Select(value) => Some(value.name.as_str()),
+                Self::SelectMulti(value) => Some(value.name.as_str()),
+                Self::Text(value) => Some(value.name.as_str()),
+                Self::Toggle(value) => Some(value.name.as_str()),
+                Self::UserMulti(value) => Some(value.name.as_str()),
+                Self::UserSingle(value) => Some(value.name.as_str()),
+                Self::Unknown(fields) => fields.get("name").and_then(|v| v.as_str()),
+            }
+        }
+    }
+    impl UpdateFieldDefinitionParamsData {
+        /// The `name` of whichever variant this is.
+        pub fn name(&self) -> ::std::option::Option<&str> {
+            match self {
+                Self::Date(value) => value.name.as_deref(),
+                Self::LongText(value) => value.name.as_deref(),
+                Self::Number(value) => value.name.as_deref(),
+                Self::Rating(value) => value.name.as_deref(),
+                Self::Select(value) => value.name.as_deref(),
+                Self::SelectMulti(value) => value.name.as_deref(),
+                Self::Text(value) => value.name.as_deref(),
+                Self::Toggle(value) => value.name.as_deref(),
+                Self::UserMulti(value) => value.name.as_deref(),
+                Self::UserSingle(value) => value.name.as_deref(),
+                Self::Unknown(fields) => fields.get("name").and_then(|v| v.as_str()),
+            }
+        }
+    }
+    impl CreateShareParamsData {
+        /// The `name` of whichever variant this is.
+        pub fn name(&self) -> ::std::option::Option<&str> {
+            match self {
+                Self::Asset(value) => Some(value.name.as_str()),
+                Self::Unknown(fields) => fields.get("name").and_then(|v| v.as_str()),
+            }
+        }
+    }
     impl crate::pagination::ListPage for AccountUserRolesResponse {
         type Item = AccountUserRole;
         fn into_parts(self) -> crate::pagination::PageParts<AccountUserRole> {
@@ -59843,6 +60016,9 @@ pub mod builder {
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
         }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
+        }
         fn send_page(
             self,
         ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
@@ -59860,6 +60036,9 @@ pub mod builder {
         }
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
+        }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
         }
         fn send_page(
             self,
@@ -59879,6 +60058,9 @@ pub mod builder {
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
         }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
+        }
         fn send_page(
             self,
         ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
@@ -59896,6 +60078,9 @@ pub mod builder {
         }
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
+        }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
         }
         fn send_page(
             self,
@@ -59915,6 +60100,9 @@ pub mod builder {
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
         }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
+        }
         fn send_page(
             self,
         ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
@@ -59933,6 +60121,9 @@ pub mod builder {
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
         }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
+        }
         fn send_page(
             self,
         ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
@@ -59950,6 +60141,9 @@ pub mod builder {
         }
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
+        }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
         }
         fn send_page(
             self,
@@ -59970,6 +60164,9 @@ pub mod builder {
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
         }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
+        }
         fn send_page(
             self,
         ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
@@ -59987,6 +60184,9 @@ pub mod builder {
         }
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
+        }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
         }
         fn send_page(
             self,
@@ -60006,6 +60206,9 @@ pub mod builder {
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
         }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
+        }
         fn send_page(
             self,
         ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
@@ -60023,6 +60226,9 @@ pub mod builder {
         }
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
+        }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
         }
         fn send_page(
             self,
@@ -60043,6 +60249,9 @@ pub mod builder {
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
         }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
+        }
         fn send_page(
             self,
         ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
@@ -60060,6 +60269,9 @@ pub mod builder {
         }
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
+        }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
         }
         fn send_page(
             self,
@@ -60079,6 +60291,9 @@ pub mod builder {
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
         }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
+        }
         fn send_page(
             self,
         ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
@@ -60096,6 +60311,9 @@ pub mod builder {
         }
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
+        }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
         }
         fn send_page(
             self,
@@ -60115,6 +60333,9 @@ pub mod builder {
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
         }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
+        }
         fn send_page(
             self,
         ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
@@ -60132,6 +60353,9 @@ pub mod builder {
         }
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
+        }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
         }
         fn send_page(
             self,
@@ -60151,6 +60375,9 @@ pub mod builder {
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
         }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
+        }
         fn send_page(
             self,
         ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
@@ -60168,6 +60395,9 @@ pub mod builder {
         }
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
+        }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
         }
         fn send_page(
             self,
@@ -60187,6 +60417,9 @@ pub mod builder {
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
         }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
+        }
         fn send_page(
             self,
         ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
@@ -60205,6 +60438,9 @@ pub mod builder {
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
         }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
+        }
         fn send_page(
             self,
         ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
@@ -60222,6 +60458,9 @@ pub mod builder {
         }
         fn with_cursor(self, cursor: String) -> Self {
             self.after(cursor)
+        }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
         }
         fn send_page(
             self,

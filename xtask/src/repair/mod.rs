@@ -32,8 +32,11 @@ mod prune;
 mod rate_limits;
 mod readable_names;
 mod remote_upload_links;
+mod safe_posts;
 mod string_aliases;
 mod unions;
+
+pub use safe_posts::EXTENSION as SAFE_TO_RETRY;
 
 use serde_json::Value;
 
@@ -62,6 +65,7 @@ pub const V4: &[Repair] = &[
     filters::REPAIR,
     include_lists::REPAIR,
     rate_limits::REPAIR,
+    safe_posts::REPAIR,
     unions::REPAIR,
     local_upload_members::REPAIR,
     remote_upload_links::REPAIR,
@@ -90,6 +94,7 @@ pub const C2C: &[Repair] = &[
     c2c_nullable_actor::REPAIR,
     c2c_ntsc::REPAIR,
     c2c_project_type::REPAIR,
+    safe_posts::C2C_REPAIR,
     string_aliases::REPAIR,
     dedupe_schemas::REPAIR,
     prune::REPAIR,
