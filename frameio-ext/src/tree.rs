@@ -23,14 +23,13 @@
 
 use std::collections::VecDeque;
 
-use frameio_gen::pagination::ListPage;
-use frameio_gen::v4;
-use frameio_gen::v4::types::AssetWithIncludes;
+use frameio_gen::pagination::PageParts;
+use frameio_gen::v4::types::{AssetWithIncludes, ProjectWithIncludes};
 use futures::stream::{BoxStream, FuturesUnordered};
 use futures::{StreamExt, TryStreamExt};
 
-use crate::Error;
-use crate::pagination::{DEFAULT_PAGE_SIZE, Paginate, PaginationError, cursor_of};
+use crate::pagination::{DEFAULT_PAGE_SIZE, Follow, Follower, List};
+use crate::{Client, Error};
 
 /// What [`walk`] yields and how hard it works.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,19 +108,20 @@ pub struct Entry {
     pub depth: usize,
 }
 
-/// A folder page still to list.
-#[derive(Debug, Clone)]
+/// A folder page still to list: the folder, and where its listing stands.
+#[derive(Debug)]
 struct Task {
     folder_id: String,
     path: String,
     depth: usize,
     cursor: Option<String>,
+    follower: Follower,
 }
 
-type Listed = (Task, Result<frameio_gen::pagination::PageParts<AssetWithIncludes>, Error>);
+type Listed = (Task, Result<PageParts<AssetWithIncludes>, Error>);
 
 struct Walk<'a> {
-    client: &'a v4::Client,
+    client: &'a Client,
     account_id: String,
     options: WalkOptions,
     queue: VecDeque<Task>,
@@ -132,12 +132,12 @@ struct Walk<'a> {
 
 /// Every item under `folder_id`, depth first as pages arrive; see the module docs.
 pub fn walk<'a>(
-    client: &'a v4::Client,
+    client: &'a Client,
     account_id: &str,
     folder_id: &str,
     options: WalkOptions,
 ) -> BoxStream<'a, Result<Entry, Error>> {
-    let root = Task { folder_id: folder_id.to_string(), path: String::new(), depth: 1, cursor: None };
+    let root = Task::folder(folder_id.to_string(), String::new(), 1);
     let state = Walk {
         client,
         account_id: account_id.to_string(),
@@ -172,43 +172,46 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn accept(&mut self, task: Task, page: frameio_gen::pagination::PageParts<AssetWithIncludes>) {
-        let next_error = match page.next.as_deref().filter(|n| !n.is_empty()).map(|next| (next, cursor_of(next))) {
-            Some((_, Some(cursor))) if task.cursor.as_deref() == Some(cursor.as_str()) => {
-                Some(PaginationError::RepeatedCursor { cursor })
-            }
-            Some((_, Some(cursor))) => {
-                self.queue.push_front(Task { cursor: Some(cursor), ..task.clone() });
-                None
-            }
-            Some((next, None)) => Some(PaginationError::MissingCursor { next: next.to_string() }),
-            None => None,
-        };
+    fn accept(&mut self, mut task: Task, page: PageParts<AssetWithIncludes>) {
+        let next = task.follower.follow(task.cursor.as_deref(), &page);
         for item in page.items {
             let name = item_name(&item);
             let path = if task.path.is_empty() { name.to_string() } else { format!("{}/{name}", task.path) };
             if let AssetWithIncludes::Folder(folder) = &item
                 && self.options.max_depth.is_none_or(|max| task.depth < max)
             {
-                let child =
-                    Task { folder_id: folder.id.clone(), path: path.clone(), depth: task.depth + 1, cursor: None };
-                self.queue.push_back(child);
+                self.queue.push_back(Task::folder(folder.id.clone(), path.clone(), task.depth + 1));
             }
             if self.options.wants(&item) {
                 self.ready.push_back(Ok(Entry { item, path, depth: task.depth }));
             }
         }
-        self.ready.extend(next_error.map(|e| Err(Error::Pagination(e))));
+        match next {
+            Ok(Follow::Next(cursor) | Follow::Again(cursor)) => {
+                task.cursor = Some(cursor);
+                // The folder's next page before other folders: one folder at a time per slot.
+                self.queue.push_front(task);
+            }
+            Ok(Follow::End) => {}
+            Err(error) => self.ready.push_back(Err(Error::Pagination(error))),
+        }
     }
 }
 
-async fn list(client: &v4::Client, account_id: String, task: Task) -> Listed {
+impl Task {
+    fn folder(folder_id: String, path: String, depth: usize) -> Self {
+        Self { folder_id, path, depth, cursor: None, follower: Follower::new(None) }
+    }
+}
+
+async fn list(client: &Client, account_id: String, task: Task) -> Listed {
     let mut request =
         client.folders_index().account_id(account_id).folder_id(task.folder_id.clone()).page_size(DEFAULT_PAGE_SIZE);
     if let Some(cursor) = &task.cursor {
         request = request.after(cursor.clone());
     }
-    let page = request.send().await.map(|r| r.into_inner().into_parts()).map_err(Error::from);
+    let after = task.cursor.clone();
+    let page = request.send_page().await.map_err(|source| Error::Page { after, source: Box::new(source) });
     (task, page)
 }
 
@@ -227,12 +230,12 @@ fn item_name(item: &AssetWithIncludes) -> &str {
 pub struct ProjectEntry {
     pub account_id: String,
     pub workspace_id: String,
-    pub project: v4::types::ProjectWithIncludes,
+    pub project: ProjectWithIncludes,
 }
 
 /// Every project the user can reach: each account, each of its workspaces, each
 /// of their projects, streamed as they are listed.
-pub fn projects(client: &v4::Client) -> BoxStream<'_, Result<ProjectEntry, Error>> {
+pub fn projects(client: &Client) -> BoxStream<'_, Result<ProjectEntry, Error>> {
     client
         .accounts_index()
         .stream()

@@ -66,9 +66,8 @@ impl C2cClient {
             device_model_id: sub_device.device_model_id.clone(),
         };
         match self.devices_connect_device_channel().body(body).send().await {
-            Ok(channel) => Ok(ChannelConnection::Connected(Box::new(channel.into_inner()))),
+            Ok(channel) => Ok(ChannelConnection::Connected(Box::new(channel))),
             Err(error) => {
-                let error = crate::Error::from(error);
                 // This endpoint's 409 means "already connected", whatever its body says.
                 match errors::error_kind(&error) {
                     C2cErrorKind::ChannelPaused => Err(error),

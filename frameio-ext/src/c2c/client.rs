@@ -1,9 +1,9 @@
 //! The C2C client: [`C2cClient`], configured with a [`C2cClientBuilder`].
 //!
-//! A `C2cClient` is the generated [`frameio_gen::c2c::Client`] (every
-//! operation, through `Deref`) with the crate's middleware around each call,
-//! as the V4 [`Client`] has it (credentials, retries, tracing,
-//! error envelopes), adapted to the device API:
+//! A `C2cClient` has a method for every operation of the device API (see
+//! [`ops`](super::ops)), sent through the same transport as the V4
+//! [`Client`](crate::Client)'s (credentials, retries, tracing, error
+//! envelopes) and built from the same configuration, adapted to the device API:
 //!
 //! * every call carries `x-client-version` ("Your device must supply its
 //!   current firmware version with the `x-client-version` HTTP header whenever
@@ -24,21 +24,20 @@
 //!   (a 429 is still retried).
 
 use std::fmt;
-use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use frameio_gen::{ClientInfo, Operation};
+use frameio_gen::Operation;
 use futures::future::BoxFuture;
 use reqwest::header::HeaderValue;
 
 use super::errors;
 use crate::auth::{AccessToken, AuthError, Credentials, TokenProvider};
-use crate::client::{Client, Parts};
+use crate::config::{Config, config_setters};
 use crate::error::{Error, Result};
-use crate::middleware::{ApiProfile, OperationPolicy, Pipeline};
 use crate::rate_limit::RateLimiting;
-use crate::retry::{Backoff, RetryPolicy};
+use crate::retry::RetryPolicy;
+use crate::transport::{ApiProfile, OperationPolicy, Transport};
 use crate::upload::Uploader;
 
 /// The header that names the device's firmware version.
@@ -54,16 +53,12 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 /// single-use refresh token, and with it the pairing.
 pub const TOKEN_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// How the client backs off when it repeats a call itself (asset creation,
-/// real-time part URLs): the guide's `delay = min(2 ** attempt / 2, 32.0)`
-/// (0.5 s, 1 s, 2 s, … 32 s) with jitter, over the 8 tries of its
-/// `retry_with_backoff` example (Handle Errors > Exponential Backoff).
-pub const DEFAULT_CALL_BACKOFF: Backoff = Backoff::new()
-    .initial(Duration::from_millis(500))
-    .multiplier(2.0)
-    .max_delay(Duration::from_secs(32))
-    .jitter(0.5)
-    .max_attempts(8);
+/// How the client retries a call it repeats itself (asset creation,
+/// real-time part URLs), by the guide's error tables: [`RetryPolicy::c2c`],
+/// the guide's `delay = min(2 ** attempt / 2, 32.0)` (0.5 s, 1 s, 2 s, … 32 s)
+/// with jitter over the 8 tries of its `retry_with_backoff` example (Handle
+/// Errors > Exponential Backoff).
+pub const DEFAULT_CALL_RETRY: RetryPolicy = RetryPolicy::c2c();
 
 const TOKEN_OPERATION: &str = "authentication_auth_device_token";
 const ASSET_CREATE_OPERATION: &str = "devices_device_asset_create";
@@ -72,7 +67,9 @@ const DEVICE_CODE_OPERATION: &str = "authentication_device_request_code";
 /// A Frame.io Camera to Cloud (C2C) device API client. Cheap to clone: clones
 /// share the connection pool and the credentials.
 ///
-/// Build it without credentials to pair a device (see
+/// Every operation of the device API is a method that returns a call builder
+/// (see [`ops`](super::ops)); `.send().await` (or `.await`) returns
+/// [`Result`]. Build the client without credentials to pair a device (see
 /// [`DeviceAuth`](super::DeviceAuth)), then with the device's
 /// [`DeviceTokenProvider`](super::DeviceTokenProvider) for everything else:
 ///
@@ -86,7 +83,7 @@ const DEVICE_CODE_OPERATION: &str = "authentication_device_request_code";
 /// let tokens = auth.authorize(|code| println!("Enter {} in Frame.io", code.user_code())).await?;
 /// let provider = DeviceTokenProvider::builder(auth, tokens).store(FileTokenStore::new("tokens.json")).build();
 /// let client = builder.token_provider(provider).build()?;
-/// let device = client.accounts_device_identify().send().await?;
+/// let device = client.accounts_device_identify().await?;
 /// println!("paired to {:?}", device.project.as_ref().and_then(|p| p.name.as_deref()));
 /// # Ok(()) }
 /// ```
@@ -97,29 +94,23 @@ pub struct C2cClient {
 
 struct Inner {
     api: frameio_gen::c2c::Client,
-    pipeline: Arc<Pipeline>,
+    transport: Arc<Transport>,
     uploader: Uploader,
     client_version: String,
-    call_backoff: Backoff,
+    call_retry: RetryPolicy,
 }
 
 impl C2cClient {
     /// A builder with the defaults: `https://api.frame.io`, version
-    /// [`DEFAULT_CLIENT_VERSION`], [`DEFAULT_TIMEOUT`] per attempt, no
-    /// credentials (pairing calls only).
+    /// [`DEFAULT_CLIENT_VERSION`], [`DEFAULT_TIMEOUT`] per attempt,
+    /// [`RetryPolicy::c2c`], no credentials (pairing calls only).
     pub fn builder() -> C2cClientBuilder {
         C2cClientBuilder::default()
     }
 
-    /// The generated client, with this client's middleware installed (also
-    /// reachable through `Deref`).
-    pub fn api(&self) -> &frameio_gen::c2c::Client {
-        &self.inner.api
-    }
-
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
-        self.inner.api.baseurl()
+        frameio_gen::ClientInfo::baseurl(&self.inner.api)
     }
 
     /// The `x-client-version` every call carries.
@@ -132,16 +123,18 @@ impl C2cClient {
         &self.inner.uploader
     }
 
-    /// The back-off of the calls this client repeats itself.
-    pub(crate) fn call_backoff(&self) -> Backoff {
-        self.inner.call_backoff
+    /// The credentials the client's calls carry.
+    pub(crate) fn credentials(&self) -> &Credentials {
+        self.inner.transport.credentials()
     }
-}
 
-impl Deref for C2cClient {
-    type Target = frameio_gen::c2c::Client;
+    /// The retry policy of the calls this client repeats itself.
+    pub(crate) fn call_retry(&self) -> RetryPolicy {
+        self.inner.call_retry
+    }
 
-    fn deref(&self) -> &Self::Target {
+    /// The generated client the call builders wrap.
+    pub(crate) fn raw(&self) -> &frameio_gen::c2c::Client {
         &self.inner.api
     }
 }
@@ -151,50 +144,37 @@ impl fmt::Debug for C2cClient {
         f.debug_struct("C2cClient")
             .field("base_url", &self.base_url())
             .field("client_version", &self.client_version())
-            .field("credentials", self.inner.pipeline.credentials())
+            .field("credentials", self.credentials())
             .finish_non_exhaustive()
     }
 }
 
 /// Configures a [`C2cClient`]; from [`C2cClient::builder`]. Cloneable, so one
-/// configuration can build the pairing client and the paired one.
+/// configuration can build the pairing client and the paired one. It has
+/// the same settings as the V4 [`ClientBuilder`](crate::ClientBuilder), with
+/// the device API's defaults, plus the firmware version.
 #[derive(Debug, Clone)]
 pub struct C2cClientBuilder {
-    base_url: Option<String>,
+    config: Config,
     credentials: Option<Credentials>,
     client_version: String,
-    user_agent: Option<String>,
-    connect_timeout: Option<Duration>,
-    timeout: Duration,
-    retry: RetryPolicy,
-    call_backoff: Backoff,
-    http_client: Option<reqwest::Client>,
-    uploader: Option<Uploader>,
+    call_retry: RetryPolicy,
 }
 
 impl Default for C2cClientBuilder {
     fn default() -> Self {
         Self {
-            base_url: None,
+            // C2C documents no per-operation rate limits: no pacing (a 429 is still retried).
+            config: Config::new(DEFAULT_TIMEOUT, RetryPolicy::c2c(), RateLimiting::disabled()),
             credentials: None,
             client_version: DEFAULT_CLIENT_VERSION.to_string(),
-            user_agent: None,
-            connect_timeout: None,
-            timeout: DEFAULT_TIMEOUT,
-            retry: RetryPolicy::new(),
-            call_backoff: DEFAULT_CALL_BACKOFF,
-            http_client: None,
-            uploader: None,
+            call_retry: DEFAULT_CALL_RETRY,
         }
     }
 }
 
 impl C2cClientBuilder {
-    /// Where the API lives (default `https://api.frame.io`).
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = Some(base_url.into());
-        self
-    }
+    config_setters!();
 
     /// How device calls authenticate: normally a
     /// [`DeviceTokenProvider`](super::DeviceTokenProvider). Without
@@ -223,49 +203,10 @@ impl C2cClientBuilder {
         self
     }
 
-    /// The `User-Agent` header, replacing `frameio-rs/<version>`.
-    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = Some(user_agent.into());
-        self
-    }
-
-    /// How long opening a connection may take (not applied to a client given
-    /// to [`http_client`](Self::http_client)).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// How long each attempt may take (default [`DEFAULT_TIMEOUT`]; the
-    /// token call always gets [`TOKEN_TIMEOUT`]).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// When and how long the middleware retries a call.
-    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
     /// How the calls the client repeats itself after a retryable C2C error
-    /// (asset creation, real-time part URLs) back off (default
-    /// [`DEFAULT_CALL_BACKOFF`]).
-    pub fn call_backoff(mut self, backoff: Backoff) -> Self {
-        self.call_backoff = backoff;
-        self
-    }
-
-    /// The `reqwest::Client` to send with (proxies, TLS roots, a shared pool).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http_client = Some(client);
-        self
-    }
-
-    /// The [`Uploader`] that sends file bytes to storage.
-    pub fn uploader(mut self, uploader: Uploader) -> Self {
-        self.uploader = Some(uploader);
+    /// (asset creation, real-time part URLs) retry (default [`DEFAULT_CALL_RETRY`]).
+    pub fn call_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.call_retry = retry;
         self
     }
 
@@ -281,40 +222,28 @@ impl C2cClientBuilder {
         let version = HeaderValue::try_from(self.client_version.as_str()).map_err(|_| {
             Error::Config(format!("the client version {:?} is not a valid header value", self.client_version))
         })?;
-        let credentials = self.credentials.unwrap_or_else(|| Credentials::provider(Unpaired));
-        let mut builder = Client::builder()
-            .credentials(credentials)
-            .timeout(self.timeout)
-            .retry_policy(self.retry)
-            .rate_limiting(RateLimiting::disabled());
-        if let Some(base_url) = self.base_url {
-            builder = builder.base_url(base_url);
-        }
-        if let Some(user_agent) = self.user_agent {
-            builder = builder.user_agent(user_agent);
-        }
-        if let Some(timeout) = self.connect_timeout {
-            builder = builder.connect_timeout(timeout);
-        }
-        if let Some(http) = self.http_client {
-            builder = builder.http_client(http);
-        }
-        if let Some(uploader) = self.uploader {
-            builder = builder.uploader(uploader);
-        }
         let mut headers = http::HeaderMap::new();
         headers.insert(CLIENT_VERSION_HEADER, version);
-        let profile = ApiProfile { headers, policy: Some(policy), error_document: Some(errors::is_error_document) };
-        let Parts { base_url, http, pipeline, uploader } = builder.into_parts(profile)?;
-        let hooks = frameio_gen::Hooks::new(Arc::clone(&pipeline) as Arc<dyn frameio_gen::Middleware>);
-        let api = frameio_gen::c2c::Client::new_with_client(&base_url, http, hooks);
+        let profile = ApiProfile { headers, policy: Some(policy), envelope: errors::envelope };
+        let credentials = self.credentials.unwrap_or_else(|| Credentials::provider(Unpaired));
+        let base_url = self.config.checked_base_url()?;
+        let transport = Arc::new(Transport::new(
+            credentials,
+            self.config.user_agent()?,
+            self.config.timeout,
+            self.config.retry,
+            self.config.rate_limiting,
+            profile,
+        ));
+        let hooks = frameio_gen::Hooks::new(Arc::clone(&transport) as Arc<dyn frameio_gen::Middleware>);
+        let api = frameio_gen::c2c::Client::new_with_client(&base_url, self.config.http()?, hooks);
         Ok(C2cClient {
             inner: Arc::new(Inner {
                 api,
-                pipeline,
-                uploader,
+                transport,
+                uploader: self.config.uploader()?,
                 client_version: self.client_version,
-                call_backoff: self.call_backoff,
+                call_retry: self.call_retry,
             }),
         })
     }

@@ -248,7 +248,7 @@ impl DeviceAuth {
         if self.url_pairing {
             request = request.x_client_platypus_enabled(UrlPairing::True);
         }
-        Ok(DeviceCode::new(request.send().await?.into_inner()))
+        Ok(DeviceCode::new(request.send().await?))
     }
 
     /// Step 2, once: asks whether the user has entered `code`.
@@ -267,18 +267,13 @@ impl DeviceAuth {
             refresh_token: None,
         };
         match self.client.authentication_auth_device_token().body(body).send().await {
-            Ok(answer) => {
-                Ok(PollOutcome::Authorized(super::tokens::from_response(answer.into_inner(), SystemTime::now())))
-            }
-            Err(error) => {
-                let error = crate::Error::from(error);
-                match errors::error_kind(&error) {
-                    C2cErrorKind::AuthorizationPending => Ok(PollOutcome::Pending),
-                    C2cErrorKind::SlowDown => Ok(PollOutcome::SlowDown),
-                    C2cErrorKind::ExpiredToken => Ok(PollOutcome::Expired),
-                    _ => Err(error),
-                }
-            }
+            Ok(answer) => Ok(PollOutcome::Authorized(super::tokens::from_response(answer, SystemTime::now()))),
+            Err(error) => match errors::error_kind(&error) {
+                C2cErrorKind::AuthorizationPending => Ok(PollOutcome::Pending),
+                C2cErrorKind::SlowDown => Ok(PollOutcome::SlowDown),
+                C2cErrorKind::ExpiredToken => Ok(PollOutcome::Expired),
+                _ => Err(error),
+            },
         }
     }
 
@@ -347,7 +342,7 @@ impl DeviceAuth {
             refresh_token: Some(refresh_token.expose_secret().to_owned()),
         };
         let answer = self.client.authentication_auth_device_token().body(body).send().await?;
-        Ok(super::tokens::from_response(answer.into_inner(), SystemTime::now()))
+        Ok(super::tokens::from_response(answer, SystemTime::now()))
     }
 
     /// Revokes the authorization that `refresh_token` belongs to ("Following

@@ -27,14 +27,14 @@
 
 use std::future::Future;
 
-use frameio_gen::{ResponseValue, c2c, v4};
+use frameio_gen::{c2c, v4};
 
 use self::C2cErrorClass::{Fatal, Retry, RetryOnce};
 use self::C2cErrorKind as Kind;
 use super::RealtimeError;
 use crate::auth::AuthError;
 use crate::error::{ApiError, Error, Result};
-use crate::retry::Backoff;
+use crate::retry::{self, Failed, RetryPolicy};
 use crate::upload::{TransientFailure, UploadError, UploadErrorKind};
 
 /// What to do about a C2C error (the guide's `retry` column).
@@ -186,12 +186,9 @@ fn by_status(status: u16) -> (Kind, C2cErrorClass) {
 
 /// The guide's "AWS Errors" table: these S3 codes are retried, "[All Other
 /// Errors]" once.
-const S3_RETRY_CODES: [&str; 5] =
-    ["InternalError", "OperationAborted", "RequestTimeout", "ServiceUnavailable", "SlowDown"];
-
 fn by_s3_code(code: Option<&str>, status: u16) -> (Kind, C2cErrorClass) {
     let class = match code {
-        Some(code) if S3_RETRY_CODES.contains(&code) => Retry,
+        Some(code) if retry::STORAGE_RETRY_CODES.contains(&code) => Retry,
         Some(_) => RetryOnce,
         // No S3 document: the status says what happened.
         None if status >= 500 || status == 408 || status == 429 => Retry,
@@ -278,19 +275,21 @@ fn describe(code: &str) -> &'static str {
     }
 }
 
-/// Whether `body` is one of the C2C API's own error documents (simple or
-/// detailed shape), to be passed on as sent.
-pub(crate) fn is_error_document(body: &[u8]) -> bool {
-    let Ok(serde_json::Value::Object(document)) = serde_json::from_slice(body) else {
-        return false;
-    };
-    document.get("error").is_some_and(serde_json::Value::is_string)
+/// The entries of a C2C error body, if it is one of the API's own error
+/// documents (simple or detailed shape; see the module documentation).
+pub(crate) fn envelope(body: &[u8]) -> Option<Vec<v4::types::ErrorDetail>> {
+    let serde_json::Value::Object(document) = serde_json::from_slice(body).ok()? else { return None };
+    let recognized = document.get("error").is_some_and(serde_json::Value::is_string)
         || document.get("message").is_some_and(serde_json::Value::is_string)
-        || document.get("errors").is_some_and(serde_json::Value::is_array)
+        || document.get("errors").is_some_and(serde_json::Value::is_array);
+    if !recognized {
+        return None;
+    }
+    let error: c2c::types::Error = serde_json::from_value(serde_json::Value::Object(document)).ok()?;
+    Some(entries(error))
 }
 
-/// The crate's envelope for a C2C error body (see the module documentation).
-fn envelope(error: c2c::types::Error) -> v4::types::Error {
+fn entries(error: c2c::types::Error) -> Vec<v4::types::ErrorDetail> {
     let entry = |title: String, detail: String| v4::types::ErrorDetail { detail, source: None, title: Some(title) };
     let mut errors: Vec<v4::types::ErrorDetail> = Vec::new();
     if let Some(code) = error.error {
@@ -306,56 +305,42 @@ fn envelope(error: c2c::types::Error) -> v4::types::Error {
     {
         errors.insert(0, entry(message.clone(), message));
     }
-    v4::types::Error { errors }
+    errors
 }
 
-impl From<frameio_gen::Error<c2c::types::Error>> for Error {
-    fn from(error: frameio_gen::Error<c2c::types::Error>) -> Self {
-        use frameio_gen::Error as Gen;
-        let as_v4: Gen<v4::types::Error> = match error {
-            Gen::ErrorResponse(response) => {
-                let (status, headers) = (response.status(), response.headers().clone());
-                Gen::ErrorResponse(ResponseValue::new(envelope(response.into_inner()), status, headers))
-            }
-            Gen::InvalidRequest(message) => Gen::InvalidRequest(message),
-            Gen::CommunicationError(e) => Gen::CommunicationError(e),
-            Gen::InvalidUpgrade(e) => Gen::InvalidUpgrade(e),
-            Gen::ResponseBodyError(e) => Gen::ResponseBodyError(e),
-            Gen::InvalidResponsePayload(body, e) => Gen::InvalidResponsePayload(body, e),
-            Gen::UnexpectedResponse(response) => Gen::UnexpectedResponse(response),
-            Gen::Custom(message) => Gen::Custom(message),
-        };
-        Error::from(as_v4)
-    }
-}
-
-/// Calls `call` until it succeeds or its error may not be retried: as often as
-/// `backoff` allows for [`C2cErrorClass::Retry`], and only after a first
-/// failure for [`C2cErrorClass::RetryOnce`] (the guide's `retry_with_backoff`:
-/// "Otherwise, do not retry the call more than once").
-pub(crate) async fn retrying<T, F, Fut>(backoff: Backoff, what: &'static str, mut call: F) -> Result<T>
+/// Calls `call` until it succeeds or its error may not be retried, under
+/// `policy`: as often as it allows for [`C2cErrorClass::Retry`], and only
+/// after a first failure for [`C2cErrorClass::RetryOnce`] (the guide's
+/// `retry_with_backoff`: "Otherwise, do not retry the call more than once").
+pub(crate) async fn retrying<T, F, Fut>(policy: RetryPolicy, what: &'static str, mut call: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    let mut failed = 0;
-    loop {
-        let error = match call().await {
-            Ok(value) => return Ok(value),
-            Err(error) => error,
-        };
-        failed += 1;
-        let again = match classify(&error) {
-            Retry => backoff.allows_retry_after(failed),
-            RetryOnce => failed == 1 && backoff.allows_retry_after(failed),
-            Fatal => false,
-        };
-        if !again {
-            return Err(error);
+    let outcome = retry::run(policy, None, what, |attempt| {
+        let call = call();
+        async move {
+            call.await.map_err(|error| {
+                let again = match classify(&error) {
+                    Retry => true,
+                    RetryOnce => attempt == 1,
+                    Fatal => false,
+                };
+                let retry = again.then(|| wait_kind(&error));
+                Failed { error, retry }
+            })
         }
-        let wait = backoff.delay(failed);
-        tracing::info!(call = what, attempt = failed, wait_ms = wait.as_millis() as u64, %error, "retrying");
-        tokio::time::sleep(wait).await;
+    })
+    .await;
+    outcome.map_err(|gave_up| gave_up.error)
+}
+
+/// How long a retryable C2C error waits: a 429's hint, a 5xx's floor, or the back-off.
+fn wait_kind(error: &Error) -> retry::Retry {
+    match error.status().map(|s| s.as_u16()) {
+        Some(429) => retry::Retry::RateLimited { hint: error.retry_after() },
+        Some(500..=599) => retry::Retry::ServerError,
+        _ => retry::Retry::Transient { reason: "the C2C error tables say retry" },
     }
 }
 
@@ -364,7 +349,7 @@ mod tests {
     use super::*;
 
     fn decoded(body: &str) -> v4::types::Error {
-        envelope(serde_json::from_str(body).unwrap())
+        v4::types::Error { errors: envelope(body.as_bytes()).expect("a C2C error document") }
     }
 
     #[test]
@@ -389,10 +374,10 @@ mod tests {
     fn error_documents_are_recognized() {
         for body in [r#"{"error":"invalid_client"}"#, r#"{"message":"Channel Paused","code":409}"#, r#"{"errors":[]}"#]
         {
-            assert!(is_error_document(body.as_bytes()), "{body}");
+            assert!(envelope(body.as_bytes()).is_some(), "{body}");
         }
         for body in ["", "<html>502</html>", "[1]", r#"{"error": 3}"#, r#"{"ok": true}"#] {
-            assert!(!is_error_document(body.as_bytes()), "{body}");
+            assert!(envelope(body.as_bytes()).is_none(), "{body}");
         }
     }
 

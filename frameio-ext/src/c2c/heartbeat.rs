@@ -209,7 +209,7 @@ async fn run(heartbeat: Heartbeat, status: watch::Sender<DeviceStatus>, stop: Ca
 /// One heartbeat, then the connection information.
 async fn beat(heartbeat: &Heartbeat, status: &watch::Sender<DeviceStatus>) {
     let client = &heartbeat.client;
-    let sent = client.devices_device_heartbeat().send().await.map_err(crate::Error::from);
+    let sent = client.devices_device_heartbeat().send().await;
     let accepted = sent.is_ok();
     let (link, paused) = match sent {
         Ok(_) => (Link::Online, None),
@@ -226,9 +226,9 @@ async fn beat(heartbeat: &Heartbeat, status: &watch::Sender<DeviceStatus>) {
     };
     let device = if heartbeat.identify && link == Link::Online {
         match client.accounts_device_identify().send().await {
-            Ok(device) => Some(device.into_inner()),
+            Ok(device) => Some(device),
             Err(error) => {
-                tracing::debug!(error = %crate::Error::from(error), "reading the connection information failed");
+                tracing::debug!(%error, "reading the connection information failed");
                 None
             }
         }

@@ -52,6 +52,19 @@
 //! # Ok(()) }
 //! ```
 
+/// The call builders of every C2C operation, one per method of
+/// [`C2cClient`] (generated from the spec by `cargo xtask regen`).
+#[allow(clippy::all, missing_docs, rustdoc::bare_urls, rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
+pub mod ops {
+    include!("../generated/c2c.rs");
+}
+
+/// The device API's request and response types, generated from the spec. Its
+/// `Account`, `Project` and `User` differ from V4's, hence a module of their own.
+pub mod types {
+    pub use frameio_gen::c2c::types::*;
+}
+
 pub mod channels;
 pub mod client;
 pub mod device_auth;

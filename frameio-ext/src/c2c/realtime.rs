@@ -322,10 +322,10 @@ impl Run<'_> {
                 .collect(),
         };
         let (client, body) = (self.client, &body);
-        let urls = errors::retrying(client.call_backoff(), "request real-time part URLs", move || {
+        let urls = errors::retrying(client.call_retry(), "request real-time part URLs", move || {
             let request =
                 client.devices_device_create_realtime_upload_parts().asset_id(&self.asset.id).body(body.clone());
-            async move { request.send().await.map(|answer| answer.into_inner().upload_urls).map_err(Error::from) }
+            async move { request.send().await.map(|answer| answer.upload_urls) }
         })
         .await?;
         if urls.len() != batch.len() {
@@ -351,7 +351,7 @@ impl Run<'_> {
     async fn send_part(&self, part: &RealtimePart, url: &str) -> Result<()> {
         let len = part.range.end - part.range.start;
         let urls = &[UploadUrl::new(len, url)];
-        errors::retrying(self.client.call_backoff(), "upload real-time part", move || async move {
+        errors::retrying(self.client.call_retry(), "upload real-time part", move || async move {
             let reader = self.open(part.range.clone()).await?;
             let source = UploadSource::from_reader(reader, len);
             let options = UploadOptions::new().cancel(self.cancel.clone());

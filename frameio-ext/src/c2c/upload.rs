@@ -30,7 +30,7 @@ use frameio_gen::c2c::types::{
 
 use super::C2cClient;
 use super::errors;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::upload::{UploadOptions, UploadReport, UploadSource, UploadUrl, guess_media_type};
 
 /// The asset Frame.io created: its `id` and, for a basic upload, the
@@ -176,11 +176,11 @@ impl C2cClient {
 
     /// Creates an asset (real-time when `filesize` is `None`).
     pub(crate) async fn create(&self, asset: &NewAsset, filesize: Option<u64>) -> Result<CreatedAsset> {
-        let created = errors::retrying(self.call_backoff(), "create asset", || {
+        let created = errors::retrying(self.call_retry(), "create asset", || {
             let mut body = asset.body(filesize, SystemTime::now());
             body.is_realtime_upload = filesize.is_none();
             let request = self.devices_device_asset_create().body(body);
-            async move { request.send().await.map(|answer| answer.into_inner()).map_err(Error::from) }
+            async move { request.send().await }
         })
         .await?;
         tracing::debug!(asset_id = %created.id, "C2C asset created");
@@ -193,7 +193,7 @@ impl C2cClient {
     /// part may be sent again.
     ///
     /// # Errors
-    /// [`Error::Upload`] saying which part failed and which were accepted.
+    /// [`Error::Upload`](crate::Error::Upload) saying which part failed and which were accepted.
     pub async fn upload_asset(
         &self,
         asset: &CreatedAsset,
@@ -224,7 +224,7 @@ impl C2cClient {
     /// ```
     ///
     /// # Errors
-    /// The asset creation failed, or a part did ([`Error::Upload`]).
+    /// The asset creation failed, or a part did ([`Error::Upload`](crate::Error::Upload)).
     pub async fn upload_file(
         &self,
         source: &UploadSource,

@@ -15,6 +15,7 @@ use reqwest::StatusCode;
 use super::PartReport;
 use super::plan::{Part, PlanError};
 use super::s3::S3Error;
+use super::source::SourceChanged;
 
 /// Which part failed, described without its credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +119,10 @@ pub enum UploadErrorKind {
         /// The read error.
         source: io::Error,
     },
+    /// The file changed while it was uploaded (checked before each part and
+    /// after the last): what storage holds may mix two versions of it.
+    #[error(transparent)]
+    SourceChanged(#[from] SourceChanged),
     /// The upload was cancelled.
     #[error("upload cancelled")]
     Cancelled,
@@ -211,12 +216,6 @@ impl std::error::Error for UploadError {
 impl From<UploadErrorKind> for UploadError {
     fn from(kind: UploadErrorKind) -> Self {
         Self::new(kind, Vec::new(), 0)
-    }
-}
-
-impl From<UploadError> for crate::Error {
-    fn from(err: UploadError) -> Self {
-        Self::Upload(Box::new(err))
     }
 }
 

@@ -51,8 +51,7 @@
 //! ```
 
 mod buffer;
-mod error;
-mod files;
+pub(crate) mod error;
 mod media_type;
 mod part;
 mod plan;
@@ -70,14 +69,13 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 pub use error::{PartLabel, TransientFailure, UploadError, UploadErrorKind};
-pub use files::{FileUploadError, NewFile, Uploads, VersionOf, WaitOptions};
 pub use media_type::{DEFAULT_MEDIA_TYPE, guess_media_type};
 pub use plan::{Part, PartPlan, PlanError, UploadUrl};
 pub use progress::UploadProgress;
 pub use s3::S3Error;
-pub use source::UploadSource;
+pub use source::{SourceChanged, UploadSource};
 
-use crate::retry::Backoff;
+use crate::retry::RetryPolicy;
 use buffer::BufferPool;
 use part::PartContext;
 use progress::Tracker;
@@ -89,7 +87,7 @@ pub struct Uploader {
     client: reqwest::Client,
     concurrency: usize,
     buffer_size: usize,
-    backoff: Backoff,
+    retry: RetryPolicy,
     stall_timeout: Duration,
 }
 
@@ -129,7 +127,7 @@ impl Uploader {
             media_type,
             // Each part holds about two buffers: one being written, one read.
             buffers: BufferPool::new(self.buffer_size, 2 * concurrency),
-            backoff: self.backoff,
+            retry: self.retry,
             stall_timeout: self.stall_timeout,
             tracker: Tracker::start(options.progress, &plan),
             cancel: options.cancel.unwrap_or_default(),
@@ -156,6 +154,10 @@ impl Uploader {
             }
         }
         parts.sort_by_key(|p| p.number);
+        // Every part was accepted: a write that landed meanwhile would mix two versions.
+        if let Err(changed) = source.check_unchanged().await {
+            return Err(UploadError::new(changed.into(), parts, plan.parts().len()));
+        }
         Ok(UploadReport { parts, bytes: plan.total_bytes(), elapsed: started.elapsed() })
     }
 }
@@ -164,13 +166,13 @@ impl Uploader {
 ///
 /// ```
 /// use std::time::Duration;
-/// use frameio_ext::retry::Backoff;
+/// use frameio_ext::RetryPolicy;
 /// use frameio_ext::upload::Uploader;
 ///
 /// let uploader = Uploader::builder()
 ///     .concurrency(8)
 ///     .buffer_size(512 * 1024)
-///     .retry(Backoff::new().max_attempts(8))
+///     .retry_policy(RetryPolicy::storage().max_attempts(8))
 ///     .stall_timeout(Duration::from_secs(120))
 ///     .build()?;
 /// # Ok::<(), frameio_ext::upload::UploadError>(())
@@ -179,7 +181,7 @@ impl Uploader {
 pub struct UploaderBuilder {
     concurrency: usize,
     buffer_size: usize,
-    backoff: Backoff,
+    retry: RetryPolicy,
     stall_timeout: Duration,
     connect_timeout: Duration,
 }
@@ -189,7 +191,7 @@ impl Default for UploaderBuilder {
         Self {
             concurrency: DEFAULT_CONCURRENCY,
             buffer_size: DEFAULT_BUFFER_SIZE,
-            backoff: Backoff::new(),
+            retry: RetryPolicy::storage(),
             stall_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(15),
         }
@@ -232,9 +234,9 @@ impl UploaderBuilder {
     }
 
     /// When and how often a failed part is tried again (default
-    /// [`Backoff::new`]).
-    pub fn retry(mut self, backoff: Backoff) -> Self {
-        self.backoff = backoff;
+    /// [`RetryPolicy::storage`]).
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
         self
     }
 
@@ -273,7 +275,7 @@ impl UploaderBuilder {
             client,
             concurrency: self.concurrency,
             buffer_size: self.buffer_size,
-            backoff: self.backoff,
+            retry: self.retry,
             stall_timeout: self.stall_timeout,
         })
     }

@@ -1,10 +1,12 @@
 //! One part's journey: a streaming `PUT` of its byte range to its pre-signed
-//! URL, retried with back-off while failures look transient.
+//! URL, retried under the uploader's [`RetryPolicy`] while the crate's one
+//! [classifier](crate::retry::classify) says the failure is worth it.
 //!
-//! Retried: 5xx, 408 and 429 answers, S3 codes that mean "try again" (see
-//! [`S3Error::is_transient`]), network errors and stalls. Everything else
-//! (a 403 for an expired URL, other 4xx, a source read error) ends the part at
-//! once. Each retry reads the range from the source again.
+//! Retried: 408, 429, 500, 502, 503 and 504 answers, S3 codes that mean "try
+//! again" ([`STORAGE_RETRY_CODES`](crate::retry::STORAGE_RETRY_CODES)),
+//! network errors and stalls. Everything else (a 403 for an expired URL, other
+//! 4xx, a source read error) ends the part at once. Each retry reads the range
+//! from the source again, after checking that the file has not changed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +25,7 @@ use super::plan::Part;
 use super::progress::{AttemptGuard, AttemptMeter, Tracker};
 use super::s3::{MAX_ERROR_BODY, S3Error};
 use super::source::UploadSource;
-use crate::retry::Backoff;
+use crate::retry::{self, Failure, Retrier, Retry, RetryPolicy};
 
 /// Everything a part needs that is the same for every part of an upload.
 #[derive(Debug)]
@@ -32,7 +34,7 @@ pub(crate) struct PartContext<'a> {
     pub(crate) source: &'a UploadSource,
     pub(crate) media_type: HeaderValue,
     pub(crate) buffers: Arc<BufferPool>,
-    pub(crate) backoff: Backoff,
+    pub(crate) retry: RetryPolicy,
     pub(crate) stall_timeout: Duration,
     pub(crate) tracker: Tracker,
     pub(crate) cancel: CancellationToken,
@@ -40,7 +42,7 @@ pub(crate) struct PartContext<'a> {
 
 /// How one attempt ended, when it did not succeed.
 enum AttemptError {
-    Transient(TransientFailure),
+    Transient(TransientFailure, Retry),
     Fatal(UploadErrorKind),
 }
 
@@ -50,35 +52,36 @@ enum AttemptError {
 #[error("the upload source failed")]
 struct SourceFailed;
 
-/// Uploads `part`, retrying as the back-off policy allows.
+/// Uploads `part`, retrying as the policy allows.
 pub(crate) async fn upload(ctx: &PartContext<'_>, part: &Part) -> Result<PartReport, UploadErrorKind> {
     let started = Instant::now();
-    let mut attempts = 0;
+    let mut retrier = Retrier::new(ctx.retry);
     loop {
         if ctx.cancel.is_cancelled() {
             return Err(UploadErrorKind::Cancelled);
         }
-        attempts += 1;
-        let failure = match attempt(ctx, part).await {
+        ctx.source.check_unchanged().await?;
+        retrier.attempt();
+        let (failure, retry) = match attempt(ctx, part).await {
             Ok(etag) => {
                 return Ok(PartReport {
                     number: part.number(),
                     range: part.range(),
-                    attempts,
+                    attempts: retrier.attempts(),
                     etag,
                     elapsed: started.elapsed(),
                 });
             }
             Err(AttemptError::Fatal(kind)) => return Err(kind),
-            Err(AttemptError::Transient(failure)) => failure,
+            Err(AttemptError::Transient(failure, retry)) => (failure, retry),
         };
-        if !ctx.backoff.allows_retry_after(attempts) {
+        let attempts = retrier.attempts();
+        let Some(delay) = retrier.next_wait(retry) else {
             return Err(UploadErrorKind::RetriesExhausted { part: part.into(), attempts, last: failure });
-        }
+        };
         if !ctx.source.can_read_from(&part.range()).await {
             return Err(UploadErrorKind::NotRewindable { part: part.into(), cause: failure });
         }
-        let delay = ctx.backoff.delay(attempts);
         tracing::debug!(part = %part, attempt = attempts, ?delay, error = %failure, "retrying upload part");
         ctx.tracker.retried();
         tokio::select! {
@@ -129,7 +132,8 @@ async fn attempt(ctx: &PartContext<'_>, part: &Part) -> Result<Option<String>, A
             () = sleep_until(deadline) => {
                 let next = meter.last_activity() + ctx.stall_timeout;
                 if next <= Instant::now() {
-                    return Err(AttemptError::Transient(TransientFailure::Stalled(ctx.stall_timeout)));
+                    let stalled = TransientFailure::Stalled(ctx.stall_timeout);
+                    return Err(AttemptError::Transient(stalled, Retry::Transient { reason: "stalled" }));
                 }
                 deadline = next;
             }
@@ -146,24 +150,19 @@ async fn attempt(ctx: &PartContext<'_>, part: &Part) -> Result<Option<String>, A
             drop(guard);
             Ok(etag)
         }
-        Ok(Outcome::Refused { status, s3 }) => {
-            let transient = status.is_server_error()
-                || status == StatusCode::REQUEST_TIMEOUT
-                || status == StatusCode::TOO_MANY_REQUESTS
-                || s3.as_ref().is_some_and(S3Error::is_transient);
-            Err(if transient {
-                AttemptError::Transient(TransientFailure::Status { status, s3 })
-            } else {
-                AttemptError::Fatal(UploadErrorKind::Rejected { part: part.into(), status, s3 })
+        Ok(Outcome::Refused { status, headers, s3 }) => {
+            let code = s3.as_ref().map(|s3| s3.code.as_str());
+            Err(match retry::classify(Failure::Storage { status, headers: &headers, code }, true) {
+                Some(retry) => AttemptError::Transient(TransientFailure::Status { status, s3 }, retry),
+                None => AttemptError::Fatal(UploadErrorKind::Rejected { part: part.into(), status, s3 }),
             })
         }
         Err(e) => {
             let e = redact_error(e, part);
-            Err(if e.is_builder() {
-                AttemptError::Fatal(UploadErrorKind::Client(e))
-            } else {
-                AttemptError::Transient(TransientFailure::Network(e))
-            })
+            match retry::classify(Failure::Transport(&e), true) {
+                Some(retry) if !e.is_builder() => Err(AttemptError::Transient(TransientFailure::Network(e), retry)),
+                _ => Err(AttemptError::Fatal(UploadErrorKind::Client(e))),
+            }
         }
     }
 }
@@ -171,7 +170,7 @@ async fn attempt(ctx: &PartContext<'_>, part: &Part) -> Result<Option<String>, A
 /// What storage answered.
 enum Outcome {
     Accepted { etag: Option<String> },
-    Refused { status: StatusCode, s3: Option<S3Error> },
+    Refused { status: StatusCode, headers: reqwest::header::HeaderMap, s3: Option<S3Error> },
 }
 
 async fn read_outcome(mut response: Response) -> Result<Outcome, reqwest::Error> {
@@ -183,6 +182,7 @@ async fn read_outcome(mut response: Response) -> Result<Outcome, reqwest::Error>
         return Ok(Outcome::Accepted { etag });
     }
     // The status is the answer; a body cut short only loses the S3 details.
+    let headers = response.headers().clone();
     let mut body = Vec::new();
     while body.len() < MAX_ERROR_BODY {
         let Ok(Some(chunk)) = response.chunk().await else {
@@ -192,7 +192,7 @@ async fn read_outcome(mut response: Response) -> Result<Outcome, reqwest::Error>
         body.extend_from_slice(&chunk[..chunk.len().min(room)]);
     }
     let s3 = S3Error::parse(&String::from_utf8_lossy(&body));
-    Ok(Outcome::Refused { status, s3 })
+    Ok(Outcome::Refused { status, headers, s3 })
 }
 
 /// Puts the redacted URL in place of the pre-signed one in a client error.

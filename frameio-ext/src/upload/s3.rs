@@ -45,10 +45,9 @@ impl S3Error {
         Some(Self { code, message })
     }
 
-    /// Whether S3 means "try again": throttling, its own faults, or a socket
-    /// it gave up waiting on (`RequestTimeout` comes with status 400).
+    /// Whether S3 means "try again" (see [`STORAGE_RETRY_CODES`](crate::retry::STORAGE_RETRY_CODES)).
     pub fn is_transient(&self) -> bool {
-        matches!(self.code.as_str(), "RequestTimeout" | "SlowDown" | "InternalError" | "ServiceUnavailable")
+        crate::retry::STORAGE_RETRY_CODES.contains(&self.code.as_str())
     }
 }
 

@@ -42,8 +42,41 @@ pub struct UploadSource {
 }
 
 enum Kind {
-    File { file: Arc<File>, path: PathBuf },
+    File { file: Arc<File>, path: PathBuf, opened: Snapshot },
     Reader(Arc<Mutex<SequentialReader>>),
+}
+
+/// What a file looked like when it was opened: a write since shows in its
+/// length or its modification time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Snapshot {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Snapshot {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        Self { len: meta.len(), modified: meta.modified().ok() }
+    }
+}
+
+/// The file changed while it was being uploaded: the bytes sent may mix two
+/// versions of it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{path} changed while it was being uploaded (length {was} -> {now}{}); the bytes sent may mix two versions: \
+     upload it again once it is complete",
+    if *.modified { ", modification time changed" } else { "" }
+)]
+pub struct SourceChanged {
+    /// The file.
+    pub path: String,
+    /// Its length when the upload started.
+    pub was: u64,
+    /// Its length now.
+    pub now: u64,
+    /// Whether its modification time changed.
+    pub modified: bool,
 }
 
 struct SequentialReader {
@@ -69,11 +102,12 @@ impl UploadSource {
                     format!("{} is not a regular file", opened.display()),
                 ));
             }
-            Ok((file, meta.len()))
+            Ok((file, Snapshot::of(&meta)))
         })
         .await
         .map_err(io::Error::other)??;
-        Ok(Self { len, kind: Kind::File { file: Arc::new(file), path } })
+        let (len, opened) = (len.len, len);
+        Ok(Self { len, kind: Kind::File { file: Arc::new(file), path, opened } })
     }
 
     /// `len` bytes read from `reader`, in order, exactly once.
@@ -108,6 +142,25 @@ impl UploadSource {
         match &self.kind {
             Kind::File { path, .. } => Some(path),
             Kind::Reader(_) => None,
+        }
+    }
+
+    /// Checks that a file has not been written to since it was opened (its
+    /// length and modification time); a reader is taken as it comes.
+    pub(crate) async fn check_unchanged(&self) -> Result<(), SourceChanged> {
+        let Kind::File { file, path, opened } = &self.kind else { return Ok(()) };
+        let file = Arc::clone(file);
+        let now = tokio::task::spawn_blocking(move || file.metadata().map(|meta| Snapshot::of(&meta))).await;
+        match now {
+            Ok(Ok(now)) if now == *opened => Ok(()),
+            Ok(Ok(now)) => Err(SourceChanged {
+                path: path.display().to_string(),
+                was: opened.len,
+                now: now.len,
+                modified: now.modified != opened.modified,
+            }),
+            // The handle can no longer be inspected; the reads will tell.
+            _ => Ok(()),
         }
     }
 

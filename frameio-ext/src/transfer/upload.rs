@@ -3,11 +3,15 @@
 //! until Frame.io reports the upload complete. Also remote uploads (Frame.io pulls
 //! a URL) and new versions of a file or version stack, each in one call.
 //!
-//! ```no_run
-//! use std::time::Duration;
-//! use frameio_ext::upload::{NewFile, UploadOptions, WaitOptions};
+//! Every part is sent with the `Content-Type` of the file Frame.io created (its
+//! `media_type`), which is what the pre-signed URLs are signed for; the type
+//! guessed from the local name only goes into the creation request.
 //!
-//! # async fn run(client: frameio_ext::Client) -> Result<(), Box<dyn std::error::Error>> {
+//! ```no_run
+//! use frameio_ext::transfer::{NewFile, WaitOptions};
+//! use frameio_ext::upload::UploadOptions;
+//!
+//! # async fn run(client: frameio_ext::Client) -> frameio_ext::Result<()> {
 //! let file = NewFile::open("A001_C003.mov").await?;
 //! let uploaded = client.uploads().local("account", "folder", file, UploadOptions::new()).await?;
 //! if let Some(id) = &uploaded.id {
@@ -23,7 +27,8 @@ use frameio_gen::v4::types;
 use tokio::io::AsyncRead;
 use tokio::time::Instant;
 
-use super::{UploadOptions, UploadReport, UploadSource, UploadUrl, Uploader, guess_media_type};
+pub use crate::error::FileUploadError;
+use crate::upload::{UploadOptions, UploadReport, UploadSource, UploadUrl, Uploader, guess_media_type};
 use crate::{Client, Error, Result};
 
 /// A file to upload: its bytes, the name it gets in Frame.io and its media type.
@@ -36,10 +41,15 @@ pub struct NewFile {
 
 impl NewFile {
     /// A local file, named after its file name, its media type guessed from the extension.
-    pub async fn open(path: impl AsRef<Path>) -> std::io::Result<Self> {
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the path when it cannot be opened or is not a file.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let source = UploadSource::open(path).await?;
+        let source = UploadSource::open(path)
+            .await
+            .map_err(|source| Error::Io { path: Some(path.display().to_string()), source })?;
         Ok(Self { media_type: guess_media_type(path).to_string(), source, name })
     }
 
@@ -124,44 +134,6 @@ pub enum VersionOf {
     Stack(String),
 }
 
-/// A Frame.io upload that did not complete; each says which file it is about.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum FileUploadError {
-    /// The file was created, but sending its bytes failed: `source` names the part.
-    #[error(
-        "file {file_id} was created in Frame.io, but its bytes did not all arrive: {source}; delete it or upload again"
-    )]
-    Parts {
-        /// The created file (or attachment).
-        file_id: String,
-        #[source]
-        source: Box<super::UploadError>,
-    },
-    /// Frame.io reports that it could not complete the upload.
-    #[error("Frame.io reports that the upload of file {file_id} failed; upload it again")]
-    Failed {
-        /// The file.
-        file_id: String,
-    },
-    /// Frame.io's answer lacks something the upload needs (the spec leaves it optional).
-    #[error("Frame.io created the {what} but its answer has no {missing}; report this to Frame.io")]
-    IncompleteAnswer {
-        /// What was created (`file`, `attachment`).
-        what: &'static str,
-        /// The missing field.
-        missing: &'static str,
-    },
-    /// The upload was not complete when the wait ran out.
-    #[error("file {file_id} was still not uploaded after {waited:?}; wait longer, or check the file in Frame.io")]
-    NotReady {
-        /// The file.
-        file_id: String,
-        /// How long was waited.
-        waited: Duration,
-    },
-}
-
 /// Uploads through a [`Client`]; from [`Client::uploads`].
 #[derive(Debug, Clone, Copy)]
 pub struct Uploads<'a> {
@@ -200,10 +172,14 @@ impl<'a> Uploads<'a> {
             .folder_id(folder_id)
             .body(body)
             .send()
-            .await?;
-        let created = created.into_inner().data;
+            .await?
+            .data;
         let id = created.id.as_deref().ok_or(FileUploadError::IncompleteAnswer { what: "file", missing: "id" })?;
-        self.send_parts(id, &file, &urls_of(&created.upload_urls), options).await?;
+        // The URLs are signed for the type Frame.io gave the file, not the local guess.
+        if created.media_type != file.media_type {
+            tracing::debug!(created = %created.media_type, guessed = %file.media_type, "sending the created file's media type");
+        }
+        self.send_parts(id, &file, &created.media_type, &urls_of(&created.upload_urls), options).await?;
         Ok(created)
     }
 
@@ -227,7 +203,7 @@ impl<'a> Uploads<'a> {
             .body(body)
             .send()
             .await?;
-        Ok(created.into_inner().data)
+        Ok(created.data)
     }
 
     /// Uploads `file` as the newest version of a file or version stack, in the
@@ -245,7 +221,7 @@ impl<'a> Uploads<'a> {
         match of {
             VersionOf::File(file_id) => {
                 let existing = self.client.files_show().account_id(account_id).file_id(&file_id).send().await?;
-                let folder_id = existing.into_inner().data.parent_id.ok_or_else(|| {
+                let folder_id = existing.data.parent_id.ok_or_else(|| {
                     Error::InvalidRequest(format!("file {file_id} has no parent folder to put a new version in"))
                 })?;
                 let new = self.local(account_id, &folder_id, file, options).await?;
@@ -261,12 +237,12 @@ impl<'a> Uploads<'a> {
                     .body(body)
                     .send()
                     .await?;
-                Ok(stack.into_inner().data)
+                Ok(stack.data)
             }
             VersionOf::Stack(stack_id) => {
                 let stack =
                     self.client.version_stacks_show().account_id(account_id).version_stack_id(&stack_id).send().await?;
-                let folder_id = stack.into_inner().data.parent_id.ok_or_else(|| {
+                let folder_id = stack.data.parent_id.ok_or_else(|| {
                     Error::InvalidRequest(format!("version stack {stack_id} has no parent folder to upload into"))
                 })?;
                 let new = self.local(account_id, &folder_id, file, options).await?;
@@ -276,7 +252,7 @@ impl<'a> Uploads<'a> {
                 self.client.files_move().account_id(account_id).file_id(new_id).body(body).send().await?;
                 let stack =
                     self.client.version_stacks_show().account_id(account_id).version_stack_id(&stack_id).send().await?;
-                Ok(stack.into_inner().data)
+                Ok(stack.data)
             }
         }
     }
@@ -307,13 +283,11 @@ impl<'a> Uploads<'a> {
             .body(body)
             .send()
             .await?;
-        let created = created
-            .into_inner()
-            .data
-            .ok_or(FileUploadError::IncompleteAnswer { what: "attachment", missing: "data" })?;
+        let created = created.data.ok_or(FileUploadError::IncompleteAnswer { what: "attachment", missing: "data" })?;
         // Attachment URLs carry no sizes: the parts are an even split of the file.
         let urls: Vec<UploadUrl> = created.upload_urls.iter().flatten().map(UploadUrl::without_size).collect();
-        self.send_parts(&created.id, &file, &urls, options).await?;
+        let media_type = created.media_type.clone().unwrap_or_else(|| file.media_type.clone());
+        self.send_parts(&created.id, &file, &media_type, &urls, options).await?;
         Ok(created)
     }
 
@@ -333,8 +307,7 @@ impl<'a> Uploads<'a> {
         let mut interval = wait.first_interval;
         loop {
             let status =
-                self.client.files_show_file_upload_status().account_id(account_id).file_id(file_id).send().await?;
-            let status = status.into_inner().data;
+                self.client.files_show_file_upload_status().account_id(account_id).file_id(file_id).send().await?.data;
             if status.upload_failed {
                 return Err(FileUploadError::Failed { file_id: file_id.to_string() }.into());
             }
@@ -342,11 +315,11 @@ impl<'a> Uploads<'a> {
                 return Ok(status);
             }
             let waited = started.elapsed();
-            if waited + interval > wait.timeout {
+            if waited.saturating_add(interval) > wait.timeout {
                 return Err(FileUploadError::NotReady { file_id: file_id.to_string(), waited }.into());
             }
             tokio::time::sleep(interval).await;
-            interval = (interval * 2).min(wait.max_interval);
+            interval = interval.saturating_mul(2).min(wait.max_interval);
         }
     }
 
@@ -354,11 +327,12 @@ impl<'a> Uploads<'a> {
         &self,
         file_id: &str,
         file: &NewFile,
+        media_type: &str,
         urls: &[UploadUrl],
         options: UploadOptions,
     ) -> Result<UploadReport> {
         self.uploader
-            .upload_parts(&file.source, &file.media_type, urls, options)
+            .upload_parts(&file.source, media_type, urls, options)
             .await
             .map_err(|source| FileUploadError::Parts { file_id: file_id.to_string(), source: Box::new(source) }.into())
     }
