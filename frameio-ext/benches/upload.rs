@@ -31,7 +31,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use frameio_ext::retry::Backoff;
+use frameio_ext::RetryPolicy;
 use frameio_ext::upload::{
     DEFAULT_BUFFER_SIZE, DEFAULT_CONCURRENCY, PartPlan, UploadOptions, UploadSource, UploadUrl, Uploader,
 };
@@ -209,7 +209,7 @@ fn run_upload() {
     let uploader = Uploader::builder()
         .concurrency(concurrency as usize)
         .buffer_size((kib * 1024) as usize)
-        .retry(Backoff::no_retry())
+        .retry_policy(RetryPolicy::none())
         .build()
         .expect("uploader");
     let mut speeds = Vec::new();

@@ -46,7 +46,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let client = builder.token_provider(provider).build()?;
 
     let heartbeat = client.heartbeat().start();
-    let device = client.accounts_device_identify().send().await?.into_inner();
+    let device = client.accounts_device_identify().await?;
     println!("Connected to {:?}", device.project.as_ref().and_then(|p| p.name.as_deref()));
 
     for path in std::env::args().skip(1) {

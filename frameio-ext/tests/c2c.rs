@@ -4,18 +4,12 @@
 //! call, the heartbeat's cadence and status, channels, and the error tables.
 //! Uploads are in `c2c_upload.rs`.
 
-#[path = "support/fake_api.rs"]
-mod fake_api;
-#[allow(dead_code)]
-#[path = "c2c_fake/mod.rs"]
-mod fake_c2c;
+mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use fake_api::Reply;
-use fake_c2c::{FakeC2c, fixture, form, route, script};
 use frameio_ext::auth::AuthError;
 use frameio_ext::c2c::{
     C2cClient, C2cErrorClass, C2cErrorKind, ChannelConnection, DeviceAuth, DeviceCredentials, DeviceStatus,
@@ -23,6 +17,8 @@ use frameio_ext::c2c::{
     classify, error_kind,
 };
 use frameio_ext::{AccessToken, Error, TokenProvider};
+use support::c2c_fake::{FakeC2c, fixture, form, route, script};
+use support::fake_api::Reply;
 use tokio::time::Instant;
 
 const SECRET: &str = "cs-5ecre7-model";
@@ -137,7 +133,7 @@ async fn the_default_version_is_the_guides_and_a_bad_one_is_refused() {
 async fn a_client_without_tokens_can_pair_but_asks_to_pair_for_device_calls() {
     let fake = FakeC2c::start(vec![]).await;
     let unpaired = fake.builder().build().unwrap();
-    let err = unpaired.devices_device_heartbeat().send().await.map_err(Error::from).unwrap_err();
+    let err = unpaired.devices_device_heartbeat().send().await.unwrap_err();
     assert!(matches!(err, Error::Auth(AuthError::SignInAgain { .. })), "{err:?}");
     assert_eq!((error_kind(&err), classify(&err)), (C2cErrorKind::SignInAgain, C2cErrorClass::Fatal));
     assert!(fake.hits().is_empty(), "nothing was sent");
@@ -246,7 +242,7 @@ async fn a_declined_pairing_fails_and_transient_failures_do_not() {
 
 /// A token endpoint that rotates `rt-N` into `at-(N+1)`/`rt-(N+1)` and refuses
 /// a refresh token used twice, as Frame.io does.
-fn rotating_token_endpoint() -> fake_c2c::Route {
+fn rotating_token_endpoint() -> support::c2c_fake::Route {
     let spent = Mutex::new(Vec::<String>::new());
     Box::new(move |hit, _| {
         let form = form(hit);
@@ -280,7 +276,7 @@ async fn concurrent_calls_share_one_refresh_and_the_new_refresh_token_is_on_disk
 
     let beats = (0..8).map(|_| {
         let client = client.clone();
-        tokio::spawn(async move { client.devices_device_heartbeat().send().await.map_err(Error::from) })
+        tokio::spawn(async move { client.devices_device_heartbeat().send().await })
     });
     for beat in futures::future::join_all(beats).await {
         beat.unwrap().unwrap();
@@ -351,7 +347,7 @@ async fn a_401_is_refreshed_once_and_a_refused_refresh_asks_to_pair_again() {
     let err = provider.refresh().await.unwrap_err();
     assert!(matches!(err, AuthError::SignInAgain { .. }), "{err:?}");
     assert!(provider.tokens().is_none());
-    let err = client.accounts_device_identify().send().await.map_err(Error::from).unwrap_err();
+    let err = client.accounts_device_identify().send().await.unwrap_err();
     assert_eq!((error_kind(&err), classify(&err)), (C2cErrorKind::SignInAgain, C2cErrorClass::Fatal));
 }
 
@@ -636,7 +632,7 @@ async fn every_row_of_the_guides_error_tables_is_classified() {
     let fake = FakeC2c::start(vec![route("/v2/devices/heartbeat", script(replies))]).await;
     let client = fake.builder().bearer_token("at").retry_policy(frameio_ext::RetryPolicy::none()).build().unwrap();
     for (what, kind, class) in expected {
-        let err = client.devices_device_heartbeat().send().await.map_err(Error::from).unwrap_err();
+        let err = client.devices_device_heartbeat().send().await.unwrap_err();
         assert_eq!((error_kind(&err), classify(&err)), (kind, class), "{what}: {err}");
     }
     assert_eq!(fake.hits().len(), count);
@@ -653,7 +649,7 @@ async fn network_failures_suggest_a_disconnection() {
         .retry_policy(frameio_ext::RetryPolicy::none())
         .build()
         .unwrap();
-    let err = client.devices_device_heartbeat().send().await.map_err(Error::from).unwrap_err();
+    let err = client.devices_device_heartbeat().send().await.unwrap_err();
     assert_eq!((error_kind(&err), classify(&err)), (C2cErrorKind::Network, C2cErrorClass::Retry));
     assert!(error_kind(&err).suggests_disconnected());
 
@@ -669,7 +665,7 @@ async fn network_failures_suggest_a_disconnection() {
         .retry_policy(frameio_ext::RetryPolicy::none())
         .build()
         .unwrap();
-    let err = slow.devices_device_heartbeat().send().await.map_err(Error::from).unwrap_err();
+    let err = slow.devices_device_heartbeat().send().await.unwrap_err();
     assert_eq!((error_kind(&err), classify(&err)), (C2cErrorKind::Timeout, C2cErrorClass::Retry));
     assert!(error_kind(&err).suggests_disconnected());
 }

@@ -3,27 +3,20 @@
 //! retried with a fresh `offset`, real-time uploads of a file that grows
 //! while it is being uploaded, and the guide's AWS error table.
 
-#[path = "support/fake_api.rs"]
-mod fake_api;
-#[allow(dead_code)]
-#[path = "c2c_fake/mod.rs"]
-mod fake_c2c;
-#[allow(dead_code)]
-#[path = "support/fake_storage.rs"]
-mod fake_storage;
+mod support;
 
 use std::io::Write;
 use std::time::{Duration, SystemTime};
 
-use fake_api::Reply;
-use fake_c2c::{FakeC2c, fixture, json, route, script};
-use fake_storage::{FakeStorage, Received, Reply as Storage, patterned_bytes as data};
 use frameio_ext::c2c::{
     C2cClient, C2cErrorClass, C2cErrorKind, CreatedAsset, NewAsset, PartSizer, RealtimeError, RealtimeProgress,
     RealtimeUpload, classify, error_kind,
 };
 use frameio_ext::upload::{UploadOptions, UploadSource, Uploader};
-use frameio_ext::{Backoff, Error};
+use frameio_ext::{Backoff, Error, RetryPolicy};
+use support::c2c_fake::{FakeC2c, fixture, json, route, script};
+use support::fake_api::Reply;
+use support::fake_storage::{FakeStorage, Received, Reply as Storage, patterned_bytes as data};
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -32,7 +25,10 @@ fn uploader() -> Uploader {
     Uploader::builder()
         .concurrency(3)
         .buffer_size(256 * 1024)
-        .retry(Backoff::new().initial(Duration::from_millis(2)).max_delay(Duration::from_millis(10)))
+        .retry_policy(
+            RetryPolicy::storage()
+                .backoff(Backoff::new().initial(Duration::from_millis(2)).max_delay(Duration::from_millis(10))),
+        )
         .build()
         .unwrap()
 }
@@ -119,7 +115,12 @@ async fn asset_creation_is_retried_with_a_fresh_offset_and_never_after_a_pause()
     let slow = fake
         .builder()
         .bearer_token("at")
-        .call_backoff(Backoff::new().initial(Duration::from_millis(1_050)).jitter(0.0).max_attempts(2))
+        .call_retry_policy(
+            RetryPolicy::c2c()
+                .backoff(Backoff::new().initial(Duration::from_millis(1_050)).jitter(0.0))
+                .rate_limit_floor(Duration::from_millis(1_050))
+                .max_attempts(2),
+        )
         .build()
         .unwrap();
     let asset = NewAsset::new("A001.mov", "video/quicktime").created_at(SystemTime::now() - Duration::from_secs(60));
@@ -384,7 +385,7 @@ async fn every_row_of_the_aws_error_table_is_classified() {
     ];
     let storage = FakeStorage::start().await;
     let fake = FakeC2c::start(vec![]).await;
-    let no_retry = Uploader::builder().retry(Backoff::no_retry()).build().unwrap();
+    let no_retry = Uploader::builder().retry_policy(RetryPolicy::none()).build().unwrap();
     let client = fake.builder().bearer_token("at").uploader(no_retry).build().unwrap();
     let source = UploadSource::from_reader(std::io::Cursor::new(vec![1u8; 10]), 10);
     for (code, status, class) in rows {

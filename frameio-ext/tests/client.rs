@@ -2,17 +2,16 @@
 //! type (envelopes, synthesized envelopes, decode paths), rate-limit headers,
 //! and token refresh after a 401.
 
-#[path = "support/fake_api.rs"]
-mod fake_api;
+mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use fake_api::{FILE_JSON, FakeApi, Reply, TOKEN};
 use frameio_ext::auth::AuthError;
 use frameio_ext::{AccessToken, Client, ClientBuilder, Credentials, Error, RateLimiting, RetryPolicy, TokenProvider};
 use futures::future::BoxFuture;
+use support::fake_api::{FILE_JSON, FakeApi, Reply, TOKEN};
 
 fn builder(server: &FakeApi) -> ClientBuilder {
     Client::builder()
@@ -23,7 +22,7 @@ fn builder(server: &FakeApi) -> ClientBuilder {
 }
 
 async fn show_file(client: &Client) -> Result<frameio_gen::v4::types::FileWithIncludesResponse, Error> {
-    Ok(client.files_show().account_id("acc-1").file_id("file-1").send().await?.into_inner())
+    client.files_show().account_id("acc-1").file_id("file-1").send().await
 }
 
 /// An error from a server that always answers `reply`.
@@ -125,9 +124,11 @@ async fn a_full_envelope_is_parsed_with_its_headers() {
     let limits = error.rate_limit().unwrap();
     assert_eq!((limits.limit(), limits.remaining()), (Some(10), Some(7)));
     assert_eq!(limits.window(), Some(Duration::from_secs(60)));
-    assert!(api.headers().get("x-frameio-rs-attempts").is_none(), "the client's markers are not exposed");
     let text = error.to_string();
-    assert!(text.contains("422 Unprocessable Entity: Invalid value: Unexpected field: foo (at /data/foo)"), "{text}");
+    assert!(
+        text.contains("422 Unprocessable Entity to `files_show`: Invalid value: Unexpected field: foo (at /data/foo)"),
+        "{text}"
+    );
     assert!(text.contains("[request id req-123]"), "{text}");
     assert!(!error.is_retryable() && !error.is_not_found());
 }
@@ -138,7 +139,11 @@ async fn a_minimal_envelope_has_only_details() {
     assert_eq!(error.status(), Some(http::StatusCode::FORBIDDEN));
     assert_eq!(error.errors().len(), 1);
     assert_eq!(error.errors()[0].detail, "Forbidden");
-    assert!(error.to_string().contains("answered 403 Forbidden: Forbidden; this user or token may not do this"));
+    assert!(
+        error
+            .to_string()
+            .contains("answered 403 Forbidden to `files_show`: Forbidden; this user or token may not do this")
+    );
     assert_eq!((error.retry_after(), error.rate_limit()), (None, None));
 }
 
@@ -174,8 +179,8 @@ async fn an_empty_error_body_keeps_its_status() {
     assert_eq!(error.errors()[0].detail, "empty body");
     assert_eq!(
         error.to_string(),
-        "Frame.io answered 404 Not Found with an empty body; the resource does not exist, was deleted, or this user \
-         cannot see it"
+        "Frame.io answered 404 Not Found to `files_show` with an empty body; the resource does not exist, was \
+         deleted, or this user cannot see it"
     );
 }
 
@@ -203,20 +208,24 @@ async fn a_decode_error_names_the_json_path() {
     let body = FILE_JSON.replace(r#""file_size": 102432"#, r#""file_size": "large""#);
     let error = error_for(Reply::json(200, &body)).await;
     let Error::Decode(decode) = &error else { panic!("a decode error: {error:?}") };
-    assert_eq!(decode.path(), Some("data.file_size"));
-    assert_eq!(decode.body(), body.as_bytes());
-    assert!(error.to_string().contains("at `data.file_size`"), "{error}");
+    assert_eq!(decode.path().as_deref(), Some("data.file_size"));
+    assert_eq!((decode.pointer().as_deref(), decode.field()), (Some("/data/file_size"), Some("file_size")));
+    assert_eq!((decode.operation(), error.operation()), ("files_show", Some("files_show")));
+    assert!(decode.excerpt().contains(r#""file_size": "large""#), "{}", decode.excerpt());
+    let text = error.to_string();
+    assert!(text.contains("`files_show` at `/data/file_size` (field `file_size`)"), "{text}");
+    assert!(text.contains("please report it"), "{text}");
 
     let missing = error_for(Reply::json(200, &FILE_JSON.replace(r#""name": "sample.pdf","#, ""))).await;
     let Error::Decode(decode) = &missing else { panic!("a decode error: {missing:?}") };
-    assert_eq!(decode.path(), Some("data.name"));
+    assert_eq!(decode.path().as_deref(), Some("data.name"));
 }
 
 #[tokio::test]
 async fn a_missing_parameter_is_an_invalid_request_and_sends_nothing() {
     let server = FakeApi::scripted(vec![Reply::json(200, FILE_JSON)]).await;
     let client = builder(&server).build().unwrap();
-    let error = Error::from(client.files_show().account_id("acc-1").send().await.unwrap_err());
+    let error = client.files_show().account_id("acc-1").send().await.unwrap_err();
     assert!(matches!(&error, Error::InvalidRequest(m) if m.contains("file_id")), "{error:?}");
     assert_eq!(server.count(), 0);
 }
@@ -281,8 +290,8 @@ async fn a_401_invalidates_the_token_and_retries_once_with_a_new_one() {
     .await;
     let provider = Arc::new(Rotating { renews: true, ..Rotating::default() });
     let client = builder(&server).credentials(Credentials::shared_provider(provider.clone())).build().unwrap();
-    let response = client.files_show().account_id("a").file_id("f").send().await.unwrap();
-    assert_eq!(response.headers()["x-frameio-rs-attempts"], "2");
+    let file = client.files_show().account_id("a").file_id("f").await.unwrap();
+    assert_eq!(file.data.name, "sample.pdf");
     assert_eq!(*provider.invalidated.lock().unwrap(), ["tok-1"]);
     let sent: Vec<_> = server.received().iter().map(|r| r.header("authorization").unwrap().to_string()).collect();
     assert_eq!(sent, ["Bearer tok-1", "Bearer tok-2"]);

@@ -1,15 +1,29 @@
-//! Pagination streams and the tree walk, against a real local server (httpmock).
+//! Pagination streams and the tree walk, against a real local server (httpmock):
+//! parameters kept, one page ahead, errors that carry their cursor, resuming,
+//! the server's quirks followed with a bound, and cycles caught.
 
 use std::time::Duration;
 
-use frameio_ext::pagination::{Paginate, PaginationError};
+use frameio_ext::pagination::{EMPTY_PAGE_RETRIES, PaginationError};
 use frameio_ext::tree::{WalkOptions, walk};
-use frameio_gen::Hooks;
-use frameio_gen::v4::Client;
-use frameio_gen::v4::types::{AssetInclude, AssetWithIncludes};
+use frameio_ext::types::{AssetInclude, AssetWithIncludes};
+use frameio_ext::{Client, RateLimiting, RetryPolicy};
 use futures::{StreamExt, TryStreamExt};
 use httpmock::prelude::*;
 use serde_json::{Value, json};
+
+/// A client for `url` that does not retry and does not pace.
+fn client(url: &str) -> Client {
+    builder(url).build().unwrap()
+}
+
+fn builder(url: &str) -> frameio_ext::ClientBuilder {
+    Client::builder()
+        .base_url(url)
+        .bearer_token("t")
+        .retry_policy(RetryPolicy::none())
+        .rate_limiting(RateLimiting::disabled())
+}
 
 const FILES: &str = "/v4/accounts/a/folders/f/files";
 
@@ -75,7 +89,7 @@ async fn later_pages_repeat_every_parameter_and_only_the_cursor_changes() {
                 .await,
         );
     }
-    let client = Client::new_with_client(&server.base_url(), traced_client(), Hooks::default());
+    let client = builder(&server.base_url()).http_client(traced_client()).build().unwrap();
     let request = client
         .files_list()
         .account_id("a")
@@ -111,12 +125,13 @@ async fn an_error_on_a_later_page_is_a_stream_item() {
             then.status(403).json_body(json!({"errors": [{"detail": "no access"}]}));
         })
         .await;
-    let client = Client::new(&server.base_url(), Hooks::default());
+    let client = client(&server.base_url());
     let results: Vec<_> = client.files_list().account_id("a").folder_id("f").stream().collect().await;
     assert_eq!(results.len(), 2, "{results:?}");
     assert!(results[0].is_ok());
     let err = results[1].as_ref().unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(403), "{err}");
+    assert_eq!(err.resume_cursor(), Some(Some("c2")), "the error names the page that failed");
 }
 
 #[tokio::test]
@@ -135,7 +150,7 @@ async fn an_empty_middle_page_does_not_end_the_stream() {
             })
             .await;
     }
-    let client = Client::new(&server.base_url(), Hooks::default());
+    let client = client(&server.base_url());
     let items: Vec<_> = client.files_list().account_id("a").folder_id("f").stream().try_collect().await.unwrap();
     assert_eq!(names(&items), ["a", "z"]);
 }
@@ -155,14 +170,136 @@ async fn a_repeated_cursor_is_an_error_not_a_loop() {
             then.status(200).json_body(page(vec![file("b")], Some("same")));
         })
         .await;
-    let client = Client::new(&server.base_url(), Hooks::default());
+    let client = client(&server.base_url());
     let results: Vec<_> = client.files_list().account_id("a").folder_id("f").stream().collect().await;
     assert_eq!(results.len(), 3, "{results:?}");
     assert!(matches!(
         results[2].as_ref().unwrap_err(),
-        frameio_ext::Error::Pagination(PaginationError::RepeatedCursor { cursor }) if cursor == "same"
+        frameio_ext::Error::Pagination(PaginationError::Cycle { cursor, .. }) if cursor == "same"
     ));
     assert_eq!(again.calls_async().await, 1);
+}
+
+#[tokio::test]
+async fn a_cycle_of_cursors_is_an_error_not_a_loop() {
+    let server = MockServer::start_async().await;
+    // c1 -> c2 -> c1: the server alternates, each page with an item.
+    for (after, next) in [(None, "c1"), (Some("c1"), "c2"), (Some("c2"), "c1")] {
+        server
+            .mock_async(|when, then| {
+                match after {
+                    Some(cursor) => when.method(GET).path(FILES).query_param("after", cursor),
+                    None => when.method(GET).path(FILES).query_param_missing("after"),
+                };
+                then.status(200).json_body(page(vec![file(next)], Some(next)));
+            })
+            .await;
+    }
+    let client = client(&server.base_url());
+    let results: Vec<_> = client.files_list().account_id("a").folder_id("f").stream().collect().await;
+    assert_eq!(results.len(), 4, "three pages, then the cycle: {results:?}");
+    let error = results[3].as_ref().unwrap_err();
+    assert!(matches!(error, frameio_ext::Error::Pagination(PaginationError::Cycle { cursor, .. }) if cursor == "c1"));
+    assert!(error.to_string().contains("cycle"), "{error}");
+}
+
+#[tokio::test]
+async fn an_empty_page_that_repeats_its_cursor_is_asked_again_a_bounded_number_of_times() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(FILES).query_param_missing("after");
+            then.status(200).json_body(page(vec![file("a")], Some("slow")));
+        })
+        .await;
+    let stuck = server
+        .mock_async(|when, then| {
+            when.method(GET).path(FILES).query_param("after", "slow");
+            then.status(200).json_body(page(vec![], Some("slow")));
+        })
+        .await;
+    let client = client(&server.base_url());
+    let results: Vec<_> = client.files_list().account_id("a").folder_id("f").stream().collect().await;
+    assert_eq!(results.len(), 2, "{results:?}");
+    let error = results[1].as_ref().unwrap_err();
+    assert!(matches!(error, frameio_ext::Error::Pagination(PaginationError::StuckEmptyPage { .. })), "{error}");
+    assert_eq!(stuck.calls_async().await, 1 + EMPTY_PAGE_RETRIES as usize);
+}
+
+#[tokio::test]
+async fn an_empty_page_that_repeats_its_cursor_then_moves_on_completes() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(FILES).query_param_missing("after");
+            then.status(200).json_body(page(vec![file("a")], Some("slow")));
+        })
+        .await;
+    let stuck = server
+        .mock_async(|when, then| {
+            when.method(GET).path(FILES).query_param("after", "slow");
+            then.status(200).json_body(page(vec![], Some("slow")));
+        })
+        .await;
+    let client = client(&server.base_url());
+    let mut items = client.files_list().account_id("a").folder_id("f").stream();
+    assert_eq!(names(&[items.try_next().await.unwrap().unwrap()]), ["a"]);
+    // The server catches up after the first repeat.
+    while stuck.calls_async().await < 1 {
+        tokio::task::yield_now().await;
+    }
+    stuck.delete_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(FILES).query_param("after", "slow");
+            then.status(200).json_body(page(vec![file("b")], None));
+        })
+        .await;
+    let rest: Vec<_> = items.try_collect().await.unwrap();
+    assert_eq!(names(&rest), ["b"]);
+}
+
+#[tokio::test]
+async fn a_listing_resumes_from_the_cursor_of_the_page_that_failed() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(FILES).query_param_missing("after");
+            then.status(200).json_body(page(vec![file("a"), file("b")], Some("c2")));
+        })
+        .await;
+    let broken = server
+        .mock_async(|when, then| {
+            when.method(GET).path(FILES).query_param("after", "c2");
+            then.status(503).json_body(json!({"errors": [{"detail": "busy"}]}));
+        })
+        .await;
+    let client = client(&server.base_url());
+    let listing = client.files_list().account_id("a").folder_id("f");
+    let mut seen = Vec::new();
+    let mut items = listing.clone().stream();
+    let error = loop {
+        match items.try_next().await {
+            Ok(Some(item)) => seen.push(item),
+            Ok(None) => panic!("the listing should have stopped at page 2"),
+            Err(error) => break error,
+        }
+    };
+    let Some(Some(after)) = error.resume_cursor() else { panic!("a cursor to resume from: {error}") };
+    assert_eq!(after, "c2");
+    broken.delete_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(FILES).query_param("after", "c2");
+            then.status(200).json_body(page(vec![file("c")], None));
+        })
+        .await;
+    let mut pages = listing.after(after).pages();
+    let resumed = pages.try_next().await.unwrap().unwrap();
+    assert_eq!(resumed.after.as_deref(), Some("c2"), "a page tells its own cursor");
+    seen.extend(resumed.items);
+    assert!(pages.try_next().await.unwrap().is_none());
+    assert_eq!(names(&seen), ["a", "b", "c"], "nothing listed twice, nothing lost");
 }
 
 #[tokio::test]
@@ -180,7 +317,7 @@ async fn the_next_page_is_requested_before_this_one_is_consumed() {
             then.status(200).json_body(page(vec![file("last")], None));
         })
         .await;
-    let client = Client::new(&server.base_url(), Hooks::default());
+    let client = client(&server.base_url());
     let mut items = client.files_list().account_id("a").folder_id("f").stream();
     for _ in 0..3 {
         items.try_next().await.unwrap().unwrap();
@@ -201,11 +338,12 @@ async fn pages_carry_the_total_and_the_caller_page_size_wins() {
             then.status(200).json_body(page(vec![file("a")], None));
         })
         .await;
-    let client = Client::new(&server.base_url(), Hooks::default());
+    let client = client(&server.base_url());
     let request = client.files_list().account_id("a").folder_id("f").page_size(20).include_total_count(true);
     let pages: Vec<_> = request.pages().try_collect().await.unwrap();
     assert_eq!(pages.len(), 1);
     assert_eq!(pages[0].total_count, Some(5));
+    assert_eq!((pages[0].after.as_deref(), pages[0].next.as_deref()), (None, None));
     mock.assert_async().await;
 }
 
@@ -237,7 +375,7 @@ async fn the_tree_walk_returns_every_item_once_with_its_path() {
                 .await,
         );
     }
-    let client = Client::new(&server.base_url(), Hooks::default());
+    let client = client(&server.base_url());
     let mut found: Vec<(String, usize, String)> = walk(&client, "a", "root", WalkOptions::new().concurrency(2))
         .map_ok(|e| (e.path, e.depth, e.item.tag().to_string()))
         .try_collect()
@@ -305,7 +443,7 @@ async fn projects_are_listed_across_accounts_and_workspaces() {
             })
             .await;
     }
-    let client = Client::new(&server.base_url(), Hooks::default());
+    let client = client(&server.base_url());
     let found: Vec<_> = frameio_ext::tree::projects(&client)
         .map_ok(|p| format!("{}/{}/{}", p.account_id, p.workspace_id, p.project.id))
         .try_collect()

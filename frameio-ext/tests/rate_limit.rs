@@ -1,20 +1,19 @@
 //! The client-side limiter against a server that enforces the documented
 //! limit of `files_create_local_upload` (5 calls per second, here scaled down
-//! to 5 per 100 ms): a burst of 200 calls draws no 429 when paced, and many
-//! when not.
+//! to 5 per 100 ms) with the documented leaky bucket: a burst of 200 calls
+//! draws no 429 when paced, and many when not.
 
-#[path = "support/fake_api.rs"]
-mod fake_api;
+mod support;
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fake_api::{FakeApi, Reply, TOKEN, UPLOAD_JSON};
+use frameio_ext::types::{FileCreateLocalUploadParams, FileCreateLocalUploadParamsData};
 use frameio_ext::{Client, RateLimiting, RetryPolicy};
-use frameio_gen::v4::types::{FileCreateLocalUploadParams, FileCreateLocalUploadParamsData};
+use futures::TryStreamExt;
 use futures::future::join_all;
+use support::fake_api::{FILE_JSON, FakeApi, Reply, TOKEN, UPLOAD_JSON};
 
 /// The documented window of `files_create_local_upload` is 1 s; tests run ten times faster.
 const SCALE: f64 = 0.1;
@@ -22,27 +21,29 @@ const LIMIT: usize = 5;
 const WINDOW: Duration = Duration::from_millis(100);
 const BURST: usize = 200;
 
-/// A server that accepts at most [`LIMIT`] calls in any [`WINDOW`] (the
-/// strictest reading of "N calls per window") and answers the rest 429; the
-/// counter says how many it rejected.
+/// A server that enforces [`LIMIT`] calls per [`WINDOW`] the way Frame.io
+/// documents it, a leaky bucket ("limits refresh gradually during their
+/// allotted time window"): a bucket of [`LIMIT`] calls that drains
+/// continuously; a call that would overflow it is answered 429. It announces
+/// the limit in the documented headers; the counter says how many it rejected.
 async fn enforcing_server() -> (FakeApi, Arc<AtomicUsize>) {
     let rejected = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&rejected);
-    let accepted = Mutex::new(VecDeque::<Instant>::new());
+    let bucket = Mutex::new((0.0_f64, Instant::now()));
     let server = FakeApi::start(move |request, _| {
-        let mut accepted = accepted.lock().unwrap();
-        while accepted.front().is_some_and(|t| request.at.duration_since(*t) >= WINDOW) {
-            accepted.pop_front();
-        }
-        if accepted.len() >= LIMIT {
+        let mut bucket = bucket.lock().unwrap();
+        let drained = request.at.saturating_duration_since(bucket.1).as_secs_f64() / WINDOW.as_secs_f64();
+        let level = (bucket.0 - drained * LIMIT as f64).max(0.0);
+        *bucket = (level, request.at.max(bucket.1));
+        if level + 1.0 > LIMIT as f64 {
             counter.fetch_add(1, Ordering::SeqCst);
             return Reply::json(429, r#"{"errors": [{"detail": "Rate limit exceeded"}]}"#)
                 .header("x-ratelimit-remaining", "0");
         }
-        accepted.push_back(request.at);
+        bucket.0 = level + 1.0;
         Reply::json(201, UPLOAD_JSON)
             .header("x-ratelimit-limit", &LIMIT.to_string())
-            .header("x-ratelimit-remaining", &(LIMIT - accepted.len()).to_string())
+            .header("x-ratelimit-remaining", &((LIMIT as f64 - bucket.0).floor() as usize).to_string())
             .header("x-ratelimit-window", &WINDOW.as_millis().to_string())
     })
     .await;
@@ -78,7 +79,7 @@ async fn a_paced_burst_draws_no_429() {
     let elapsed = started.elapsed();
     assert_eq!(server.count(), BURST, "each call sent once");
     assert_eq!((failed, rejected.load(Ordering::SeqCst)), (0, 0), "no 429 in {elapsed:?}");
-    // 40 rounds of a window plus the (local) latency: paced, but not needlessly slow.
+    // One call per 20 ms after a burst: about 40 windows, paced but not needlessly slow.
     let windows = (BURST / LIMIT - 1) as u32;
     assert!(elapsed >= WINDOW * windows, "{elapsed:?}");
     assert!(elapsed < WINDOW * windows * 2, "{elapsed:?}");
@@ -101,8 +102,9 @@ async fn pacing_is_per_operation() {
         .rate_limiting(RateLimiting::new().window_scale(10.0))
         .build()
         .unwrap();
-    // Five uploads take every slot for the (now 10 s) window; a sixth would wait.
-    for i in 0..LIMIT {
+    // Four uploads fill the bucket (one call of slack kept; the window is now
+    // 10 s, so one call per 2 s after that); a fifth would wait.
+    for i in 0..LIMIT - 1 {
         let body = FileCreateLocalUploadParams {
             data: FileCreateLocalUploadParamsData { file_size: 10, name: format!("{i}.mp4") },
         };
@@ -112,11 +114,117 @@ async fn pacing_is_per_operation() {
         data: FileCreateLocalUploadParamsData { file_size: 10, name: "6.mp4".to_string() },
     };
     let waiting = client.files_create_local_upload().account_id("a").folder_id("d").body(sixth).send();
-    assert!(tokio::time::timeout(Duration::from_millis(300), waiting).await.is_err(), "the sixth upload waits");
+    assert!(tokio::time::timeout(Duration::from_millis(300), waiting).await.is_err(), "the fifth upload waits");
     // Another operation has its own slots and goes at once (its answer does not decode; only timing matters).
     let started = Instant::now();
     let _ = client.files_show().account_id("a").file_id("f").send().await;
     assert!(started.elapsed() < Duration::from_secs(1));
-    assert_eq!(server.count(), LIMIT + 1);
+    assert_eq!(server.count(), LIMIT);
     assert_eq!(client.last_rate_limit(), None, "this server sends no rate-limit headers");
+}
+
+/// A folder listing served `pages` pages of one item each, every answer
+/// announcing `limit` calls per `window` in the documented headers, enforced
+/// as a leaky bucket; the counter says how many calls it rejected.
+async fn announcing_listing(pages: usize, limit: usize, window: Duration) -> (FakeApi, Arc<AtomicUsize>) {
+    let rejected = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&rejected);
+    let bucket = Mutex::new((0.0_f64, Instant::now()));
+    let server = FakeApi::start(move |request, _| {
+        let mut bucket = bucket.lock().unwrap();
+        let drained = request.at.saturating_duration_since(bucket.1).as_secs_f64() / window.as_secs_f64();
+        let level = (bucket.0 - drained * limit as f64).max(0.0);
+        *bucket = (level, request.at.max(bucket.1));
+        let headers = |reply: Reply, remaining: f64| {
+            reply
+                .header("x-ratelimit-limit", &limit.to_string())
+                .header("x-ratelimit-remaining", &(remaining.max(0.0).floor() as usize).to_string())
+                .header("x-ratelimit-window", &window.as_millis().to_string())
+        };
+        if level + 1.0 > limit as f64 {
+            counter.fetch_add(1, Ordering::SeqCst);
+            return headers(Reply::json(429, r#"{"errors": [{"detail": "Rate limit exceeded"}]}"#), 0.0);
+        }
+        bucket.0 = level + 1.0;
+        let page: usize = request
+            .query
+            .as_deref()
+            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("after=p")))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let next = if page + 1 < pages { format!(r#""/v4/accounts/a/folders/f/children?after=p{}""#, page + 1) } else { "null".into() };
+        let body = format!(
+            r#"{{"data": [{{"type": "folder", "id": "f{page}", "name": "F{page}", "created_at": "2024-01-01T00:00:00Z",
+                "updated_at": "2024-01-01T00:00:00Z", "parent_id": "f", "project_id": "p", "view_url": "https://x", "cover_file_id": null}}],
+                "links": {{"next": {next}}}}}"#
+        );
+        headers(Reply::json(200, &body), limit as f64 - bucket.0)
+    })
+    .await;
+    (server, rejected)
+}
+
+async fn list_all(server: &FakeApi, rate_limiting: RateLimiting) -> usize {
+    let client = Client::builder()
+        .base_url(server.url())
+        .bearer_token(TOKEN)
+        .retry_policy(RetryPolicy::none())
+        .rate_limiting(rate_limiting)
+        .build()
+        .unwrap();
+    let items: Vec<_> =
+        client.folders_index().account_id("a").folder_id("f").stream().try_collect().await.expect("listed");
+    items.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_limit_the_server_announces_replaces_the_documented_one() {
+    // `folders_index` documents 100 calls per minute: 200 pages would take a
+    // minute. This server allows 100 per 500 ms and says so.
+    let (server, rejected) = announcing_listing(200, 100, Duration::from_millis(500)).await;
+    let started = Instant::now();
+    assert_eq!(list_all(&server, RateLimiting::new()).await, 200);
+    let elapsed = started.elapsed();
+    assert_eq!(rejected.load(Ordering::SeqCst), 0, "no 429 in {elapsed:?}");
+    // A burst of 99, then one call per 5 ms: about half a second, not a minute.
+    assert!(elapsed >= Duration::from_millis(450), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lower_announced_limit_slows_the_listing_down_without_429s() {
+    // 20 calls per 200 ms, lower than the table's burst of 99 would allow.
+    let (server, rejected) = announcing_listing(60, 20, Duration::from_millis(200)).await;
+    let started = Instant::now();
+    assert_eq!(list_all(&server, RateLimiting::new()).await, 60);
+    let elapsed = started.elapsed();
+    assert_eq!(rejected.load(Ordering::SeqCst), 0, "no 429 in {elapsed:?}");
+    assert!(elapsed >= Duration::from_millis(350), "paced to the announced limit: {elapsed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_attempts_hold_no_pace() {
+    // `files_show` documents 10 calls per second: a burst of 9, then one per
+    // 100 ms. Twenty 503s are retried at once (a 1 ms floor); had each failed
+    // attempt spent pace, the call would wait over a second.
+    let server = FakeApi::start(|_, n| {
+        if n < 20 { Reply::json(503, r#"{"errors": [{"detail": "busy"}]}"#) } else { Reply::json(200, FILE_JSON) }
+    })
+    .await;
+    let client = Client::builder()
+        .base_url(server.url())
+        .bearer_token(TOKEN)
+        .retry_policy(
+            RetryPolicy::api()
+                .max_attempts(30)
+                .server_error_floor(Duration::from_millis(1))
+                .backoff(frameio_ext::Backoff::new().initial(Duration::from_millis(1)).multiplier(1.0).jitter(0.0)),
+        )
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    client.files_show().account_id("a").file_id("f").await.unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(server.count(), 21);
+    assert!(elapsed < Duration::from_millis(700), "{elapsed:?}");
 }

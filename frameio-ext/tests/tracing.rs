@@ -2,15 +2,14 @@
 //! subscribers care about a callsite, and tests running in parallel threads
 //! without a subscriber could race with this one.
 
-#[path = "support/fake_api.rs"]
-mod fake_api;
+mod support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use fake_api::{FILE_JSON, FakeApi, Reply, TOKEN};
 use frameio_ext::{Backoff, Client, Credentials, RateLimiting, RetryPolicy};
+use support::fake_api::{FILE_JSON, FakeApi, Reply, TOKEN};
 
 /// Collects everything a `tracing` subscriber writes.
 #[derive(Clone, Default)]

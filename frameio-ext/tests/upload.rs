@@ -2,18 +2,17 @@
 //! receives the bytes: headers, byte ranges, retries, failures, progress and
 //! cancellation.
 
-#[path = "support/fake_storage.rs"]
-mod fake_storage;
+mod support;
 
 use std::io;
 use std::time::Duration;
 
-use fake_storage::{FakeStorage, Received, Reply, SECRET_QUERY, patterned_bytes as data};
-use frameio_ext::retry::Backoff;
+use frameio_ext::retry::{Backoff, RetryPolicy};
 use frameio_ext::upload::{
     PlanError, TransientFailure, UploadError, UploadErrorKind, UploadOptions, UploadProgress, UploadReport,
     UploadSource, UploadUrl, Uploader, UploaderBuilder,
 };
+use support::fake_storage::{FakeStorage, Received, Reply, SECRET_QUERY, patterned_bytes as data};
 use tempfile::TempDir;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -57,7 +56,11 @@ fn builder() -> UploaderBuilder {
     Uploader::builder()
         .concurrency(3)
         .buffer_size(64 * 1024)
-        .retry(Backoff::new().initial(Duration::from_millis(2)).max_delay(Duration::from_millis(10)).max_attempts(4))
+        .retry_policy(
+            RetryPolicy::storage()
+                .backoff(Backoff::new().initial(Duration::from_millis(2)).max_delay(Duration::from_millis(10)))
+                .max_attempts(4),
+        )
         .stall_timeout(Duration::from_secs(10))
 }
 
@@ -461,7 +464,7 @@ async fn network_errors_never_show_the_presigned_query() {
     let (_dir, source) = file_source(&data(1000)).await;
 
     let err = builder()
-        .retry(Backoff::new().initial(Duration::from_millis(1)).max_attempts(2))
+        .retry_policy(RetryPolicy::storage().backoff(Backoff::new().initial(Duration::from_millis(1))).max_attempts(2))
         .build()
         .unwrap()
         .upload_parts(&source, MEDIA_TYPE, &[UploadUrl::new(1000, &url)], UploadOptions::new())
@@ -478,7 +481,7 @@ async fn network_errors_never_show_the_presigned_query() {
 }
 
 #[tokio::test]
-async fn a_file_that_shrinks_fails_the_part_it_cannot_read() {
+async fn a_file_that_shrinks_before_the_upload_sends_nothing() {
     let storage = FakeStorage::start().await;
     let (dir, source) = file_source(&data(TOTAL)).await;
     std::fs::OpenOptions::new().write(true).open(dir.path().join("clip.mov")).unwrap().set_len(500_000).unwrap();
@@ -491,11 +494,68 @@ async fn a_file_that_shrinks_fails_the_part_it_cannot_read() {
         .await
         .unwrap_err();
 
-    let UploadErrorKind::Source { part, source } = err.kind() else {
-        panic!("expected a source error, got {err:?}");
+    let UploadErrorKind::SourceChanged(changed) = err.kind() else {
+        panic!("expected the change to be detected, got {err:?}");
     };
-    assert_eq!(part.number, 2);
-    assert_eq!(source.kind(), io::ErrorKind::UnexpectedEof);
+    assert_eq!((changed.was, changed.now), (TOTAL, 500_000));
+    assert!(err.to_string().contains("changed while it was being uploaded"), "{err}");
+    assert_eq!(storage.received().len(), 0, "nothing is sent from a file that changed");
+}
+
+#[tokio::test]
+async fn a_file_rewritten_and_grown_during_the_upload_is_reported_not_mixed() {
+    let storage = FakeStorage::start().await;
+    let (dir, source) = file_source(&data(TOTAL)).await;
+    // Part 1 is answered late; meanwhile the file is rewritten and grown.
+    storage.script(&path(1), [Reply::AcceptAfter(Duration::from_millis(300))]);
+    let file = dir.path().join("clip.mov");
+    let writer = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut bigger = data(TOTAL + 4096);
+        bigger.reverse();
+        std::fs::write(&file, bigger).unwrap();
+    });
+
+    let err = builder()
+        .concurrency(1)
+        .build()
+        .unwrap()
+        .upload_parts(&source, MEDIA_TYPE, &sized_urls(&storage), UploadOptions::new())
+        .await
+        .unwrap_err();
+    writer.await.unwrap();
+
+    let UploadErrorKind::SourceChanged(changed) = err.kind() else {
+        panic!("expected the change to be detected, got {err:?}");
+    };
+    assert_eq!((changed.was, changed.now), (TOTAL, TOTAL + 4096));
+    assert!(err.completed_parts().len() < SIZES.len(), "never reported complete: {err}");
+}
+
+#[tokio::test]
+async fn a_file_that_shrinks_mid_part_fails_the_part_it_cannot_read() {
+    let storage = FakeStorage::start().await;
+    let (dir, source) = file_source(&data(TOTAL)).await;
+    // Truncated while part 1 is in flight: the next part's check, or its read
+    // past the new end, stops the upload.
+    storage.script(&path(1), [Reply::AcceptAfter(Duration::from_millis(200))]);
+    let file = dir.path().join("clip.mov");
+    let truncate = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        std::fs::OpenOptions::new().write(true).open(&file).unwrap().set_len(500_000).unwrap();
+    });
+
+    let err = builder()
+        .concurrency(1)
+        .build()
+        .unwrap()
+        .upload_parts(&source, MEDIA_TYPE, &sized_urls(&storage), UploadOptions::new())
+        .await
+        .unwrap_err();
+    truncate.await.unwrap();
+    assert!(
+        matches!(err.kind(), UploadErrorKind::SourceChanged(_) | UploadErrorKind::Source { .. }),
+        "a shrunk file fails the upload: {err:?}"
+    );
     assert!(storage.received_for(&path(2)).iter().all(|r| !r.complete));
-    assert!(storage.received_for(&path(2)).len() <= 1, "a read error is not retried");
 }

@@ -1,19 +1,17 @@
 //! Frame.io uploads end to end: a fake API (httpmock) hands out upload URLs on a
 //! fake storage server that keeps every byte it receives.
 
-// Shared with the engine's tests, which use more of it.
-#[allow(dead_code)]
-#[path = "support/fake_storage.rs"]
-mod fake_storage;
+mod support;
 
 use std::time::Duration;
 
-use fake_storage::{FakeStorage, Reply};
 use frameio_ext::rate_limit::RateLimiting;
-use frameio_ext::upload::{FileUploadError, NewFile, UploadOptions, VersionOf, WaitOptions};
+use frameio_ext::transfer::{FileUploadError, NewFile, VersionOf, WaitOptions};
+use frameio_ext::upload::UploadOptions;
 use frameio_ext::{Client, Error};
 use httpmock::prelude::*;
 use serde_json::{Value, json};
+use support::fake_storage::{FakeStorage, Reply};
 
 const AT: &str = "2024-01-01T00:00:00Z";
 
@@ -35,7 +33,11 @@ fn reader(data: &[u8], name: &str) -> NewFile {
 }
 
 fn created(id: &str, urls: Vec<Value>) -> Value {
-    json!({"data": {"id": id, "name": "clip.mov", "file_size": 10, "media_type": "video/quicktime", "status": "created", "upload_urls": urls}})
+    created_as(id, "video/quicktime", urls)
+}
+
+fn created_as(id: &str, media_type: &str, urls: Vec<Value>) -> Value {
+    json!({"data": {"id": id, "name": "clip.mov", "file_size": 10, "media_type": media_type, "status": "created", "upload_urls": urls}})
 }
 
 fn status(complete: bool, failed: bool) -> Value {
@@ -66,6 +68,27 @@ async fn a_local_upload_creates_the_file_and_streams_every_part() {
     assert_eq!([p1[0].body.as_slice(), p2[0].body.as_slice()].concat(), data);
     assert_eq!(p1[0].headers["content-type"], "video/quicktime");
     assert!(p1[0].headers.get("authorization").is_none(), "the API token went to storage");
+}
+
+#[tokio::test]
+async fn parts_carry_the_media_type_the_created_file_has_not_the_local_guess() {
+    let (api, storage) = (MockServer::start_async().await, FakeStorage::start().await);
+    let data = bytes(64);
+    api.mock_async(|when, then| {
+        when.method(POST).path("/v4/accounts/a/folders/f/files/local_upload");
+        then.status(201).json_body(created_as(
+            "new",
+            "video/mp4",
+            vec![json!({"size": 64, "url": storage.url("/p1")})],
+        ));
+    })
+    .await;
+    // `.bin` guesses `application/octet-stream`; the URL is signed for `video/mp4`.
+    let file = reader(&data, "clip.bin");
+    client(&api).uploads().local("a", "f", file, UploadOptions::new()).await.unwrap();
+    let received = storage.received_for("/p1");
+    assert_eq!(received[0].headers["content-type"], "video/mp4");
+    assert_eq!(received[0].body, data);
 }
 
 #[tokio::test]

@@ -2,9 +2,6 @@
 //! recorded and answered by a handler (or a script of replies), which can
 //! also stall or hang up to imitate a failing network.
 
-// Each test file uses only some of the helpers.
-#![allow(dead_code)]
-
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

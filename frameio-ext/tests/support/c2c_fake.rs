@@ -12,7 +12,7 @@ use frameio_ext::{Backoff, RetryPolicy};
 use hyper::HeaderMap;
 use tokio::time::Instant;
 
-use crate::fake_api::{FakeApi, Received, Reply};
+use super::fake_api::{FakeApi, Received, Reply};
 
 /// Answers the `n`-th request (0-based) of its route.
 pub type Route = Box<dyn Fn(&Received, usize) -> Reply + Send + Sync>;
@@ -129,6 +129,6 @@ impl FakeC2c {
                     .rate_limit_floor(Duration::from_millis(1))
                     .server_error_floor(Duration::from_millis(1)),
             )
-            .call_backoff(quick.max_attempts(4))
+            .call_retry_policy(RetryPolicy::c2c().backoff(quick).max_attempts(4))
     }
 }
