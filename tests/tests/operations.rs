@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use frameio_gen::Operation;
+use saphyr::{LoadableYamlNode, Yaml};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -18,7 +19,9 @@ fn published(dir: &str) -> Vec<(String, String)> {
         if path.extension().is_none_or(|e| e != "yaml") {
             continue;
         }
-        let doc: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let docs = Yaml::load_from_str(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let doc = docs.first().unwrap_or_else(|| panic!("{}: no YAML document", path.display()));
         for (p, item) in doc["paths"].as_mapping().unwrap() {
             for (method, _) in item.as_mapping().unwrap() {
                 out.push((method.as_str().unwrap().to_uppercase(), p.as_str().unwrap().to_string()));
