@@ -42,7 +42,8 @@ pub fn insert(file: &mut syn::File, doc: &Value) -> Result<(), SpecError> {
         let page = format_ident!("{}", pascal(&page_schema));
         requests.push(list_request(&builder, &page));
         if seen_pages.insert(page_schema.clone()) {
-            pages.push(list_page(&page, &format_ident!("{}", pascal(&item))));
+            let counted = schemas[&page_schema]["properties"].get("total_count").is_some();
+            pages.push(list_page(&page, &format_ident!("{}", pascal(&item)), counted));
         }
         Ok(())
     })?;
@@ -71,12 +72,14 @@ fn list_request(builder: &syn::Ident, page: &syn::Ident) -> TokenStream {
     }
 }
 
-fn list_page(page: &syn::Ident, item: &syn::Ident) -> TokenStream {
+/// A page without a declared `total_count` (recently deleted assets, share activity) reports none.
+fn list_page(page: &syn::Ident, item: &syn::Ident, counted: bool) -> TokenStream {
+    let total_count = if counted { quote!(self.total_count) } else { quote!(None) };
     quote! {
         impl crate::pagination::ListPage for #page {
             type Item = #item;
             fn into_parts(self) -> crate::pagination::PageParts<#item> {
-                crate::pagination::PageParts { items: self.data, next: self.links.next, total_count: self.total_count }
+                crate::pagination::PageParts { items: self.data, next: self.links.next, total_count: #total_count }
             }
         }
     }
@@ -96,4 +99,18 @@ fn extend_module(file: &mut syn::File, name: &str, items: Vec<TokenStream>) -> R
         content.extend(parsed.items);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_without_total_count_reports_none() {
+        let (page, item) = (format_ident!("Page"), format_ident!("Item"));
+        let counted = list_page(&page, &item, true).to_string();
+        assert!(counted.contains("total_count : self . total_count"), "{counted}");
+        let uncounted = list_page(&page, &item, false).to_string();
+        assert!(uncounted.contains("total_count : None"), "{uncounted}");
+    }
 }

@@ -219,6 +219,30 @@ pub const OPERATIONS: &[crate::operation::Operation] = &[
         paginated: false,
     },
     crate::operation::Operation {
+        name: "files_bulk_copy",
+        method: crate::operation::Method::POST,
+        path: "/v4/accounts/{account_id}/files/copy",
+        rate_limit: Some(crate::operation::RateLimit {
+            calls: 60u32,
+            window: ::std::time::Duration::from_millis(60000u64),
+            scope: "account_user",
+        }),
+        api_version: None,
+        paginated: false,
+    },
+    crate::operation::Operation {
+        name: "files_bulk_move",
+        method: crate::operation::Method::PATCH,
+        path: "/v4/accounts/{account_id}/files/move",
+        rate_limit: Some(crate::operation::RateLimit {
+            calls: 60u32,
+            window: ::std::time::Duration::from_millis(60000u64),
+            scope: "account_user",
+        }),
+        api_version: None,
+        paginated: false,
+    },
+    crate::operation::Operation {
         name: "files_copy",
         method: crate::operation::Method::POST,
         path: "/v4/accounts/{account_id}/files/{file_id}/copy",
@@ -378,6 +402,30 @@ pub const OPERATIONS: &[crate::operation::Operation] = &[
         name: "folder_permissions_folder_user_roles_update",
         method: crate::operation::Method::PATCH,
         path: "/v4/accounts/{account_id}/folders/{folder_id}/users/{user_id}",
+        rate_limit: Some(crate::operation::RateLimit {
+            calls: 10u32,
+            window: ::std::time::Duration::from_millis(60000u64),
+            scope: "account_user",
+        }),
+        api_version: None,
+        paginated: false,
+    },
+    crate::operation::Operation {
+        name: "folders_bulk_copy",
+        method: crate::operation::Method::POST,
+        path: "/v4/accounts/{account_id}/folders/copy",
+        rate_limit: Some(crate::operation::RateLimit {
+            calls: 10u32,
+            window: ::std::time::Duration::from_millis(60000u64),
+            scope: "account_user",
+        }),
+        api_version: None,
+        paginated: false,
+    },
+    crate::operation::Operation {
+        name: "folders_bulk_move",
+        method: crate::operation::Method::PATCH,
+        path: "/v4/accounts/{account_id}/folders/move",
         rate_limit: Some(crate::operation::RateLimit {
             calls: 10u32,
             window: ::std::time::Duration::from_millis(60000u64),
@@ -639,6 +687,18 @@ pub const OPERATIONS: &[crate::operation::Operation] = &[
         paginated: false,
     },
     crate::operation::Operation {
+        name: "projects_account_projects_index",
+        method: crate::operation::Method::GET,
+        path: "/v4/accounts/{account_id}/projects",
+        rate_limit: Some(crate::operation::RateLimit {
+            calls: 100u32,
+            window: ::std::time::Duration::from_millis(60000u64),
+            scope: "account_user",
+        }),
+        api_version: None,
+        paginated: true,
+    },
+    crate::operation::Operation {
         name: "projects_create",
         method: crate::operation::Method::POST,
         path: "/v4/accounts/{account_id}/workspaces/{workspace_id}/projects",
@@ -669,6 +729,30 @@ pub const OPERATIONS: &[crate::operation::Operation] = &[
         rate_limit: Some(crate::operation::RateLimit {
             calls: 100u32,
             window: ::std::time::Duration::from_millis(60000u64),
+            scope: "account_user",
+        }),
+        api_version: None,
+        paginated: true,
+    },
+    crate::operation::Operation {
+        name: "projects_invited_projects_index",
+        method: crate::operation::Method::GET,
+        path: "/v4/accounts/{account_id}/invited_projects",
+        rate_limit: Some(crate::operation::RateLimit {
+            calls: 100u32,
+            window: ::std::time::Duration::from_millis(60000u64),
+            scope: "account_user",
+        }),
+        api_version: None,
+        paginated: true,
+    },
+    crate::operation::Operation {
+        name: "projects_recently_deleted",
+        method: crate::operation::Method::GET,
+        path: "/v4/accounts/{account_id}/projects/{project_id}/recently_deleted",
+        rate_limit: Some(crate::operation::RateLimit {
+            calls: 5u32,
+            window: ::std::time::Duration::from_millis(1000u64),
             scope: "account_user",
         }),
         api_version: None,
@@ -762,6 +846,30 @@ pub const OPERATIONS: &[crate::operation::Operation] = &[
         name: "shares_index",
         method: crate::operation::Method::GET,
         path: "/v4/accounts/{account_id}/projects/{project_id}/shares",
+        rate_limit: Some(crate::operation::RateLimit {
+            calls: 100u32,
+            window: ::std::time::Duration::from_millis(60000u64),
+            scope: "account_user",
+        }),
+        api_version: None,
+        paginated: true,
+    },
+    crate::operation::Operation {
+        name: "shares_list_activities",
+        method: crate::operation::Method::GET,
+        path: "/v4/accounts/{account_id}/shares/{share_id}/activities",
+        rate_limit: Some(crate::operation::RateLimit {
+            calls: 100u32,
+            window: ::std::time::Duration::from_millis(60000u64),
+            scope: "account_user",
+        }),
+        api_version: None,
+        paginated: true,
+    },
+    crate::operation::Operation {
+        name: "shares_list_assets",
+        method: crate::operation::Method::GET,
+        path: "/v4/accounts/{account_id}/shares/{share_id}/assets",
         rate_limit: Some(crate::operation::RateLimit {
             calls: 100u32,
             window: ::std::time::Duration::from_millis(60000u64),
