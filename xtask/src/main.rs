@@ -50,7 +50,7 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
         ["repairs"] => {
             for api in pipeline::APIS {
                 for r in api.repairs {
-                    println!("{:<4} {:<34} {}", api.name, r.name, r.quirk);
+                    println!("{:<4} {:<36} {}", api.name, r.name, r.quirk);
                 }
             }
             Ok(())

@@ -3325,7 +3325,8 @@ pub mod types {
         ///File, Folder, or Version Stack ID
         pub id: ::std::string::String,
         ///File media type
-        pub media_type: ::std::string::String,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub media_type: ::std::option::Option<::std::string::String>,
         ///File or folder Name
         pub name: ::std::string::String,
         ///Parent Folder or Version Stack ID
@@ -3669,7 +3670,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub media_links: ::std::option::Option<MediaLinksCollection>,
         ///File media type
-        pub media_type: ::std::string::String,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub media_type: ::std::option::Option<::std::string::String>,
         ///File attributes
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub metadata: ::std::vec::Vec<crate::v4::types::MetadataField>,
@@ -3727,7 +3729,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         ///File media type
-        pub media_type: ::std::string::String,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub media_type: ::std::option::Option<::std::string::String>,
         ///File Name
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -21127,7 +21130,7 @@ pub mod types {
             file_size: ::std::result::Result<i64, ::std::string::String>,
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
             media_type: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -21243,7 +21246,7 @@ pub mod types {
             }
             pub fn media_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.media_type = value
@@ -22781,7 +22784,7 @@ pub mod types {
                 ::std::string::String,
             >,
             media_type: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             metadata: ::std::result::Result<
@@ -22935,7 +22938,7 @@ pub mod types {
             }
             pub fn media_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.media_type = value
@@ -23204,7 +23207,7 @@ pub mod types {
                 ::std::string::String,
             >,
             media_type: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -23317,7 +23320,7 @@ pub mod types {
             }
             pub fn media_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.media_type = value
