@@ -45,6 +45,7 @@ pub fn generate(api: &str, doc: &Value, origins: &Origins) -> Result<Generated, 
         .map_err(|e| SpecError::new("(generated code)", "", format!("progenitor emitted unparsable code: {e}")))?;
     decoding::finish(&mut file);
     insert_into_types(&mut file, emitted.iter().map(|e| e.code.clone()))?;
+    crate::redact::apply(&mut file);
     crate::pagination::insert(&mut file, doc)?;
     Ok(Generated { client: format_file(&file), operations: operation_table(doc)? })
 }

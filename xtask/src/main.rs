@@ -14,6 +14,7 @@ mod merge;
 mod name;
 mod pagination;
 mod pipeline;
+mod redact;
 mod repair;
 mod rust_types;
 #[cfg(test)]

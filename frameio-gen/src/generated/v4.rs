@@ -197,7 +197,7 @@ pub mod types {
         }
     }
     ///`ActionCreateResponseData`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct ActionCreateResponseData {
         ///Active Status
         pub active: bool,
@@ -399,7 +399,7 @@ pub mod types {
         }
     }
     ///`AddAssetResponseData`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct AddAssetResponseData {
         pub access: crate::v4::types::ShareAccess,
         ///ID for asset added
@@ -1025,7 +1025,7 @@ pub mod types {
         }
     }
     ///`CommentAttachment`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct CommentAttachment {
         ///Creation timestamp
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -3430,7 +3430,7 @@ pub mod types {
         }
     }
     ///`FileCreateParamsData`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct FileCreateParamsData {
         ///File size in bytes (up to 5TB)
@@ -3460,7 +3460,7 @@ pub mod types {
         }
     }
     ///`FileCreateRemoteUploadParamsData`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct FileCreateRemoteUploadParamsData {
         ///File name
@@ -3715,7 +3715,7 @@ pub mod types {
         }
     }
     ///`FileWithUploadUrls`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct FileWithUploadUrls {
         ///Version identifier of the Adobe cloud storage asset associated with this file, when available. A version identifier is a string that often resembles an integer but should be treated as an opaque string.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4254,7 +4254,7 @@ pub mod types {
         }
     }
     ///`MediaLinkCommon`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct MediaLinkCommon {
         /**URL to download the media file.<br/>HTTP response headers will include Content-Disposition = 'attachment;filename='.<br/>Watermarks may be applied for transcode links as per Account settings and User permissions.<br/>
 */
@@ -4559,7 +4559,7 @@ pub mod types {
         }
     }
     ///`OriginalMediaLink`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct OriginalMediaLink {
         /**URL to download the media file.<br/>HTTP response headers will include Content-Disposition = 'attachment;filename='.<br/>Watermarks may be applied for transcode links as per Account settings and User permissions.<br/>
 */
@@ -4595,7 +4595,7 @@ pub mod types {
         }
     }
     ///User details
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct Profile {
         ///User avatar image url
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -4933,7 +4933,7 @@ pub mod types {
         }
     }
     ///`RemoveAssetResponseData`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct RemoveAssetResponseData {
         pub access: crate::v4::types::ShareAccess,
         ///ID for asset added
@@ -5023,7 +5023,7 @@ pub mod types {
         }
     }
     ///`RenditionMediaLink`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct RenditionMediaLink {
         /**URL to download the media file.<br/>HTTP response headers will include Content-Disposition = 'attachment;filename='.<br/>Watermarks may be applied for transcode links as per Account settings and User permissions.<br/>
 */
@@ -5442,7 +5442,7 @@ pub mod types {
         }
     }
     ///`Share`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct Share {
         pub access: crate::v4::types::ShareAccess,
         ///Collection ID
@@ -6816,7 +6816,7 @@ pub mod types {
         }
     }
     ///`UploadUrl`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct UploadUrl {
         ///Upload chunk size
         pub size: i64,
@@ -6848,7 +6848,7 @@ pub mod types {
         }
     }
     ///User details
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct User {
         ///User active status
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -7226,7 +7226,7 @@ pub mod types {
         }
     }
     ///`WebhookCreateResponseData`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct WebhookCreateResponseData {
         ///Webhook active status
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8633,7 +8633,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct ActionCreateResponseData {
             active: ::std::result::Result<bool, ::std::string::String>,
             created_at: ::std::result::Result<
@@ -9814,7 +9814,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct AddAssetResponseData {
             access: ::std::result::Result<
                 crate::v4::types::ShareAccess,
@@ -13408,7 +13408,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct CommentAttachment {
             created_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
@@ -21735,7 +21735,7 @@ pub mod types {
                 Self { data: Ok(value.data) }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct FileCreateParamsData {
             file_size: ::std::result::Result<i64, ::std::string::String>,
             media_type: ::std::result::Result<
@@ -21875,7 +21875,7 @@ pub mod types {
                 Self { data: Ok(value.data) }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct FileCreateRemoteUploadParamsData {
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             source_url: ::std::result::Result<
@@ -23191,7 +23191,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct FileWithUploadUrls {
             adobe_version_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -26181,7 +26181,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct MediaLinkCommon {
             download_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -28084,7 +28084,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct OriginalMediaLink {
             download_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -28251,7 +28251,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct Profile {
             avatar_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -30114,7 +30114,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct RemoveAssetResponseData {
             access: ::std::result::Result<
                 crate::v4::types::ShareAccess,
@@ -30630,7 +30630,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct RenditionMediaLink {
             download_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -31581,7 +31581,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct Share {
             access: ::std::result::Result<
                 crate::v4::types::ShareAccess,
@@ -35829,7 +35829,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct UploadUrl {
             size: ::std::result::Result<i64, ::std::string::String>,
             url: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -35993,7 +35993,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct User {
             active: ::std::result::Result<
                 ::std::option::Option<bool>,
@@ -38159,7 +38159,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct WebhookCreateResponseData {
             active: ::std::result::Result<
                 ::std::option::Option<bool>,
@@ -39738,6 +39738,424 @@ pub mod types {
                     total_count: Ok(value.total_count),
                     extra: Ok(value.extra),
                 }
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `secret`: V4 webhook and custom-action signing secret (shown once, verifies every delivery).*/
+        impl ::std::fmt::Debug for ActionCreateResponseData {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("ActionCreateResponseData")
+                    .field("active", &self.active)
+                    .field("created_at", &self.created_at)
+                    .field("creator_id", &self.creator_id)
+                    .field("deleted_at", &self.deleted_at)
+                    .field("description", &self.description)
+                    .field("event", &self.event)
+                    .field("id", &self.id)
+                    .field("multi_asset", &self.multi_asset)
+                    .field("name", &self.name)
+                    .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+                    .field("timeout", &self.timeout)
+                    .field("updated_at", &self.updated_at)
+                    .field("url", &self.url)
+                    .field("workspace_id", &self.workspace_id)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `short_url`: V4 share link: opens the shared assets to whoever has it.*/
+        impl ::std::fmt::Debug for AddAssetResponseData {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("AddAssetResponseData")
+                    .field("access", &self.access)
+                    .field("asset_added", &self.asset_added)
+                    .field("collection_id", &self.collection_id)
+                    .field("commenting_enabled", &self.commenting_enabled)
+                    .field("created_at", &self.created_at)
+                    .field("description", &self.description)
+                    .field("downloading_enabled", &self.downloading_enabled)
+                    .field("enabled", &self.enabled)
+                    .field("expiration", &self.expiration)
+                    .field("id", &self.id)
+                    .field("last_viewed_at", &self.last_viewed_at)
+                    .field("name", &self.name)
+                    .field("passphrase", &self.passphrase)
+                    .field(
+                        "short_url",
+                        &self
+                            .short_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field("updated_at", &self.updated_at)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
+        impl ::std::fmt::Debug for CommentAttachment {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("CommentAttachment")
+                    .field("created_at", &self.created_at)
+                    .field("file_size", &self.file_size)
+                    .field("id", &self.id)
+                    .field("media_type", &self.media_type)
+                    .field("name", &self.name)
+                    .field(
+                        "upload_urls",
+                        &self
+                            .upload_urls
+                            .as_ref()
+                            .map(|item| {
+                                item
+                                    .as_ref()
+                                    .map(|item| {
+                                        item
+                                            .iter()
+                                            .map(|_| "[redacted]")
+                                            .collect::<::std::vec::Vec<_>>()
+                                    })
+                            }),
+                    )
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `source_url`: V4 remote upload source: typically a pre-signed URL of the caller's own storage.*/
+        impl ::std::fmt::Debug for FileCreateParamsData {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("FileCreateParamsData")
+                    .field("file_size", &self.file_size)
+                    .field("media_type", &self.media_type)
+                    .field("name", &self.name)
+                    .field(
+                        "source_url",
+                        &self
+                            .source_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `source_url`: V4 remote upload source: typically a pre-signed URL of the caller's own storage.*/
+        impl ::std::fmt::Debug for FileCreateRemoteUploadParamsData {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("FileCreateRemoteUploadParamsData")
+                    .field("name", &self.name)
+                    .field("source_url", &self.source_url.as_ref().map(|_| "[redacted]"))
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
+        impl ::std::fmt::Debug for FileWithUploadUrls {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("FileWithUploadUrls")
+                    .field("adobe_version_id", &self.adobe_version_id)
+                    .field("created_at", &self.created_at)
+                    .field("file_size", &self.file_size)
+                    .field("id", &self.id)
+                    .field("media_type", &self.media_type)
+                    .field("name", &self.name)
+                    .field("parent_id", &self.parent_id)
+                    .field("project_id", &self.project_id)
+                    .field("status", &self.status)
+                    .field("type_", &self.type_)
+                    .field("updated_at", &self.updated_at)
+                    .field("upload_urls", &self.upload_urls)
+                    .field("view_url", &self.view_url)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `download_url`: V4 media link: a signed CloudFront URL (Signature, Key-Pair-Id) that serves the file to anyone.*/
+        impl ::std::fmt::Debug for MediaLinkCommon {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("MediaLinkCommon")
+                    .field(
+                        "download_url",
+                        &self
+                            .download_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `download_url`: V4 media link: a signed CloudFront URL (Signature, Key-Pair-Id) that serves the file to anyone.
+ - `inline_url`: V4 media link: a signed CloudFront URL, as `download_url`.*/
+        impl ::std::fmt::Debug for OriginalMediaLink {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("OriginalMediaLink")
+                    .field(
+                        "download_url",
+                        &self
+                            .download_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field(
+                        "inline_url",
+                        &self
+                            .inline_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `avatar_url`: V4 user avatar: a signed CloudFront URL in every documented example.*/
+        impl ::std::fmt::Debug for Profile {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("Profile")
+                    .field(
+                        "avatar_url",
+                        &self
+                            .avatar_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field("email", &self.email)
+                    .field("id", &self.id)
+                    .field("name", &self.name)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `short_url`: V4 share link: opens the shared assets to whoever has it.*/
+        impl ::std::fmt::Debug for RemoveAssetResponseData {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("RemoveAssetResponseData")
+                    .field("access", &self.access)
+                    .field("asset_removed", &self.asset_removed)
+                    .field("collection_id", &self.collection_id)
+                    .field("commenting_enabled", &self.commenting_enabled)
+                    .field("created_at", &self.created_at)
+                    .field("description", &self.description)
+                    .field("downloading_enabled", &self.downloading_enabled)
+                    .field("enabled", &self.enabled)
+                    .field("expiration", &self.expiration)
+                    .field("id", &self.id)
+                    .field("last_viewed_at", &self.last_viewed_at)
+                    .field("name", &self.name)
+                    .field("passphrase", &self.passphrase)
+                    .field(
+                        "short_url",
+                        &self
+                            .short_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field("updated_at", &self.updated_at)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `download_url`: V4 media link: a signed CloudFront URL (Signature, Key-Pair-Id) that serves the file to anyone.
+ - `url`: a pre-signed S3 upload URL (V4 local upload) or a signed media URL (thumbnails, scrub sheets, 180p).*/
+        impl ::std::fmt::Debug for RenditionMediaLink {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("RenditionMediaLink")
+                    .field(
+                        "download_url",
+                        &self
+                            .download_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field(
+                        "url",
+                        &self
+                            .url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `short_url`: V4 share link: opens the shared assets to whoever has it.*/
+        impl ::std::fmt::Debug for Share {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("Share")
+                    .field("access", &self.access)
+                    .field("collection_id", &self.collection_id)
+                    .field("commenting_enabled", &self.commenting_enabled)
+                    .field("created_at", &self.created_at)
+                    .field("description", &self.description)
+                    .field("downloading_enabled", &self.downloading_enabled)
+                    .field("enabled", &self.enabled)
+                    .field("expiration", &self.expiration)
+                    .field("id", &self.id)
+                    .field("last_viewed_at", &self.last_viewed_at)
+                    .field("name", &self.name)
+                    .field("passphrase", &self.passphrase)
+                    .field(
+                        "short_url",
+                        &self
+                            .short_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field("updated_at", &self.updated_at)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `url`: a pre-signed S3 upload URL (V4 local upload) or a signed media URL (thumbnails, scrub sheets, 180p).*/
+        impl ::std::fmt::Debug for UploadUrl {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("UploadUrl")
+                    .field("size", &self.size)
+                    .field("url", &self.url.as_ref().map(|_| "[redacted]"))
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `avatar_url`: V4 user avatar: a signed CloudFront URL in every documented example.*/
+        impl ::std::fmt::Debug for User {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("User")
+                    .field("active", &self.active)
+                    .field("adobe_user_id", &self.adobe_user_id)
+                    .field(
+                        "avatar_url",
+                        &self
+                            .avatar_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field("email", &self.email)
+                    .field("id", &self.id)
+                    .field("name", &self.name)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `secret`: V4 webhook and custom-action signing secret (shown once, verifies every delivery).*/
+        impl ::std::fmt::Debug for WebhookCreateResponseData {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("WebhookCreateResponseData")
+                    .field("active", &self.active)
+                    .field("created_at", &self.created_at)
+                    .field("events", &self.events)
+                    .field("id", &self.id)
+                    .field("name", &self.name)
+                    .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+                    .field("updated_at", &self.updated_at)
+                    .field("url", &self.url)
+                    .field("workspace_id", &self.workspace_id)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
             }
         }
     }
@@ -47777,6 +48195,276 @@ pub mod types {
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.collect_str(self)
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `secret`: V4 webhook and custom-action signing secret (shown once, verifies every delivery).*/
+    impl ::std::fmt::Debug for ActionCreateResponseData {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("ActionCreateResponseData")
+                .field("active", &self.active)
+                .field("created_at", &self.created_at)
+                .field("creator_id", &self.creator_id)
+                .field("deleted_at", &self.deleted_at)
+                .field("description", &self.description)
+                .field("event", &self.event)
+                .field("id", &self.id)
+                .field("multi_asset", &self.multi_asset)
+                .field("name", &self.name)
+                .field("secret", &"[redacted]")
+                .field("timeout", &self.timeout)
+                .field("updated_at", &self.updated_at)
+                .field("url", &self.url)
+                .field("workspace_id", &self.workspace_id)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `short_url`: V4 share link: opens the shared assets to whoever has it.*/
+    impl ::std::fmt::Debug for AddAssetResponseData {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("AddAssetResponseData")
+                .field("access", &self.access)
+                .field("asset_added", &self.asset_added)
+                .field("collection_id", &self.collection_id)
+                .field("commenting_enabled", &self.commenting_enabled)
+                .field("created_at", &self.created_at)
+                .field("description", &self.description)
+                .field("downloading_enabled", &self.downloading_enabled)
+                .field("enabled", &self.enabled)
+                .field("expiration", &self.expiration)
+                .field("id", &self.id)
+                .field("last_viewed_at", &self.last_viewed_at)
+                .field("name", &self.name)
+                .field("passphrase", &self.passphrase)
+                .field("short_url", &self.short_url.as_ref().map(|_| "[redacted]"))
+                .field("updated_at", &self.updated_at)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
+    impl ::std::fmt::Debug for CommentAttachment {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("CommentAttachment")
+                .field("created_at", &self.created_at)
+                .field("file_size", &self.file_size)
+                .field("id", &self.id)
+                .field("media_type", &self.media_type)
+                .field("name", &self.name)
+                .field(
+                    "upload_urls",
+                    &self
+                        .upload_urls
+                        .as_ref()
+                        .map(|item| {
+                            item
+                                .iter()
+                                .map(|_| "[redacted]")
+                                .collect::<::std::vec::Vec<_>>()
+                        }),
+                )
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `source_url`: V4 remote upload source: typically a pre-signed URL of the caller's own storage.*/
+    impl ::std::fmt::Debug for FileCreateParamsData {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("FileCreateParamsData")
+                .field("file_size", &self.file_size)
+                .field("media_type", &self.media_type)
+                .field("name", &self.name)
+                .field("source_url", &self.source_url.as_ref().map(|_| "[redacted]"))
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `source_url`: V4 remote upload source: typically a pre-signed URL of the caller's own storage.*/
+    impl ::std::fmt::Debug for FileCreateRemoteUploadParamsData {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("FileCreateRemoteUploadParamsData")
+                .field("name", &self.name)
+                .field("source_url", &"[redacted]")
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
+    impl ::std::fmt::Debug for FileWithUploadUrls {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("FileWithUploadUrls")
+                .field("adobe_version_id", &self.adobe_version_id)
+                .field("created_at", &self.created_at)
+                .field("file_size", &self.file_size)
+                .field("id", &self.id)
+                .field("media_type", &self.media_type)
+                .field("name", &self.name)
+                .field("parent_id", &self.parent_id)
+                .field("project_id", &self.project_id)
+                .field("status", &self.status)
+                .field("type_", &self.type_)
+                .field("updated_at", &self.updated_at)
+                .field("upload_urls", &self.upload_urls)
+                .field("view_url", &self.view_url)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `download_url`: V4 media link: a signed CloudFront URL (Signature, Key-Pair-Id) that serves the file to anyone.*/
+    impl ::std::fmt::Debug for MediaLinkCommon {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("MediaLinkCommon")
+                .field("download_url", &self.download_url.as_ref().map(|_| "[redacted]"))
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `download_url`: V4 media link: a signed CloudFront URL (Signature, Key-Pair-Id) that serves the file to anyone.
+ - `inline_url`: V4 media link: a signed CloudFront URL, as `download_url`.*/
+    impl ::std::fmt::Debug for OriginalMediaLink {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("OriginalMediaLink")
+                .field("download_url", &self.download_url.as_ref().map(|_| "[redacted]"))
+                .field("inline_url", &self.inline_url.as_ref().map(|_| "[redacted]"))
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `avatar_url`: V4 user avatar: a signed CloudFront URL in every documented example.*/
+    impl ::std::fmt::Debug for Profile {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("Profile")
+                .field("avatar_url", &self.avatar_url.as_ref().map(|_| "[redacted]"))
+                .field("email", &self.email)
+                .field("id", &self.id)
+                .field("name", &self.name)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `short_url`: V4 share link: opens the shared assets to whoever has it.*/
+    impl ::std::fmt::Debug for RemoveAssetResponseData {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("RemoveAssetResponseData")
+                .field("access", &self.access)
+                .field("asset_removed", &self.asset_removed)
+                .field("collection_id", &self.collection_id)
+                .field("commenting_enabled", &self.commenting_enabled)
+                .field("created_at", &self.created_at)
+                .field("description", &self.description)
+                .field("downloading_enabled", &self.downloading_enabled)
+                .field("enabled", &self.enabled)
+                .field("expiration", &self.expiration)
+                .field("id", &self.id)
+                .field("last_viewed_at", &self.last_viewed_at)
+                .field("name", &self.name)
+                .field("passphrase", &self.passphrase)
+                .field("short_url", &self.short_url.as_ref().map(|_| "[redacted]"))
+                .field("updated_at", &self.updated_at)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `download_url`: V4 media link: a signed CloudFront URL (Signature, Key-Pair-Id) that serves the file to anyone.
+ - `url`: a pre-signed S3 upload URL (V4 local upload) or a signed media URL (thumbnails, scrub sheets, 180p).*/
+    impl ::std::fmt::Debug for RenditionMediaLink {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("RenditionMediaLink")
+                .field("download_url", &self.download_url.as_ref().map(|_| "[redacted]"))
+                .field("url", &self.url.as_ref().map(|_| "[redacted]"))
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `short_url`: V4 share link: opens the shared assets to whoever has it.*/
+    impl ::std::fmt::Debug for Share {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("Share")
+                .field("access", &self.access)
+                .field("collection_id", &self.collection_id)
+                .field("commenting_enabled", &self.commenting_enabled)
+                .field("created_at", &self.created_at)
+                .field("description", &self.description)
+                .field("downloading_enabled", &self.downloading_enabled)
+                .field("enabled", &self.enabled)
+                .field("expiration", &self.expiration)
+                .field("id", &self.id)
+                .field("last_viewed_at", &self.last_viewed_at)
+                .field("name", &self.name)
+                .field("passphrase", &self.passphrase)
+                .field("short_url", &self.short_url.as_ref().map(|_| "[redacted]"))
+                .field("updated_at", &self.updated_at)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `url`: a pre-signed S3 upload URL (V4 local upload) or a signed media URL (thumbnails, scrub sheets, 180p).*/
+    impl ::std::fmt::Debug for UploadUrl {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UploadUrl")
+                .field("size", &self.size)
+                .field("url", &"[redacted]")
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `avatar_url`: V4 user avatar: a signed CloudFront URL in every documented example.*/
+    impl ::std::fmt::Debug for User {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("User")
+                .field("active", &self.active)
+                .field("adobe_user_id", &self.adobe_user_id)
+                .field("avatar_url", &self.avatar_url.as_ref().map(|_| "[redacted]"))
+                .field("email", &self.email)
+                .field("id", &self.id)
+                .field("name", &self.name)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `secret`: V4 webhook and custom-action signing secret (shown once, verifies every delivery).*/
+    impl ::std::fmt::Debug for WebhookCreateResponseData {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("WebhookCreateResponseData")
+                .field("active", &self.active)
+                .field("created_at", &self.created_at)
+                .field("events", &self.events)
+                .field("id", &self.id)
+                .field("name", &self.name)
+                .field("secret", &"[redacted]")
+                .field("updated_at", &self.updated_at)
+                .field("url", &self.url)
+                .field("workspace_id", &self.workspace_id)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
         }
     }
     impl crate::pagination::ListPage for AccountUserRolesResponse {
