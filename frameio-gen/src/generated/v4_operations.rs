@@ -957,7 +957,7 @@ pub const OPERATIONS: &[crate::operation::Operation] = &[
         rate_limit: Some(crate::operation::RateLimit {
             calls: 10u32,
             window: ::std::time::Duration::from_millis(60000u64),
-            scope: "account_user<br/><br/>Currently",
+            scope: "account_user",
         }),
         api_version: None,
         paginated: false,
