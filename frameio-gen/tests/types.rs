@@ -102,3 +102,79 @@ fn a_tag_that_is_not_the_first_member_still_decodes() {
     assert_eq!(f.name, "a.mov");
     assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), serde_json::to_value(&asset).unwrap());
 }
+
+/// `{:?}` of a value carrying secrets shows its shape, never the secret.
+fn assert_redacted(debug: &str, secrets: &[&str]) {
+    for secret in secrets {
+        assert!(!debug.contains(secret), "`{secret}` is in the Debug output: {debug}");
+    }
+    assert!(debug.contains("[redacted]"), "{debug}");
+}
+
+#[test]
+fn c2c_tokens_and_secrets_are_redacted_in_debug() {
+    use frameio_gen::c2c::types::{
+        AuthenticationAuthDeviceTokenBody, AuthenticationAuthDeviceTokenResponse200,
+        AuthenticationDeviceRequestCodeResponse200,
+    };
+    let tokens: AuthenticationAuthDeviceTokenResponse200 = serde_json::from_value(json!({
+        "access_token": "at-SECRET-1", "refresh_token": "rt-SECRET-2", "token_type": "bearer", "expires_in": 28800,
+        "id_token": "it-SECRET-3"
+    }))
+    .unwrap();
+    let debug = format!("{tokens:?}");
+    assert_redacted(&debug, &["SECRET"]);
+    assert!(debug.contains(r#"token_type: "bearer""#) && debug.contains("28800"), "{debug}");
+    assert!(debug.contains(r#"refresh_token: Some("[redacted]")"#), "{debug}");
+    assert!(debug.contains(r#"extra: ["id_token"]"#), "an undeclared member shows its key only: {debug}");
+
+    let body: AuthenticationAuthDeviceTokenBody = serde_json::from_value(json!({
+        "client_id": "model-1", "client_secret": "cs-SECRET", "device_code": "dc-SECRET",
+        "grant_type": "urn:ietf:params:oauth:grant-type:device_code"
+    }))
+    .unwrap();
+    let debug = format!("{body:?}");
+    assert_redacted(&debug, &["SECRET"]);
+    assert!(debug.contains(r#"client_id: "model-1""#), "{debug}");
+    let builder = AuthenticationAuthDeviceTokenBody::builder().client_secret(Some("cs-SECRET".to_string()));
+    assert_redacted(&format!("{builder:?}"), &["SECRET"]);
+
+    let code: AuthenticationDeviceRequestCodeResponse200 = serde_json::from_value(json!({
+        "device_code": "dc-SECRET", "user_code": "123456", "expires_in": 120, "interval": 5, "name": "Camera"
+    }))
+    .unwrap();
+    let debug = format!("{code:?}");
+    assert_redacted(&debug, &["SECRET"]);
+    assert!(debug.contains("123456"), "the user code is shown to the user anyway: {debug}");
+}
+
+#[test]
+fn presigned_urls_are_redacted_in_debug_keeping_count_and_sizes() {
+    use frameio_gen::v4::types::{FileWithUploadUrls, FileWithUploadUrlsResponse};
+    let presigned = "https://frameio-uploads.s3.amazonaws.com/parts/1?X-Amz-Signature=SIGNED";
+    let file: FileWithUploadUrlsResponse = serde_json::from_value(json!({"data": {
+        "id": "f1", "name": "a.mov", "file_size": 30, "media_type": null, "status": "created",
+        "upload_urls": [{"size": 20, "url": presigned}, {"size": 10, "url": presigned}]
+    }}))
+    .unwrap();
+    let debug = format!("{file:?}");
+    assert_redacted(&debug, &["SIGNED", "amazonaws"]);
+    assert_eq!(debug.matches(r#"url: "[redacted]""#).count(), 2, "{debug}");
+    assert!(debug.contains("size: 20") && debug.contains("size: 10"), "{debug}");
+    let FileWithUploadUrls { upload_urls, .. } = file.data;
+    assert_eq!(upload_urls[0].url, presigned, "only Debug redacts: the value is intact");
+}
+
+#[test]
+fn media_links_are_redacted_in_debug() {
+    let mut with_links = file("transcoded");
+    with_links["media_links"] = json!({
+        "original": {"download_url": "https://assets.frame.io/o?Signature=SIGNED", "inline_url": null},
+        "thumbnail": null
+    });
+    let asset: AssetWithIncludes = serde_json::from_value(with_links).unwrap();
+    let debug = format!("{asset:?}");
+    assert_redacted(&debug, &["SIGNED"]);
+    assert!(debug.contains(r#"download_url: Some("[redacted]")"#) && debug.contains("inline_url: None"), "{debug}");
+    assert!(debug.contains(r#"view_url: Some("https://next.frame.io/x")"#), "a view URL needs a login: {debug}");
+}

@@ -48,6 +48,7 @@ pub fn generate(target: &ext_client::Target, doc: &Value, origins: &Origins) -> 
         .map_err(|e| SpecError::new("(generated code)", "", format!("progenitor emitted unparsable code: {e}")))?;
     decoding::finish(&mut file);
     insert_into_types(&mut file, emitted.iter().map(|e| e.code.clone()).chain(union_accessors::emit(doc)))?;
+    crate::redact::apply(&mut file);
     crate::pagination::insert(&mut file, doc)?;
     let items = crate::pagination::listings(doc)?
         .into_iter()

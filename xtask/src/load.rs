@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use saphyr::{LoadableYamlNode, Scalar, Yaml};
 use serde_json::{Map, Value};
 
 use crate::error::SpecError;
@@ -38,8 +39,11 @@ pub fn load_dir(root: &Path, dir: &str) -> Result<Vec<Document>, SpecError> {
 
 /// Parses one document and checks that it is OpenAPI 3.1.
 pub fn parse(file: &str, text: &str) -> Result<Document, SpecError> {
-    let yaml: serde_yaml::Value =
-        serde_yaml::from_str(text).map_err(|e| SpecError::new(file, "", format!("malformed YAML: {e}")))?;
+    let mut docs = Yaml::load_from_str(text).map_err(|e| SpecError::new(file, "", format!("malformed YAML: {e}")))?;
+    let yaml = match docs.len() {
+        1 => docs.remove(0),
+        n => return Err(SpecError::new(file, "", format!("expected one YAML document, found {n}"))),
+    };
     let value = to_json(file, "", yaml)?;
     match value.get("openapi").and_then(Value::as_str) {
         Some(v) if v.starts_with("3.1") => {}
@@ -54,29 +58,23 @@ pub fn parse(file: &str, text: &str) -> Result<Document, SpecError> {
 }
 
 /// YAML allows non-string keys (`200:`); JSON Schema does not, so they become strings.
-fn to_json(file: &str, at: &str, yaml: serde_yaml::Value) -> Result<Value, SpecError> {
-    use serde_yaml::Value as Y;
+fn to_json(file: &str, at: &str, yaml: Yaml<'_>) -> Result<Value, SpecError> {
     Ok(match yaml {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => {
-            serde_json::to_value(&n).map_err(|e| SpecError::new(file, at, format!("unrepresentable number: {e}")))?
-        }
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(
+        Yaml::Value(scalar) => scalar_to_json(file, at, scalar)?,
+        Yaml::Sequence(items) => Value::Array(
             items
                 .into_iter()
                 .enumerate()
                 .map(|(i, v)| to_json(file, &format!("{at}/{i}"), v))
                 .collect::<Result<_, _>>()?,
         ),
-        Y::Mapping(m) => {
+        Yaml::Mapping(m) => {
             let mut out = Map::new();
             for (k, v) in m {
                 let key = match k {
-                    Y::String(s) => s,
-                    Y::Number(n) => n.to_string(),
-                    Y::Bool(b) => b.to_string(),
+                    Yaml::Value(Scalar::String(s)) => s.into_owned(),
+                    Yaml::Value(Scalar::Integer(n)) => n.to_string(),
+                    Yaml::Value(Scalar::Boolean(b)) => b.to_string(),
                     other => {
                         return Err(SpecError::new(file, at, format!("unsupported mapping key {other:?}")));
                     }
@@ -86,9 +84,24 @@ fn to_json(file: &str, at: &str, yaml: serde_yaml::Value) -> Result<Value, SpecE
             }
             Value::Object(out)
         }
-        Y::Tagged(t) => {
-            return Err(SpecError::new(file, at, format!("unsupported YAML tag {}", t.tag)));
+        Yaml::Tagged(tag, _) => {
+            return Err(SpecError::new(file, at, format!("unsupported YAML tag {tag}")));
         }
+        other @ (Yaml::Representation(..) | Yaml::Alias(_) | Yaml::BadValue) => {
+            return Err(SpecError::new(file, at, format!("unsupported YAML node {other:?}")));
+        }
+    })
+}
+
+fn scalar_to_json(file: &str, at: &str, scalar: Scalar<'_>) -> Result<Value, SpecError> {
+    Ok(match scalar {
+        Scalar::Null => Value::Null,
+        Scalar::Boolean(b) => Value::Bool(b),
+        Scalar::Integer(n) => Value::from(n),
+        Scalar::FloatingPoint(f) => serde_json::Number::from_f64(f.into_inner())
+            .map(Value::Number)
+            .ok_or_else(|| SpecError::new(file, at, format!("unrepresentable number {f}")))?,
+        Scalar::String(s) => Value::String(s.into_owned()),
     })
 }
 
@@ -102,6 +115,24 @@ mod tests {
         assert_eq!(err.file, "openapi/v4/x.yaml");
         assert!(err.message.starts_with("malformed YAML"), "{err}");
         assert!(err.message.contains("line"), "{err}");
+    }
+
+    #[test]
+    fn one_document_per_file_and_no_tags() {
+        let two = parse("a.yaml", "openapi: 3.1.0\n---\nopenapi: 3.1.0\n").unwrap_err();
+        assert!(two.message.contains("found 2"), "{two}");
+        let tagged = parse("a.yaml", "openapi: 3.1.0\nx: !custom 1\n").unwrap_err();
+        assert_eq!((tagged.file.as_str(), tagged.pointer.as_str()), ("a.yaml", "/x"), "{tagged}");
+    }
+
+    #[test]
+    fn scalars_keep_their_yaml_1_2_types() {
+        let doc = parse("a.yaml", "openapi: 3.1.0\nv: 1.0.0\nf: 4.0\nn: ~\nb: no\ni: -3\n").unwrap();
+        assert_eq!(doc.value["v"], "1.0.0");
+        assert_eq!(doc.value["f"], 4.0);
+        assert!(doc.value["n"].is_null());
+        assert_eq!(doc.value["b"], "no", "YAML 1.2: `no` is a string");
+        assert_eq!(doc.value["i"], -3);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! `regen` writes the generated client, its operation table and the final 3.0
 //! document (`openapi/generated/`, so every change is a reviewable diff).
 //! `regen --check` regenerates in memory and fails, listing what differs, when
-//! the committed output is stale. `repairs` lists every named spec repair.
+//! the committed output is stale. Both print each API's operation count and write
+//! (or check) the operations table in `README.md`. `repairs` lists every named spec
+//! repair.
 
 mod decoding;
 mod downgrade;
@@ -13,8 +15,10 @@ mod generate;
 mod load;
 mod merge;
 mod name;
+mod operations_table;
 mod pagination;
 mod pipeline;
+mod redact;
 mod repair;
 mod rust_types;
 #[cfg(test)]
@@ -52,7 +56,7 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
         ["repairs"] => {
             for api in pipeline::APIS {
                 for r in api.repairs {
-                    println!("{:<4} {:<34} {}", api.name, r.name, r.quirk);
+                    println!("{:<4} {:<36} {}", api.name, r.name, r.quirk);
                 }
             }
             Ok(())
@@ -61,28 +65,41 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
     }
 }
 
+/// The file whose operations section `regen` writes.
+const README: &str = "README.md";
+
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
 fn regen(root: &Path, check: bool) -> anyhow::Result<()> {
     let started = Instant::now();
-    let mut stale = Vec::new();
+    let mut outputs = Vec::new();
+    let mut tables = Vec::new();
     for api in pipeline::APIS {
-        let outputs = pipeline::run(root, api)?;
-        for (path, contents) in outputs {
-            let full = root.join(&path);
-            let current = std::fs::read_to_string(&full).unwrap_or_default();
-            if current == contents {
-                continue;
-            }
-            if check {
-                stale.push(summarize(&path, &current, &contents));
-            } else {
-                std::fs::create_dir_all(full.parent().expect("outputs are in folders"))?;
-                std::fs::write(&full, contents).with_context(|| format!("writing {path}"))?;
-                println!("wrote {path}");
-            }
+        let api_outputs = pipeline::run(root, api)?;
+        let spec = format!("openapi/generated/{}.json", api.name);
+        let doc = api_outputs.iter().find(|(path, _)| *path == spec).map(|(_, text)| serde_json::from_str(text));
+        let rows = operations_table::rows(&doc.with_context(|| format!("no {spec} among the outputs"))??);
+        println!("{}", operations_table::summary(api.name, &rows));
+        tables.push((operations_table::title(api.name), rows));
+        outputs.extend(api_outputs);
+    }
+    let readme = std::fs::read_to_string(root.join(README)).with_context(|| format!("reading {README}"))?;
+    outputs.push((README.to_string(), operations_table::splice(README, &readme, &operations_table::render(&tables))?));
+    let mut stale = Vec::new();
+    for (path, contents) in outputs {
+        let full = root.join(&path);
+        let current = std::fs::read_to_string(&full).unwrap_or_default();
+        if current == contents {
+            continue;
+        }
+        if check {
+            stale.push(summarize(&path, &current, &contents));
+        } else {
+            std::fs::create_dir_all(full.parent().expect("outputs are in folders"))?;
+            std::fs::write(&full, contents).with_context(|| format!("writing {path}"))?;
+            println!("wrote {path}");
         }
     }
     if !stale.is_empty() {

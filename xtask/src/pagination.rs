@@ -24,6 +24,8 @@ pub struct Listing {
     pub page: String,
     /// The item schema's Rust name, e.g. `AssetWithIncludes`.
     pub item: String,
+    /// Whether the page has a `total_count` member.
+    pub counted: bool,
 }
 
 /// Every cursor-paginated list operation of `doc`.
@@ -49,6 +51,7 @@ pub fn listings(doc: &Value) -> Result<Vec<Listing>, SpecError> {
             operation: o.op["operationId"].as_str().unwrap_or_default().to_string(),
             page: pascal(&page_schema),
             item: pascal(item),
+            counted: schemas[&page_schema]["properties"].get("total_count").is_some(),
         });
         Ok(())
     })?;
@@ -65,7 +68,7 @@ pub fn insert(file: &mut syn::File, doc: &Value) -> Result<(), SpecError> {
         let page = format_ident!("{}", listing.page);
         requests.push(list_request(&builder, &page));
         if seen_pages.insert(listing.page.clone()) {
-            pages.push(list_page(&page, &format_ident!("{}", listing.item)));
+            pages.push(list_page(&page, &format_ident!("{}", listing.item), listing.counted));
         }
     }
     extend_module(file, "builder", requests)?;
@@ -96,12 +99,14 @@ fn list_request(builder: &syn::Ident, page: &syn::Ident) -> TokenStream {
     }
 }
 
-fn list_page(page: &syn::Ident, item: &syn::Ident) -> TokenStream {
+/// A page without a declared `total_count` (recently deleted assets, share activity) reports none.
+fn list_page(page: &syn::Ident, item: &syn::Ident, counted: bool) -> TokenStream {
+    let total_count = if counted { quote!(self.total_count) } else { quote!(None) };
     quote! {
         impl crate::pagination::ListPage for #page {
             type Item = #item;
             fn into_parts(self) -> crate::pagination::PageParts<#item> {
-                crate::pagination::PageParts { items: self.data, next: self.links.next, total_count: self.total_count }
+                crate::pagination::PageParts { items: self.data, next: self.links.next, total_count: #total_count }
             }
         }
     }
@@ -121,4 +126,18 @@ fn extend_module(file: &mut syn::File, name: &str, items: Vec<TokenStream>) -> R
         content.extend(parsed.items);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_without_total_count_reports_none() {
+        let (page, item) = (format_ident!("Page"), format_ident!("Item"));
+        let counted = list_page(&page, &item, true).to_string();
+        assert!(counted.contains("total_count : self . total_count"), "{counted}");
+        let uncounted = list_page(&page, &item, false).to_string();
+        assert!(uncounted.contains("total_count : None"), "{uncounted}");
+    }
 }

@@ -36,6 +36,10 @@ fn workspace(case: &str, docs: &[(&str, &str)]) -> PathBuf {
     root
 }
 
+fn regen(root: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask")).args(args).arg("--root").arg(root).output().unwrap()
+}
+
 fn regen_fails(case: &str, docs: &[(&str, &str)]) -> String {
     let root = workspace(case, docs);
     let out =
@@ -84,4 +88,49 @@ fn operation_name_collision() {
     let err = regen_fails("names", &[("001-me.yaml", GOOD), ("002-me.yaml", &other)]);
     assert!(err.contains("openapi/v4/002-me.yaml#/paths/~1v4~1users~1me/get"), "{err}");
     assert!(err.contains("users_show"), "{err}");
+}
+
+/// Copies `openapi/` into a throwaway workspace: every repair needs the defect it fixes,
+/// so only the whole published spec regenerates.
+fn copy_of_the_spec(case: &str) -> PathBuf {
+    let root = workspace(case, &[]);
+    let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().join("openapi");
+    for dir in ["v4", "c2c", "supplementary/v4"] {
+        std::fs::create_dir_all(root.join("openapi").join(dir)).unwrap();
+        for entry in std::fs::read_dir(spec.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                std::fs::copy(&path, root.join("openapi").join(dir).join(path.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    root
+}
+
+#[test]
+fn the_operations_table_is_written_and_checked() {
+    let root = copy_of_the_spec("table");
+    let readme = "# W\n\n<!-- operations:start -->\n<!-- operations:end -->\n\nafter\n";
+    std::fs::write(root.join("README.md"), readme).unwrap();
+    let written = regen(&root, &["regen"]);
+    assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
+    let out = String::from_utf8_lossy(&written.stdout).into_owned();
+    assert!(
+        out.contains("v4: 98 operations, 27 paginated") && out.contains("c2c: 16 operations, 0 paginated"),
+        "{out}"
+    );
+    let table = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(table.contains("| GET | `/v4/me` | `users_show` | no | 100 per minute per account_user |"), "{table}");
+    assert!(table.ends_with("<!-- operations:end -->\n\nafter\n"), "{table}");
+    assert!(regen(&root, &["regen", "--check"]).status.success(), "a fresh table passes the check");
+
+    std::fs::write(root.join("README.md"), table.replace("`users_show`", "`users_me`")).unwrap();
+    let stale = regen(&root, &["regen", "--check"]);
+    let err = String::from_utf8_lossy(&stale.stderr).into_owned();
+    assert!(!stale.status.success() && err.contains("README.md: +1 -1 lines"), "{err}");
+
+    std::fs::write(root.join("README.md"), "# W\n").unwrap();
+    let err = String::from_utf8_lossy(&regen(&root, &["regen", "--check"]).stderr).into_owned();
+    assert!(err.contains("README.md#: no `<!-- operations:start -->`"), "{err}");
+    let _ = std::fs::remove_dir_all(&root);
 }

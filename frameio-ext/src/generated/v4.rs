@@ -1585,6 +1585,41 @@ let response = client.search_search()
             call: crate::call::Call::new(&frameio_gen::v4::operations::SEARCH_SEARCH),
         }
     }
+    /**List assets in a share
+
+List the assets included in a share as a recursively flat list. The response includes every direct member of the share's collection (files, folders, and version stacks), plus every descendant of any shared folder or version stack, expanded into its own row in the flat list.<br/>Rate Limits: 100 calls per 1.00 minute(s) per account_user
+
+Sends a `GET` request to `/v4/accounts/{account_id}/shares/{share_id}/assets`
+
+Arguments:
+- `account_id`:
+- `share_id`:
+- `after`: Opaque Cursor query param for requests returning paginated results.<br/>NOTE: this value is auto-generated and included as part of links from a previous response. It is not intended to be human readable.
+
+- `include`:
+- `include_total_count`:
+- `page_size`:
+- `sort`: Sort assets by query params
+```ignore
+let response = client.shares_list_assets()
+    .account_id(account_id)
+    .share_id(share_id)
+    .after(after)
+    .include(include)
+    .include_total_count(include_total_count)
+    .page_size(page_size)
+    .sort(sort)
+    .send()
+    .await;
+```*/
+    pub fn shares_list_assets(&self) -> SharesListAssets<'_> {
+        SharesListAssets {
+            inner: self.raw().shares_list_assets(),
+            call: crate::call::Call::new(
+                &frameio_gen::v4::operations::SHARES_LIST_ASSETS,
+            ),
+        }
+    }
     /**Add new asset to share
 
 Add new asset share.<br/>Rate Limits: 10 calls per 1.00 minute(s) per account_user
@@ -2402,6 +2437,234 @@ let response = client.account_permissions_account_user_roles_update()
             inner: self.raw().account_permissions_account_user_roles_update(),
             call: crate::call::Call::new(
                 &frameio_gen::v4::operations::ACCOUNT_PERMISSIONS_ACCOUNT_USER_ROLES_UPDATE,
+            ),
+        }
+    }
+    /**Copy a set of files
+
+Copy a set of files to a single destination folder.<br/>Between 1 and 100 file IDs may be provided.<br/>Rate Limits: 60 calls per 1.00 minute(s) per account_user
+
+Sends a `POST` request to `/v4/accounts/{account_id}/files/copy`
+
+Arguments:
+- `account_id`:
+- `copy_comments`: Which comments to copy along with the files
+- `copy_metadata`: Whether to copy metadata values along with the files
+- `body`: Bulk file operation parameters
+```ignore
+let response = client.files_bulk_copy()
+    .account_id(account_id)
+    .copy_comments(copy_comments)
+    .copy_metadata(copy_metadata)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn files_bulk_copy(&self) -> FilesBulkCopy<'_> {
+        FilesBulkCopy {
+            inner: self.raw().files_bulk_copy(),
+            call: crate::call::Call::new(&frameio_gen::v4::operations::FILES_BULK_COPY),
+        }
+    }
+    /**Move a set of files
+
+Move a set of files to a single destination folder.<br/>Between 1 and 100 file IDs may be provided.<br/>Rate Limits: 60 calls per 1.00 minute(s) per account_user
+
+Sends a `PATCH` request to `/v4/accounts/{account_id}/files/move`
+
+Arguments:
+- `account_id`:
+- `body`: Bulk file operation parameters
+```ignore
+let response = client.files_bulk_move()
+    .account_id(account_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn files_bulk_move(&self) -> FilesBulkMove<'_> {
+        FilesBulkMove {
+            inner: self.raw().files_bulk_move(),
+            call: crate::call::Call::new(&frameio_gen::v4::operations::FILES_BULK_MOVE),
+        }
+    }
+    /**Copy a set of folders
+
+Copy a set of folders to a single destination folder.<br/>Between 1 and 100 folder IDs may be provided.<br/>Rate Limits: 10 calls per 1.00 minute(s) per account_user
+
+Sends a `POST` request to `/v4/accounts/{account_id}/folders/copy`
+
+Arguments:
+- `account_id`:
+- `copy_comments`: Which comments to copy along with the folders
+- `copy_metadata`: Whether to copy metadata values along with the folders
+- `body`: Bulk folder operation parameters
+```ignore
+let response = client.folders_bulk_copy()
+    .account_id(account_id)
+    .copy_comments(copy_comments)
+    .copy_metadata(copy_metadata)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn folders_bulk_copy(&self) -> FoldersBulkCopy<'_> {
+        FoldersBulkCopy {
+            inner: self.raw().folders_bulk_copy(),
+            call: crate::call::Call::new(&frameio_gen::v4::operations::FOLDERS_BULK_COPY),
+        }
+    }
+    /**Move a set of folders
+
+Move a set of folders to a single destination folder.<br/>Between 1 and 100 folder IDs may be provided.<br/>Rate Limits: 10 calls per 1.00 minute(s) per account_user
+
+Sends a `PATCH` request to `/v4/accounts/{account_id}/folders/move`
+
+Arguments:
+- `account_id`:
+- `body`: Bulk folder operation parameters
+```ignore
+let response = client.folders_bulk_move()
+    .account_id(account_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn folders_bulk_move(&self) -> FoldersBulkMove<'_> {
+        FoldersBulkMove {
+            inner: self.raw().folders_bulk_move(),
+            call: crate::call::Call::new(&frameio_gen::v4::operations::FOLDERS_BULK_MOVE),
+        }
+    }
+    /**List recently deleted assets
+
+List all recently deleted assets (files, folders, and version stacks) in a project. Returns a flat list ordered by deletion time (most recent first).<br/>Rate Limits: 5 calls per 1 second(s) per account_user
+
+Sends a `GET` request to `/v4/accounts/{account_id}/projects/{project_id}/recently_deleted`
+
+Arguments:
+- `account_id`:
+- `project_id`:
+- `after`: Opaque Cursor query param for requests returning paginated results.<br/>NOTE: this value is auto-generated and included as part of links from a previous response. It is not intended to be human readable.
+
+- `include_total_count`:
+- `page_size`:
+- `sort`: Sort recently deleted assets
+```ignore
+let response = client.projects_recently_deleted()
+    .account_id(account_id)
+    .project_id(project_id)
+    .after(after)
+    .include_total_count(include_total_count)
+    .page_size(page_size)
+    .sort(sort)
+    .send()
+    .await;
+```*/
+    pub fn projects_recently_deleted(&self) -> ProjectsRecentlyDeleted<'_> {
+        ProjectsRecentlyDeleted {
+            inner: self.raw().projects_recently_deleted(),
+            call: crate::call::Call::new(
+                &frameio_gen::v4::operations::PROJECTS_RECENTLY_DELETED,
+            ),
+        }
+    }
+    /**List projects in an account
+
+List all projects the authenticated user has access to within the specified account.<br/>Rate Limits: 100 calls per 1.00 minute(s) per account_user
+
+Sends a `GET` request to `/v4/accounts/{account_id}/projects`
+
+Arguments:
+- `account_id`:
+- `after`: Opaque Cursor query param for requests returning paginated results.<br/>NOTE: this value is auto-generated and included as part of links from a previous response. It is not intended to be human readable.
+
+- `include`:
+- `include_total_count`:
+- `page_size`:
+- `sort`: Sort projects by query params
+```ignore
+let response = client.projects_account_projects_index()
+    .account_id(account_id)
+    .after(after)
+    .include(include)
+    .include_total_count(include_total_count)
+    .page_size(page_size)
+    .sort(sort)
+    .send()
+    .await;
+```*/
+    pub fn projects_account_projects_index(&self) -> ProjectsAccountProjectsIndex<'_> {
+        ProjectsAccountProjectsIndex {
+            inner: self.raw().projects_account_projects_index(),
+            call: crate::call::Call::new(
+                &frameio_gen::v4::operations::PROJECTS_ACCOUNT_PROJECTS_INDEX,
+            ),
+        }
+    }
+    /**List invited projects
+
+List projects that the current user has been invited to within the specified account, but does not have workspace-level access to. These are projects where the user has project-specific collaborator access without broader team/workspace permissions.<br/>Rate Limits: 100 calls per 1.00 minute(s) per account_user
+
+Sends a `GET` request to `/v4/accounts/{account_id}/invited_projects`
+
+Arguments:
+- `account_id`:
+- `after`: Opaque Cursor query param for requests returning paginated results.<br/>NOTE: this value is auto-generated and included as part of links from a previous response. It is not intended to be human readable.
+
+- `include`:
+- `include_total_count`:
+- `page_size`:
+- `sort`: Sort projects by query params
+```ignore
+let response = client.projects_invited_projects_index()
+    .account_id(account_id)
+    .after(after)
+    .include(include)
+    .include_total_count(include_total_count)
+    .page_size(page_size)
+    .sort(sort)
+    .send()
+    .await;
+```*/
+    pub fn projects_invited_projects_index(&self) -> ProjectsInvitedProjectsIndex<'_> {
+        ProjectsInvitedProjectsIndex {
+            inner: self.raw().projects_invited_projects_index(),
+            call: crate::call::Call::new(
+                &frameio_gen::v4::operations::PROJECTS_INVITED_PROJECTS_INDEX,
+            ),
+        }
+    }
+    /**List share activities
+
+List all activity events for a share.<br/>Rate Limits: 100 calls per 1.00 minute(s) per account_user
+
+Sends a `GET` request to `/v4/accounts/{account_id}/shares/{share_id}/activities`
+
+Arguments:
+- `account_id`:
+- `share_id`:
+- `after`: Opaque Cursor query param for requests returning paginated results.<br/>NOTE: this value is auto-generated and included as part of links from a previous response. It is not intended to be human readable.
+
+- `include`:
+- `include_total_count`:
+- `page_size`:
+```ignore
+let response = client.shares_list_activities()
+    .account_id(account_id)
+    .share_id(share_id)
+    .after(after)
+    .include(include)
+    .include_total_count(include_total_count)
+    .page_size(page_size)
+    .send()
+    .await;
+```*/
+    pub fn shares_list_activities(&self) -> SharesListActivities<'_> {
+        SharesListActivities {
+            inner: self.raw().shares_list_activities(),
+            call: crate::call::Call::new(
+                &frameio_gen::v4::operations::SHARES_LIST_ACTIVITIES,
             ),
         }
     }
@@ -6640,6 +6903,131 @@ impl<'a> crate::pagination::List<'a> for SearchSearch<'a> {
         })
     }
 }
+///The call [`crate::Client::shares_list_assets`] builds; send it with `.send().await` or `.await`.
+#[derive(Debug, Clone)]
+#[must_use = "a call does nothing until it is sent: `.send().await` or `.await`"]
+pub struct SharesListAssets<'a> {
+    pub(crate) inner: frameio_gen::v4::builder::SharesListAssets<'a>,
+    pub(crate) call: crate::call::Call,
+}
+impl<'a> SharesListAssets<'a> {
+    pub fn account_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.inner = self.inner.account_id(value);
+        self
+    }
+    pub fn share_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.inner = self.inner.share_id(value);
+        self
+    }
+    pub fn after<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.inner = self.inner.after(value);
+        self
+    }
+    pub fn include<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<frameio_gen::v4::types::AssetIncludeList>,
+    {
+        self.inner = self.inner.include(value);
+        self
+    }
+    pub fn include_total_count<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<bool>,
+    {
+        self.inner = self.inner.include_total_count(value);
+        self
+    }
+    pub fn page_size<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<i64>,
+    {
+        self.inner = self.inner.page_size(value);
+        self
+    }
+    pub fn sort<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<frameio_gen::v4::types::ShareAssetSort>,
+    {
+        self.inner = self.inner.sort(value);
+        self
+    }
+    crate::call::call_options!();
+    /// Sends the call: `Ok` with the response body, or the crate's
+    /// [`Error`](crate::Error) (status, envelope, request id, rate limit and
+    /// attempts attached).
+    pub async fn send(
+        self,
+    ) -> crate::Result<frameio_gen::v4::types::ShareAssetsResponse> {
+        self.call.send(self.inner, |builder| builder.send()).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for SharesListAssets<'a> {
+    type Output = crate::Result<frameio_gen::v4::types::ShareAssetsResponse>;
+    type IntoFuture = ::futures::future::BoxFuture<
+        'a,
+        crate::Result<frameio_gen::v4::types::ShareAssetsResponse>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+impl<'a> SharesListAssets<'a> {
+    /// Every item of the listing, across pages, one page ahead (see
+    /// [`pagination`](crate::pagination)).
+    pub fn stream(self) -> crate::pagination::Items<'a, Self> {
+        crate::pagination::Items::new(self)
+    }
+    /// The listing page by page, one page ahead (see
+    /// [`pagination`](crate::pagination)).
+    pub fn pages(self) -> crate::pagination::Pages<'a, Self> {
+        crate::pagination::Pages::new(self)
+    }
+}
+impl<'a> crate::pagination::List<'a> for SharesListAssets<'a> {
+    type Item = frameio_gen::v4::types::AssetWithIncludes;
+    fn page_size_is_set(&self) -> bool {
+        frameio_gen::pagination::ListRequest::page_size_is_set(&self.inner)
+    }
+    fn with_page_size(mut self, size: i64) -> Self {
+        self.inner = frameio_gen::pagination::ListRequest::with_page_size(
+            self.inner,
+            size,
+        );
+        self
+    }
+    fn with_cursor(mut self, cursor: String) -> Self {
+        self.inner = frameio_gen::pagination::ListRequest::with_cursor(
+            self.inner,
+            cursor,
+        );
+        self
+    }
+    fn cursor(&self) -> Option<&str> {
+        frameio_gen::pagination::ListRequest::cursor(&self.inner)
+    }
+    fn send_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        crate::Result<
+            frameio_gen::pagination::PageParts<frameio_gen::v4::types::AssetWithIncludes>,
+        >,
+    > {
+        Box::pin(async move {
+            let page: frameio_gen::v4::types::ShareAssetsResponse = self.send().await?;
+            Ok(frameio_gen::pagination::ListPage::into_parts(page))
+        })
+    }
+}
 ///The call [`crate::Client::shares_add_asset`] builds; send it with `.send().await` or `.await`.
 #[derive(Debug, Clone)]
 #[must_use = "a call does nothing until it is sent: `.send().await` or `.await`"]
@@ -8751,5 +9139,733 @@ impl<'a> ::std::future::IntoFuture for AccountPermissionsAccountUserRolesUpdate<
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
+    }
+}
+///The call [`crate::Client::files_bulk_copy`] builds; send it with `.send().await` or `.await`.
+#[derive(Debug, Clone)]
+#[must_use = "a call does nothing until it is sent: `.send().await` or `.await`"]
+pub struct FilesBulkCopy<'a> {
+    pub(crate) inner: frameio_gen::v4::builder::FilesBulkCopy<'a>,
+    pub(crate) call: crate::call::Call,
+}
+impl<'a> FilesBulkCopy<'a> {
+    pub fn account_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.inner = self.inner.account_id(value);
+        self
+    }
+    pub fn copy_comments<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<frameio_gen::v4::types::CopyComments>,
+    {
+        self.inner = self.inner.copy_comments(value);
+        self
+    }
+    pub fn copy_metadata<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<bool>,
+    {
+        self.inner = self.inner.copy_metadata(value);
+        self
+    }
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<frameio_gen::v4::types::BulkFileCopyMoveParams>,
+        <V as std::convert::TryInto<
+            frameio_gen::v4::types::BulkFileCopyMoveParams,
+        >>::Error: std::fmt::Display,
+    {
+        self.inner = self.inner.body(value);
+        self
+    }
+    pub fn body_map<F>(mut self, f: F) -> Self
+    where
+        F: std::ops::FnOnce(
+            frameio_gen::v4::types::builder::BulkFileCopyMoveParams,
+        ) -> frameio_gen::v4::types::builder::BulkFileCopyMoveParams,
+    {
+        self.inner = self.inner.body_map(f);
+        self
+    }
+    crate::call::call_options!();
+    /// Sends the call: `Ok` with the response body, or the crate's
+    /// [`Error`](crate::Error) (status, envelope, request id, rate limit and
+    /// attempts attached).
+    pub async fn send(
+        self,
+    ) -> crate::Result<frameio_gen::v4::types::BulkFileCopyResponse> {
+        self.call.send(self.inner, |builder| builder.send()).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for FilesBulkCopy<'a> {
+    type Output = crate::Result<frameio_gen::v4::types::BulkFileCopyResponse>;
+    type IntoFuture = ::futures::future::BoxFuture<
+        'a,
+        crate::Result<frameio_gen::v4::types::BulkFileCopyResponse>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+///The call [`crate::Client::files_bulk_move`] builds; send it with `.send().await` or `.await`.
+#[derive(Debug, Clone)]
+#[must_use = "a call does nothing until it is sent: `.send().await` or `.await`"]
+pub struct FilesBulkMove<'a> {
+    pub(crate) inner: frameio_gen::v4::builder::FilesBulkMove<'a>,
+    pub(crate) call: crate::call::Call,
+}
+impl<'a> FilesBulkMove<'a> {
+    pub fn account_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.inner = self.inner.account_id(value);
+        self
+    }
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<frameio_gen::v4::types::BulkFileCopyMoveParams>,
+        <V as std::convert::TryInto<
+            frameio_gen::v4::types::BulkFileCopyMoveParams,
+        >>::Error: std::fmt::Display,
+    {
+        self.inner = self.inner.body(value);
+        self
+    }
+    pub fn body_map<F>(mut self, f: F) -> Self
+    where
+        F: std::ops::FnOnce(
+            frameio_gen::v4::types::builder::BulkFileCopyMoveParams,
+        ) -> frameio_gen::v4::types::builder::BulkFileCopyMoveParams,
+    {
+        self.inner = self.inner.body_map(f);
+        self
+    }
+    crate::call::call_options!();
+    /// Sends the call: `Ok` with the response body, or the crate's
+    /// [`Error`](crate::Error) (status, envelope, request id, rate limit and
+    /// attempts attached).
+    pub async fn send(
+        self,
+    ) -> crate::Result<frameio_gen::v4::types::BulkFileMoveResponse> {
+        self.call.send(self.inner, |builder| builder.send()).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for FilesBulkMove<'a> {
+    type Output = crate::Result<frameio_gen::v4::types::BulkFileMoveResponse>;
+    type IntoFuture = ::futures::future::BoxFuture<
+        'a,
+        crate::Result<frameio_gen::v4::types::BulkFileMoveResponse>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+///The call [`crate::Client::folders_bulk_copy`] builds; send it with `.send().await` or `.await`.
+#[derive(Debug, Clone)]
+#[must_use = "a call does nothing until it is sent: `.send().await` or `.await`"]
+pub struct FoldersBulkCopy<'a> {
+    pub(crate) inner: frameio_gen::v4::builder::FoldersBulkCopy<'a>,
+    pub(crate) call: crate::call::Call,
+}
+impl<'a> FoldersBulkCopy<'a> {
+    pub fn account_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.inner = self.inner.account_id(value);
+        self
+    }
+    pub fn copy_comments<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<frameio_gen::v4::types::CopyComments>,
+    {
+        self.inner = self.inner.copy_comments(value);
+        self
+    }
+    pub fn copy_metadata<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<bool>,
+    {
+        self.inner = self.inner.copy_metadata(value);
+        self
+    }
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<frameio_gen::v4::types::BulkFolderCopyMoveParams>,
+        <V as std::convert::TryInto<
+            frameio_gen::v4::types::BulkFolderCopyMoveParams,
+        >>::Error: std::fmt::Display,
+    {
+        self.inner = self.inner.body(value);
+        self
+    }
+    pub fn body_map<F>(mut self, f: F) -> Self
+    where
+        F: std::ops::FnOnce(
+            frameio_gen::v4::types::builder::BulkFolderCopyMoveParams,
+        ) -> frameio_gen::v4::types::builder::BulkFolderCopyMoveParams,
+    {
+        self.inner = self.inner.body_map(f);
+        self
+    }
+    crate::call::call_options!();
+    /// Sends the call: `Ok` with the response body, or the crate's
+    /// [`Error`](crate::Error) (status, envelope, request id, rate limit and
+    /// attempts attached).
+    pub async fn send(
+        self,
+    ) -> crate::Result<frameio_gen::v4::types::BulkFolderCopyResponse> {
+        self.call.send(self.inner, |builder| builder.send()).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for FoldersBulkCopy<'a> {
+    type Output = crate::Result<frameio_gen::v4::types::BulkFolderCopyResponse>;
+    type IntoFuture = ::futures::future::BoxFuture<
+        'a,
+        crate::Result<frameio_gen::v4::types::BulkFolderCopyResponse>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+///The call [`crate::Client::folders_bulk_move`] builds; send it with `.send().await` or `.await`.
+#[derive(Debug, Clone)]
+#[must_use = "a call does nothing until it is sent: `.send().await` or `.await`"]
+pub struct FoldersBulkMove<'a> {
+    pub(crate) inner: frameio_gen::v4::builder::FoldersBulkMove<'a>,
+    pub(crate) call: crate::call::Call,
+}
+impl<'a> FoldersBulkMove<'a> {
+    pub fn account_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.inner = self.inner.account_id(value);
+        self
+    }
+    pub fn body<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<frameio_gen::v4::types::BulkFolderCopyMoveParams>,
+        <V as std::convert::TryInto<
+            frameio_gen::v4::types::BulkFolderCopyMoveParams,
+        >>::Error: std::fmt::Display,
+    {
+        self.inner = self.inner.body(value);
+        self
+    }
+    pub fn body_map<F>(mut self, f: F) -> Self
+    where
+        F: std::ops::FnOnce(
+            frameio_gen::v4::types::builder::BulkFolderCopyMoveParams,
+        ) -> frameio_gen::v4::types::builder::BulkFolderCopyMoveParams,
+    {
+        self.inner = self.inner.body_map(f);
+        self
+    }
+    crate::call::call_options!();
+    /// Sends the call: `Ok` with the response body, or the crate's
+    /// [`Error`](crate::Error) (status, envelope, request id, rate limit and
+    /// attempts attached).
+    pub async fn send(
+        self,
+    ) -> crate::Result<frameio_gen::v4::types::BulkFolderMoveResponse> {
+        self.call.send(self.inner, |builder| builder.send()).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for FoldersBulkMove<'a> {
+    type Output = crate::Result<frameio_gen::v4::types::BulkFolderMoveResponse>;
+    type IntoFuture = ::futures::future::BoxFuture<
+        'a,
+        crate::Result<frameio_gen::v4::types::BulkFolderMoveResponse>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+///The call [`crate::Client::projects_recently_deleted`] builds; send it with `.send().await` or `.await`.
+#[derive(Debug, Clone)]
+#[must_use = "a call does nothing until it is sent: `.send().await` or `.await`"]
+pub struct ProjectsRecentlyDeleted<'a> {
+    pub(crate) inner: frameio_gen::v4::builder::ProjectsRecentlyDeleted<'a>,
+    pub(crate) call: crate::call::Call,
+}
+impl<'a> ProjectsRecentlyDeleted<'a> {
+    pub fn account_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.inner = self.inner.account_id(value);
+        self
+    }
+    pub fn project_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.inner = self.inner.project_id(value);
+        self
+    }
+    pub fn after<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.inner = self.inner.after(value);
+        self
+    }
+    pub fn include_total_count<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<bool>,
+    {
+        self.inner = self.inner.include_total_count(value);
+        self
+    }
+    pub fn page_size<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<i64>,
+    {
+        self.inner = self.inner.page_size(value);
+        self
+    }
+    pub fn sort<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<frameio_gen::v4::types::RecentlyDeletedSort>,
+    {
+        self.inner = self.inner.sort(value);
+        self
+    }
+    crate::call::call_options!();
+    /// Sends the call: `Ok` with the response body, or the crate's
+    /// [`Error`](crate::Error) (status, envelope, request id, rate limit and
+    /// attempts attached).
+    pub async fn send(
+        self,
+    ) -> crate::Result<frameio_gen::v4::types::RecentlyDeletedResponse> {
+        self.call.send(self.inner, |builder| builder.send()).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for ProjectsRecentlyDeleted<'a> {
+    type Output = crate::Result<frameio_gen::v4::types::RecentlyDeletedResponse>;
+    type IntoFuture = ::futures::future::BoxFuture<
+        'a,
+        crate::Result<frameio_gen::v4::types::RecentlyDeletedResponse>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+impl<'a> ProjectsRecentlyDeleted<'a> {
+    /// Every item of the listing, across pages, one page ahead (see
+    /// [`pagination`](crate::pagination)).
+    pub fn stream(self) -> crate::pagination::Items<'a, Self> {
+        crate::pagination::Items::new(self)
+    }
+    /// The listing page by page, one page ahead (see
+    /// [`pagination`](crate::pagination)).
+    pub fn pages(self) -> crate::pagination::Pages<'a, Self> {
+        crate::pagination::Pages::new(self)
+    }
+}
+impl<'a> crate::pagination::List<'a> for ProjectsRecentlyDeleted<'a> {
+    type Item = frameio_gen::v4::types::DeletedAsset;
+    fn page_size_is_set(&self) -> bool {
+        frameio_gen::pagination::ListRequest::page_size_is_set(&self.inner)
+    }
+    fn with_page_size(mut self, size: i64) -> Self {
+        self.inner = frameio_gen::pagination::ListRequest::with_page_size(
+            self.inner,
+            size,
+        );
+        self
+    }
+    fn with_cursor(mut self, cursor: String) -> Self {
+        self.inner = frameio_gen::pagination::ListRequest::with_cursor(
+            self.inner,
+            cursor,
+        );
+        self
+    }
+    fn cursor(&self) -> Option<&str> {
+        frameio_gen::pagination::ListRequest::cursor(&self.inner)
+    }
+    fn send_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        crate::Result<
+            frameio_gen::pagination::PageParts<frameio_gen::v4::types::DeletedAsset>,
+        >,
+    > {
+        Box::pin(async move {
+            let page: frameio_gen::v4::types::RecentlyDeletedResponse = self
+                .send()
+                .await?;
+            Ok(frameio_gen::pagination::ListPage::into_parts(page))
+        })
+    }
+}
+///The call [`crate::Client::projects_account_projects_index`] builds; send it with `.send().await` or `.await`.
+#[derive(Debug, Clone)]
+#[must_use = "a call does nothing until it is sent: `.send().await` or `.await`"]
+pub struct ProjectsAccountProjectsIndex<'a> {
+    pub(crate) inner: frameio_gen::v4::builder::ProjectsAccountProjectsIndex<'a>,
+    pub(crate) call: crate::call::Call,
+}
+impl<'a> ProjectsAccountProjectsIndex<'a> {
+    pub fn account_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.inner = self.inner.account_id(value);
+        self
+    }
+    pub fn after<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.inner = self.inner.after(value);
+        self
+    }
+    pub fn include<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<frameio_gen::v4::types::ProjectIncludeList>,
+    {
+        self.inner = self.inner.include(value);
+        self
+    }
+    pub fn include_total_count<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<bool>,
+    {
+        self.inner = self.inner.include_total_count(value);
+        self
+    }
+    pub fn page_size<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<i64>,
+    {
+        self.inner = self.inner.page_size(value);
+        self
+    }
+    pub fn sort<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<frameio_gen::v4::types::WorkspaceSort>,
+    {
+        self.inner = self.inner.sort(value);
+        self
+    }
+    crate::call::call_options!();
+    /// Sends the call: `Ok` with the response body, or the crate's
+    /// [`Error`](crate::Error) (status, envelope, request id, rate limit and
+    /// attempts attached).
+    pub async fn send(
+        self,
+    ) -> crate::Result<frameio_gen::v4::types::ProjectsWithIncludesResponse> {
+        self.call.send(self.inner, |builder| builder.send()).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for ProjectsAccountProjectsIndex<'a> {
+    type Output = crate::Result<frameio_gen::v4::types::ProjectsWithIncludesResponse>;
+    type IntoFuture = ::futures::future::BoxFuture<
+        'a,
+        crate::Result<frameio_gen::v4::types::ProjectsWithIncludesResponse>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+impl<'a> ProjectsAccountProjectsIndex<'a> {
+    /// Every item of the listing, across pages, one page ahead (see
+    /// [`pagination`](crate::pagination)).
+    pub fn stream(self) -> crate::pagination::Items<'a, Self> {
+        crate::pagination::Items::new(self)
+    }
+    /// The listing page by page, one page ahead (see
+    /// [`pagination`](crate::pagination)).
+    pub fn pages(self) -> crate::pagination::Pages<'a, Self> {
+        crate::pagination::Pages::new(self)
+    }
+}
+impl<'a> crate::pagination::List<'a> for ProjectsAccountProjectsIndex<'a> {
+    type Item = frameio_gen::v4::types::ProjectWithIncludes;
+    fn page_size_is_set(&self) -> bool {
+        frameio_gen::pagination::ListRequest::page_size_is_set(&self.inner)
+    }
+    fn with_page_size(mut self, size: i64) -> Self {
+        self.inner = frameio_gen::pagination::ListRequest::with_page_size(
+            self.inner,
+            size,
+        );
+        self
+    }
+    fn with_cursor(mut self, cursor: String) -> Self {
+        self.inner = frameio_gen::pagination::ListRequest::with_cursor(
+            self.inner,
+            cursor,
+        );
+        self
+    }
+    fn cursor(&self) -> Option<&str> {
+        frameio_gen::pagination::ListRequest::cursor(&self.inner)
+    }
+    fn send_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        crate::Result<
+            frameio_gen::pagination::PageParts<
+                frameio_gen::v4::types::ProjectWithIncludes,
+            >,
+        >,
+    > {
+        Box::pin(async move {
+            let page: frameio_gen::v4::types::ProjectsWithIncludesResponse = self
+                .send()
+                .await?;
+            Ok(frameio_gen::pagination::ListPage::into_parts(page))
+        })
+    }
+}
+///The call [`crate::Client::projects_invited_projects_index`] builds; send it with `.send().await` or `.await`.
+#[derive(Debug, Clone)]
+#[must_use = "a call does nothing until it is sent: `.send().await` or `.await`"]
+pub struct ProjectsInvitedProjectsIndex<'a> {
+    pub(crate) inner: frameio_gen::v4::builder::ProjectsInvitedProjectsIndex<'a>,
+    pub(crate) call: crate::call::Call,
+}
+impl<'a> ProjectsInvitedProjectsIndex<'a> {
+    pub fn account_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.inner = self.inner.account_id(value);
+        self
+    }
+    pub fn after<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.inner = self.inner.after(value);
+        self
+    }
+    pub fn include<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<frameio_gen::v4::types::ProjectIncludeList>,
+    {
+        self.inner = self.inner.include(value);
+        self
+    }
+    pub fn include_total_count<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<bool>,
+    {
+        self.inner = self.inner.include_total_count(value);
+        self
+    }
+    pub fn page_size<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<i64>,
+    {
+        self.inner = self.inner.page_size(value);
+        self
+    }
+    pub fn sort<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<frameio_gen::v4::types::WorkspaceSort>,
+    {
+        self.inner = self.inner.sort(value);
+        self
+    }
+    crate::call::call_options!();
+    /// Sends the call: `Ok` with the response body, or the crate's
+    /// [`Error`](crate::Error) (status, envelope, request id, rate limit and
+    /// attempts attached).
+    pub async fn send(
+        self,
+    ) -> crate::Result<frameio_gen::v4::types::ProjectsWithIncludesResponse> {
+        self.call.send(self.inner, |builder| builder.send()).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for ProjectsInvitedProjectsIndex<'a> {
+    type Output = crate::Result<frameio_gen::v4::types::ProjectsWithIncludesResponse>;
+    type IntoFuture = ::futures::future::BoxFuture<
+        'a,
+        crate::Result<frameio_gen::v4::types::ProjectsWithIncludesResponse>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+impl<'a> ProjectsInvitedProjectsIndex<'a> {
+    /// Every item of the listing, across pages, one page ahead (see
+    /// [`pagination`](crate::pagination)).
+    pub fn stream(self) -> crate::pagination::Items<'a, Self> {
+        crate::pagination::Items::new(self)
+    }
+    /// The listing page by page, one page ahead (see
+    /// [`pagination`](crate::pagination)).
+    pub fn pages(self) -> crate::pagination::Pages<'a, Self> {
+        crate::pagination::Pages::new(self)
+    }
+}
+impl<'a> crate::pagination::List<'a> for ProjectsInvitedProjectsIndex<'a> {
+    type Item = frameio_gen::v4::types::ProjectWithIncludes;
+    fn page_size_is_set(&self) -> bool {
+        frameio_gen::pagination::ListRequest::page_size_is_set(&self.inner)
+    }
+    fn with_page_size(mut self, size: i64) -> Self {
+        self.inner = frameio_gen::pagination::ListRequest::with_page_size(
+            self.inner,
+            size,
+        );
+        self
+    }
+    fn with_cursor(mut self, cursor: String) -> Self {
+        self.inner = frameio_gen::pagination::ListRequest::with_cursor(
+            self.inner,
+            cursor,
+        );
+        self
+    }
+    fn cursor(&self) -> Option<&str> {
+        frameio_gen::pagination::ListRequest::cursor(&self.inner)
+    }
+    fn send_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        crate::Result<
+            frameio_gen::pagination::PageParts<
+                frameio_gen::v4::types::ProjectWithIncludes,
+            >,
+        >,
+    > {
+        Box::pin(async move {
+            let page: frameio_gen::v4::types::ProjectsWithIncludesResponse = self
+                .send()
+                .await?;
+            Ok(frameio_gen::pagination::ListPage::into_parts(page))
+        })
+    }
+}
+///The call [`crate::Client::shares_list_activities`] builds; send it with `.send().await` or `.await`.
+#[derive(Debug, Clone)]
+#[must_use = "a call does nothing until it is sent: `.send().await` or `.await`"]
+pub struct SharesListActivities<'a> {
+    pub(crate) inner: frameio_gen::v4::builder::SharesListActivities<'a>,
+    pub(crate) call: crate::call::Call,
+}
+impl<'a> SharesListActivities<'a> {
+    pub fn account_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.inner = self.inner.account_id(value);
+        self
+    }
+    pub fn share_id<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.inner = self.inner.share_id(value);
+        self
+    }
+    pub fn after<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<::std::string::String>,
+    {
+        self.inner = self.inner.after(value);
+        self
+    }
+    pub fn include<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<frameio_gen::v4::types::ShareActivityIncludeList>,
+    {
+        self.inner = self.inner.include(value);
+        self
+    }
+    pub fn include_total_count<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<bool>,
+    {
+        self.inner = self.inner.include_total_count(value);
+        self
+    }
+    pub fn page_size<V>(mut self, value: V) -> Self
+    where
+        V: std::convert::TryInto<i64>,
+    {
+        self.inner = self.inner.page_size(value);
+        self
+    }
+    crate::call::call_options!();
+    /// Sends the call: `Ok` with the response body, or the crate's
+    /// [`Error`](crate::Error) (status, envelope, request id, rate limit and
+    /// attempts attached).
+    pub async fn send(
+        self,
+    ) -> crate::Result<frameio_gen::v4::types::ShareActivityResponse> {
+        self.call.send(self.inner, |builder| builder.send()).await
+    }
+}
+impl<'a> ::std::future::IntoFuture for SharesListActivities<'a> {
+    type Output = crate::Result<frameio_gen::v4::types::ShareActivityResponse>;
+    type IntoFuture = ::futures::future::BoxFuture<
+        'a,
+        crate::Result<frameio_gen::v4::types::ShareActivityResponse>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+impl<'a> SharesListActivities<'a> {
+    /// Every item of the listing, across pages, one page ahead (see
+    /// [`pagination`](crate::pagination)).
+    pub fn stream(self) -> crate::pagination::Items<'a, Self> {
+        crate::pagination::Items::new(self)
+    }
+    /// The listing page by page, one page ahead (see
+    /// [`pagination`](crate::pagination)).
+    pub fn pages(self) -> crate::pagination::Pages<'a, Self> {
+        crate::pagination::Pages::new(self)
+    }
+}
+impl<'a> crate::pagination::List<'a> for SharesListActivities<'a> {
+    type Item = frameio_gen::v4::types::ShareActivityItemWithIncludes;
+    fn page_size_is_set(&self) -> bool {
+        frameio_gen::pagination::ListRequest::page_size_is_set(&self.inner)
+    }
+    fn with_page_size(mut self, size: i64) -> Self {
+        self.inner = frameio_gen::pagination::ListRequest::with_page_size(
+            self.inner,
+            size,
+        );
+        self
+    }
+    fn with_cursor(mut self, cursor: String) -> Self {
+        self.inner = frameio_gen::pagination::ListRequest::with_cursor(
+            self.inner,
+            cursor,
+        );
+        self
+    }
+    fn cursor(&self) -> Option<&str> {
+        frameio_gen::pagination::ListRequest::cursor(&self.inner)
+    }
+    fn send_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        crate::Result<
+            frameio_gen::pagination::PageParts<
+                frameio_gen::v4::types::ShareActivityItemWithIncludes,
+            >,
+        >,
+    > {
+        Box::pin(async move {
+            let page: frameio_gen::v4::types::ShareActivityResponse = self.send().await?;
+            Ok(frameio_gen::pagination::ListPage::into_parts(page))
+        })
     }
 }

@@ -175,11 +175,13 @@ impl<'a> Uploads<'a> {
             .await?
             .data;
         let id = created.id.as_deref().ok_or(FileUploadError::IncompleteAnswer { what: "file", missing: "id" })?;
-        // The URLs are signed for the type Frame.io gave the file, not the local guess.
-        if created.media_type != file.media_type {
-            tracing::debug!(created = %created.media_type, guessed = %file.media_type, "sending the created file's media type");
+        // The URLs are signed for the type Frame.io gave the file, not the local
+        // guess (which it has only when its answer leaves the type out).
+        let media_type = created.media_type.as_deref().unwrap_or(&file.media_type);
+        if media_type != file.media_type {
+            tracing::debug!(created = media_type, guessed = %file.media_type, "sending the created file's media type");
         }
-        self.send_parts(id, &file, &created.media_type, &urls_of(&created.upload_urls), options).await?;
+        self.send_parts(id, &file, media_type, &urls_of(&created.upload_urls), options).await?;
         Ok(created)
     }
 

@@ -8,7 +8,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///`Account`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default, PartialEq)]
     pub struct Account {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account_default_color: ::std::option::Option<::std::string::String>,
@@ -196,7 +196,7 @@ pub mod types {
         }
     }
     ///`AuthenticationAuthDeviceRevokeTokenBody`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct AuthenticationAuthDeviceRevokeTokenBody {
         ///Must be a unique identifier per hardware device, such as a unique hardware serial number. Must be the same `client_id` used on initial authorization.
@@ -211,7 +211,7 @@ pub mod types {
         }
     }
     ///`AuthenticationAuthDeviceTokenBody`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct AuthenticationAuthDeviceTokenBody {
         ///Must be a unique identifier per hardware device, such as a unique hardware serial number. Must be the same as the client id used on initial authorization.
@@ -234,7 +234,7 @@ pub mod types {
         }
     }
     ///An OAuth 2.0 token response.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct AuthenticationAuthDeviceTokenResponse200 {
         ///The credential for every later request (`Authorization: Bearer …`).
         pub access_token: ::std::string::String,
@@ -256,7 +256,7 @@ pub mod types {
         }
     }
     ///`AuthenticationDeviceRequestCodeBody`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct AuthenticationDeviceRequestCodeBody {
         ///A unique identifier for the physical hardware device. This value needs to be guaranteed to be unique for the device. This could be a serial number or a randomly generated UUID.
@@ -272,7 +272,7 @@ pub mod types {
         }
     }
     ///`AuthenticationDeviceRequestCodeResponse200`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct AuthenticationDeviceRequestCodeResponse200 {
         ///The device code should be hidden from the user, and is used to identify this authorization request when polling to see if the user has entered their code successfully.
         pub device_code: ::std::string::String,
@@ -486,7 +486,7 @@ pub mod types {
         }
     }
     ///The created asset: `id` and `name` for a real-time upload; for a standard upload, the asset with the `upload_urls` to send its parts to.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct DevicesDeviceAssetCreateResponse200 {
         ///The ID for this asset, can be used in places like `https://app.frame.io/player/:id` to go directly to an asset.
         pub id: ::std::string::String,
@@ -532,7 +532,7 @@ pub mod types {
         }
     }
     ///`DevicesDeviceCreateRealtimeUploadPartsResponse200`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct DevicesDeviceCreateRealtimeUploadPartsResponse200 {
         ///Array of AWS S3 presigned upload PUT URLs. Returned in the same order as the `parts` field of the request.
         pub upload_urls: ::std::vec::Vec<::std::string::String>,
@@ -714,7 +714,7 @@ pub mod types {
         }
     }
     ///`Project`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default, PartialEq)]
     pub struct Project {
         ///Archival status for this Project
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1283,7 +1283,7 @@ pub mod types {
         }
     }
     ///`Team`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default, PartialEq)]
     pub struct Team {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub access: ::std::option::Option<crate::c2c::types::TeamAccess>,
@@ -1422,7 +1422,7 @@ pub mod types {
         }
     }
     ///`User`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default, PartialEq)]
     pub struct User {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account_id: ::std::option::Option<::std::string::String>,
@@ -1750,7 +1750,7 @@ pub mod types {
     }
     /// Types for composing complex structures.
     pub mod builder {
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct Account {
             account_default_color: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -3018,7 +3018,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct AuthenticationAuthDeviceRevokeTokenBody {
             client_id: ::std::result::Result<
                 ::std::string::String,
@@ -3102,7 +3102,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct AuthenticationAuthDeviceTokenBody {
             client_id: ::std::result::Result<
                 ::std::string::String,
@@ -3227,7 +3227,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct AuthenticationAuthDeviceTokenResponse200 {
             access_token: ::std::result::Result<
                 ::std::string::String,
@@ -3352,7 +3352,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct AuthenticationDeviceRequestCodeBody {
             client_id: ::std::result::Result<
                 ::std::string::String,
@@ -3436,7 +3436,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct AuthenticationDeviceRequestCodeResponse200 {
             device_code: ::std::result::Result<
                 ::std::string::String,
@@ -4893,7 +4893,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct DevicesDeviceAssetCreateResponse200 {
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
             name: ::std::result::Result<
@@ -5106,7 +5106,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct DevicesDeviceCreateRealtimeUploadPartsResponse200 {
             upload_urls: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -6263,7 +6263,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct Project {
             archive_status: ::std::result::Result<
                 ::std::option::Option<crate::c2c::types::ProjectArchiveStatus>,
@@ -10171,7 +10171,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct Team {
             access: ::std::result::Result<
                 ::std::option::Option<crate::c2c::types::TeamAccess>,
@@ -11098,7 +11098,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct User {
             account_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -12816,6 +12816,440 @@ pub mod types {
                     position: Ok(value.position),
                     extra: Ok(value.extra),
                 }
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_url`: C2C user/account/team upload target (undocumented): treated as pre-signed, like `upload_urls`.*/
+        impl ::std::fmt::Debug for Account {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("Account")
+                    .field("account_default_color", &self.account_default_color)
+                    .field("account_members", &self.account_members)
+                    .field("archived_storage", &self.archived_storage)
+                    .field("billing_emails", &self.billing_emails)
+                    .field("city", &self.city)
+                    .field("collaborator_count", &self.collaborator_count)
+                    .field("collaborator_role_count", &self.collaborator_role_count)
+                    .field("company_address", &self.company_address)
+                    .field("company_name", &self.company_name)
+                    .field("country", &self.country)
+                    .field("deleted_at", &self.deleted_at)
+                    .field("delinquent_at", &self.delinquent_at)
+                    .field("display_name", &self.display_name)
+                    .field("duration", &self.duration)
+                    .field("file_count", &self.file_count)
+                    .field("folder_count", &self.folder_count)
+                    .field("frames", &self.frames)
+                    .field("id", &self.id)
+                    .field("image", &self.image)
+                    .field("image_128", &self.image_128)
+                    .field("image_256", &self.image_256)
+                    .field("image_32", &self.image_32)
+                    .field("image_64", &self.image_64)
+                    .field("inserted_at", &self.inserted_at)
+                    .field("invoice_emails", &self.invoice_emails)
+                    .field("lifetime_file_count", &self.lifetime_file_count)
+                    .field("line1", &self.line1)
+                    .field("locked_at", &self.locked_at)
+                    .field("member_count", &self.member_count)
+                    .field("owner", &self.owner)
+                    .field("owner_id", &self.owner_id)
+                    .field("plan", &self.plan)
+                    .field("postal_code", &self.postal_code)
+                    .field("project_count", &self.project_count)
+                    .field("state", &self.state)
+                    .field("storage", &self.storage)
+                    .field("subscription", &self.subscription)
+                    .field("team_count", &self.team_count)
+                    .field("teams", &self.teams)
+                    .field("unpaid_at", &self.unpaid_at)
+                    .field("updated_at", &self.updated_at)
+                    .field(
+                        "upload_url",
+                        &self
+                            .upload_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field("user_count", &self.user_count)
+                    .field("vat", &self.vat)
+                    .field("watermark", &self.watermark)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `client_secret`: C2C: the device model's secret, issued by Frame.io support and embedded in the device.
+ - `token`: C2C revoke: the access or refresh token being revoked.*/
+        impl ::std::fmt::Debug for AuthenticationAuthDeviceRevokeTokenBody {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("AuthenticationAuthDeviceRevokeTokenBody")
+                    .field("client_id", &self.client_id)
+                    .field(
+                        "client_secret",
+                        &self.client_secret.as_ref().map(|_| "[redacted]"),
+                    )
+                    .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `client_secret`: C2C: the device model's secret, issued by Frame.io support and embedded in the device.
+ - `device_code`: C2C: "should be hidden from the user"; whoever holds it can poll for the pairing's tokens.
+ - `refresh_token`: C2C: obtains new access tokens (and revokes the pairing) for 14 days.*/
+        impl ::std::fmt::Debug for AuthenticationAuthDeviceTokenBody {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("AuthenticationAuthDeviceTokenBody")
+                    .field("client_id", &self.client_id)
+                    .field(
+                        "client_secret",
+                        &self
+                            .client_secret
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field(
+                        "device_code",
+                        &self
+                            .device_code
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field("grant_type", &self.grant_type)
+                    .field(
+                        "refresh_token",
+                        &self
+                            .refresh_token
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `access_token`: C2C bearer credential for every device request.
+ - `refresh_token`: C2C: obtains new access tokens (and revokes the pairing) for 14 days.*/
+        impl ::std::fmt::Debug for AuthenticationAuthDeviceTokenResponse200 {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("AuthenticationAuthDeviceTokenResponse200")
+                    .field(
+                        "access_token",
+                        &self.access_token.as_ref().map(|_| "[redacted]"),
+                    )
+                    .field("expires_in", &self.expires_in)
+                    .field(
+                        "refresh_token",
+                        &self
+                            .refresh_token
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field("token_type", &self.token_type)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `client_secret`: C2C: the device model's secret, issued by Frame.io support and embedded in the device.*/
+        impl ::std::fmt::Debug for AuthenticationDeviceRequestCodeBody {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("AuthenticationDeviceRequestCodeBody")
+                    .field("client_id", &self.client_id)
+                    .field(
+                        "client_secret",
+                        &self.client_secret.as_ref().map(|_| "[redacted]"),
+                    )
+                    .field("scope", &self.scope)
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `device_code`: C2C: "should be hidden from the user"; whoever holds it can poll for the pairing's tokens.*/
+        impl ::std::fmt::Debug for AuthenticationDeviceRequestCodeResponse200 {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("AuthenticationDeviceRequestCodeResponse200")
+                    .field(
+                        "device_code",
+                        &self.device_code.as_ref().map(|_| "[redacted]"),
+                    )
+                    .field("expires_in", &self.expires_in)
+                    .field("interval", &self.interval)
+                    .field("name", &self.name)
+                    .field("user_code", &self.user_code)
+                    .field("verification_uri", &self.verification_uri)
+                    .field("verification_uri_complete", &self.verification_uri_complete)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
+        impl ::std::fmt::Debug for DevicesDeviceAssetCreateResponse200 {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("DevicesDeviceAssetCreateResponse200")
+                    .field("id", &self.id)
+                    .field("name", &self.name)
+                    .field("type_", &self.type_)
+                    .field(
+                        "upload_urls",
+                        &self
+                            .upload_urls
+                            .as_ref()
+                            .map(|item| {
+                                item
+                                    .iter()
+                                    .map(|_| "[redacted]")
+                                    .collect::<::std::vec::Vec<_>>()
+                            }),
+                    )
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
+        impl ::std::fmt::Debug for DevicesDeviceCreateRealtimeUploadPartsResponse200 {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("DevicesDeviceCreateRealtimeUploadPartsResponse200")
+                    .field(
+                        "upload_urls",
+                        &self
+                            .upload_urls
+                            .as_ref()
+                            .map(|item| {
+                                item
+                                    .iter()
+                                    .map(|_| "[redacted]")
+                                    .collect::<::std::vec::Vec<_>>()
+                            }),
+                    )
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `invite_url`: C2C project invitation link: joins whoever has it.*/
+        impl ::std::fmt::Debug for Project {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("Project")
+                    .field("archive_status", &self.archive_status)
+                    .field("archived_at", &self.archived_at)
+                    .field("archived_file_count", &self.archived_file_count)
+                    .field("archived_storage", &self.archived_storage)
+                    .field("collaborator_count", &self.collaborator_count)
+                    .field("deleted_at", &self.deleted_at)
+                    .field("description", &self.description)
+                    .field("file_count", &self.file_count)
+                    .field("folder_count", &self.folder_count)
+                    .field("id", &self.id)
+                    .field("ignore_archive", &self.ignore_archive)
+                    .field("inserted_at", &self.inserted_at)
+                    .field(
+                        "invite_url",
+                        &self
+                            .invite_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field("name", &self.name)
+                    .field("owner_id", &self.owner_id)
+                    .field("private", &self.private)
+                    .field("project_preferences", &self.project_preferences)
+                    .field("read_only", &self.read_only)
+                    .field("root_asset", &self.root_asset)
+                    .field("root_asset_id", &self.root_asset_id)
+                    .field("shared", &self.shared)
+                    .field("storage", &self.storage)
+                    .field("team", &self.team)
+                    .field("team_id", &self.team_id)
+                    .field("type_", &self.type_)
+                    .field("updated_at", &self.updated_at)
+                    .field("user_permissions", &self.user_permissions)
+                    .field("user_preferences", &self.user_preferences)
+                    .field("watermark", &self.watermark)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_url`: C2C user/account/team upload target (undocumented): treated as pre-signed, like `upload_urls`.*/
+        impl ::std::fmt::Debug for Team {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("Team")
+                    .field("access", &self.access)
+                    .field("account", &self.account)
+                    .field("account_id", &self.account_id)
+                    .field("admin_only_actions", &self.admin_only_actions)
+                    .field("archived_storage", &self.archived_storage)
+                    .field("asset_lifecycle_policy", &self.asset_lifecycle_policy)
+                    .field("background_color", &self.background_color)
+                    .field("bio", &self.bio)
+                    .field("collaborator_count", &self.collaborator_count)
+                    .field("color", &self.color)
+                    .field("creator_id", &self.creator_id)
+                    .field("dark_theme", &self.dark_theme)
+                    .field("default_background_color", &self.default_background_color)
+                    .field("default_color", &self.default_color)
+                    .field("default_font_color", &self.default_font_color)
+                    .field(
+                        "default_session_watermark_template",
+                        &self.default_session_watermark_template,
+                    )
+                    .field(
+                        "default_session_watermark_template_id",
+                        &self.default_session_watermark_template_id,
+                    )
+                    .field("deleted_at", &self.deleted_at)
+                    .field("disable_sbwm_internally", &self.disable_sbwm_internally)
+                    .field("duration", &self.duration)
+                    .field("email_branding", &self.email_branding)
+                    .field("file_count", &self.file_count)
+                    .field("folder_count", &self.folder_count)
+                    .field("font_color", &self.font_color)
+                    .field("frames", &self.frames)
+                    .field("id", &self.id)
+                    .field("image_128", &self.image_128)
+                    .field("image_256", &self.image_256)
+                    .field("image_32", &self.image_32)
+                    .field("image_64", &self.image_64)
+                    .field("inserted_at", &self.inserted_at)
+                    .field("link", &self.link)
+                    .field("location", &self.location)
+                    .field("member_count", &self.member_count)
+                    .field("member_limit", &self.member_limit)
+                    .field("name", &self.name)
+                    .field("project_count", &self.project_count)
+                    .field(
+                        "session_watermark_templates",
+                        &self.session_watermark_templates,
+                    )
+                    .field("slack_webhook", &self.slack_webhook)
+                    .field("solo", &self.solo)
+                    .field("storage", &self.storage)
+                    .field("storage_limit", &self.storage_limit)
+                    .field("team_image", &self.team_image)
+                    .field("updated_at", &self.updated_at)
+                    .field(
+                        "upload_url",
+                        &self
+                            .upload_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field("user_role", &self.user_role)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_url`: C2C user/account/team upload target (undocumented): treated as pre-signed, like `upload_urls`.*/
+        impl ::std::fmt::Debug for User {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("User")
+                    .field("account_id", &self.account_id)
+                    .field("avatar_color", &self.avatar_color)
+                    .field("bio", &self.bio)
+                    .field("context", &self.context)
+                    .field("deleted_at", &self.deleted_at)
+                    .field("digest_frequency", &self.digest_frequency)
+                    .field("email", &self.email)
+                    .field("email_confirm_by", &self.email_confirm_by)
+                    .field("email_preferences", &self.email_preferences)
+                    .field("features_seen", &self.features_seen)
+                    .field("first_login_at", &self.first_login_at)
+                    .field("from_adobe", &self.from_adobe)
+                    .field("from_google", &self.from_google)
+                    .field("highest_account_role", &self.highest_account_role)
+                    .field("id", &self.id)
+                    .field("image_128", &self.image_128)
+                    .field("image_256", &self.image_256)
+                    .field("image_32", &self.image_32)
+                    .field("image_64", &self.image_64)
+                    .field("inserted_at", &self.inserted_at)
+                    .field("integrations", &self.integrations)
+                    .field("joined_via", &self.joined_via)
+                    .field("last_seen", &self.last_seen)
+                    .field("location", &self.location)
+                    .field("mfa_enforced_at", &self.mfa_enforced_at)
+                    .field("name", &self.name)
+                    .field("next_digest_date", &self.next_digest_date)
+                    .field("phone", &self.phone)
+                    .field("profile_image", &self.profile_image)
+                    .field("profile_image_original", &self.profile_image_original)
+                    .field("roles", &self.roles)
+                    .field("timezone_value", &self.timezone_value)
+                    .field("type_", &self.type_)
+                    .field("updated_at", &self.updated_at)
+                    .field(
+                        "upload_url",
+                        &self
+                            .upload_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field("user_default_color", &self.user_default_color)
+                    .field("user_hash", &self.user_hash)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
             }
         }
     }
@@ -14554,6 +14988,330 @@ pub mod types {
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
             deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_url`: C2C user/account/team upload target (undocumented): treated as pre-signed, like `upload_urls`.*/
+    impl ::std::fmt::Debug for Account {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("Account")
+                .field("account_default_color", &self.account_default_color)
+                .field("account_members", &self.account_members)
+                .field("archived_storage", &self.archived_storage)
+                .field("billing_emails", &self.billing_emails)
+                .field("city", &self.city)
+                .field("collaborator_count", &self.collaborator_count)
+                .field("collaborator_role_count", &self.collaborator_role_count)
+                .field("company_address", &self.company_address)
+                .field("company_name", &self.company_name)
+                .field("country", &self.country)
+                .field("deleted_at", &self.deleted_at)
+                .field("delinquent_at", &self.delinquent_at)
+                .field("display_name", &self.display_name)
+                .field("duration", &self.duration)
+                .field("file_count", &self.file_count)
+                .field("folder_count", &self.folder_count)
+                .field("frames", &self.frames)
+                .field("id", &self.id)
+                .field("image", &self.image)
+                .field("image_128", &self.image_128)
+                .field("image_256", &self.image_256)
+                .field("image_32", &self.image_32)
+                .field("image_64", &self.image_64)
+                .field("inserted_at", &self.inserted_at)
+                .field("invoice_emails", &self.invoice_emails)
+                .field("lifetime_file_count", &self.lifetime_file_count)
+                .field("line1", &self.line1)
+                .field("locked_at", &self.locked_at)
+                .field("member_count", &self.member_count)
+                .field("owner", &self.owner)
+                .field("owner_id", &self.owner_id)
+                .field("plan", &self.plan)
+                .field("postal_code", &self.postal_code)
+                .field("project_count", &self.project_count)
+                .field("state", &self.state)
+                .field("storage", &self.storage)
+                .field("subscription", &self.subscription)
+                .field("team_count", &self.team_count)
+                .field("teams", &self.teams)
+                .field("unpaid_at", &self.unpaid_at)
+                .field("updated_at", &self.updated_at)
+                .field("upload_url", &self.upload_url.as_ref().map(|_| "[redacted]"))
+                .field("user_count", &self.user_count)
+                .field("vat", &self.vat)
+                .field("watermark", &self.watermark)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `client_secret`: C2C: the device model's secret, issued by Frame.io support and embedded in the device.
+ - `token`: C2C revoke: the access or refresh token being revoked.*/
+    impl ::std::fmt::Debug for AuthenticationAuthDeviceRevokeTokenBody {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("AuthenticationAuthDeviceRevokeTokenBody")
+                .field("client_id", &self.client_id)
+                .field("client_secret", &"[redacted]")
+                .field("token", &"[redacted]")
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `client_secret`: C2C: the device model's secret, issued by Frame.io support and embedded in the device.
+ - `device_code`: C2C: "should be hidden from the user"; whoever holds it can poll for the pairing's tokens.
+ - `refresh_token`: C2C: obtains new access tokens (and revokes the pairing) for 14 days.*/
+    impl ::std::fmt::Debug for AuthenticationAuthDeviceTokenBody {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("AuthenticationAuthDeviceTokenBody")
+                .field("client_id", &self.client_id)
+                .field(
+                    "client_secret",
+                    &self.client_secret.as_ref().map(|_| "[redacted]"),
+                )
+                .field("device_code", &self.device_code.as_ref().map(|_| "[redacted]"))
+                .field("grant_type", &self.grant_type)
+                .field(
+                    "refresh_token",
+                    &self.refresh_token.as_ref().map(|_| "[redacted]"),
+                )
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `access_token`: C2C bearer credential for every device request.
+ - `refresh_token`: C2C: obtains new access tokens (and revokes the pairing) for 14 days.*/
+    impl ::std::fmt::Debug for AuthenticationAuthDeviceTokenResponse200 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("AuthenticationAuthDeviceTokenResponse200")
+                .field("access_token", &"[redacted]")
+                .field("expires_in", &self.expires_in)
+                .field(
+                    "refresh_token",
+                    &self.refresh_token.as_ref().map(|_| "[redacted]"),
+                )
+                .field("token_type", &self.token_type)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `client_secret`: C2C: the device model's secret, issued by Frame.io support and embedded in the device.*/
+    impl ::std::fmt::Debug for AuthenticationDeviceRequestCodeBody {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("AuthenticationDeviceRequestCodeBody")
+                .field("client_id", &self.client_id)
+                .field("client_secret", &"[redacted]")
+                .field("scope", &self.scope)
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `device_code`: C2C: "should be hidden from the user"; whoever holds it can poll for the pairing's tokens.*/
+    impl ::std::fmt::Debug for AuthenticationDeviceRequestCodeResponse200 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("AuthenticationDeviceRequestCodeResponse200")
+                .field("device_code", &"[redacted]")
+                .field("expires_in", &self.expires_in)
+                .field("interval", &self.interval)
+                .field("name", &self.name)
+                .field("user_code", &self.user_code)
+                .field("verification_uri", &self.verification_uri)
+                .field("verification_uri_complete", &self.verification_uri_complete)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
+    impl ::std::fmt::Debug for DevicesDeviceAssetCreateResponse200 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("DevicesDeviceAssetCreateResponse200")
+                .field("id", &self.id)
+                .field("name", &self.name)
+                .field("type_", &self.type_)
+                .field(
+                    "upload_urls",
+                    &self
+                        .upload_urls
+                        .iter()
+                        .map(|_| "[redacted]")
+                        .collect::<::std::vec::Vec<_>>(),
+                )
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
+    impl ::std::fmt::Debug for DevicesDeviceCreateRealtimeUploadPartsResponse200 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("DevicesDeviceCreateRealtimeUploadPartsResponse200")
+                .field(
+                    "upload_urls",
+                    &self
+                        .upload_urls
+                        .iter()
+                        .map(|_| "[redacted]")
+                        .collect::<::std::vec::Vec<_>>(),
+                )
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `invite_url`: C2C project invitation link: joins whoever has it.*/
+    impl ::std::fmt::Debug for Project {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("Project")
+                .field("archive_status", &self.archive_status)
+                .field("archived_at", &self.archived_at)
+                .field("archived_file_count", &self.archived_file_count)
+                .field("archived_storage", &self.archived_storage)
+                .field("collaborator_count", &self.collaborator_count)
+                .field("deleted_at", &self.deleted_at)
+                .field("description", &self.description)
+                .field("file_count", &self.file_count)
+                .field("folder_count", &self.folder_count)
+                .field("id", &self.id)
+                .field("ignore_archive", &self.ignore_archive)
+                .field("inserted_at", &self.inserted_at)
+                .field("invite_url", &self.invite_url.as_ref().map(|_| "[redacted]"))
+                .field("name", &self.name)
+                .field("owner_id", &self.owner_id)
+                .field("private", &self.private)
+                .field("project_preferences", &self.project_preferences)
+                .field("read_only", &self.read_only)
+                .field("root_asset", &self.root_asset)
+                .field("root_asset_id", &self.root_asset_id)
+                .field("shared", &self.shared)
+                .field("storage", &self.storage)
+                .field("team", &self.team)
+                .field("team_id", &self.team_id)
+                .field("type_", &self.type_)
+                .field("updated_at", &self.updated_at)
+                .field("user_permissions", &self.user_permissions)
+                .field("user_preferences", &self.user_preferences)
+                .field("watermark", &self.watermark)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_url`: C2C user/account/team upload target (undocumented): treated as pre-signed, like `upload_urls`.*/
+    impl ::std::fmt::Debug for Team {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("Team")
+                .field("access", &self.access)
+                .field("account", &self.account)
+                .field("account_id", &self.account_id)
+                .field("admin_only_actions", &self.admin_only_actions)
+                .field("archived_storage", &self.archived_storage)
+                .field("asset_lifecycle_policy", &self.asset_lifecycle_policy)
+                .field("background_color", &self.background_color)
+                .field("bio", &self.bio)
+                .field("collaborator_count", &self.collaborator_count)
+                .field("color", &self.color)
+                .field("creator_id", &self.creator_id)
+                .field("dark_theme", &self.dark_theme)
+                .field("default_background_color", &self.default_background_color)
+                .field("default_color", &self.default_color)
+                .field("default_font_color", &self.default_font_color)
+                .field(
+                    "default_session_watermark_template",
+                    &self.default_session_watermark_template,
+                )
+                .field(
+                    "default_session_watermark_template_id",
+                    &self.default_session_watermark_template_id,
+                )
+                .field("deleted_at", &self.deleted_at)
+                .field("disable_sbwm_internally", &self.disable_sbwm_internally)
+                .field("duration", &self.duration)
+                .field("email_branding", &self.email_branding)
+                .field("file_count", &self.file_count)
+                .field("folder_count", &self.folder_count)
+                .field("font_color", &self.font_color)
+                .field("frames", &self.frames)
+                .field("id", &self.id)
+                .field("image_128", &self.image_128)
+                .field("image_256", &self.image_256)
+                .field("image_32", &self.image_32)
+                .field("image_64", &self.image_64)
+                .field("inserted_at", &self.inserted_at)
+                .field("link", &self.link)
+                .field("location", &self.location)
+                .field("member_count", &self.member_count)
+                .field("member_limit", &self.member_limit)
+                .field("name", &self.name)
+                .field("project_count", &self.project_count)
+                .field("session_watermark_templates", &self.session_watermark_templates)
+                .field("slack_webhook", &self.slack_webhook)
+                .field("solo", &self.solo)
+                .field("storage", &self.storage)
+                .field("storage_limit", &self.storage_limit)
+                .field("team_image", &self.team_image)
+                .field("updated_at", &self.updated_at)
+                .field("upload_url", &self.upload_url.as_ref().map(|_| "[redacted]"))
+                .field("user_role", &self.user_role)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_url`: C2C user/account/team upload target (undocumented): treated as pre-signed, like `upload_urls`.*/
+    impl ::std::fmt::Debug for User {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("User")
+                .field("account_id", &self.account_id)
+                .field("avatar_color", &self.avatar_color)
+                .field("bio", &self.bio)
+                .field("context", &self.context)
+                .field("deleted_at", &self.deleted_at)
+                .field("digest_frequency", &self.digest_frequency)
+                .field("email", &self.email)
+                .field("email_confirm_by", &self.email_confirm_by)
+                .field("email_preferences", &self.email_preferences)
+                .field("features_seen", &self.features_seen)
+                .field("first_login_at", &self.first_login_at)
+                .field("from_adobe", &self.from_adobe)
+                .field("from_google", &self.from_google)
+                .field("highest_account_role", &self.highest_account_role)
+                .field("id", &self.id)
+                .field("image_128", &self.image_128)
+                .field("image_256", &self.image_256)
+                .field("image_32", &self.image_32)
+                .field("image_64", &self.image_64)
+                .field("inserted_at", &self.inserted_at)
+                .field("integrations", &self.integrations)
+                .field("joined_via", &self.joined_via)
+                .field("last_seen", &self.last_seen)
+                .field("location", &self.location)
+                .field("mfa_enforced_at", &self.mfa_enforced_at)
+                .field("name", &self.name)
+                .field("next_digest_date", &self.next_digest_date)
+                .field("phone", &self.phone)
+                .field("profile_image", &self.profile_image)
+                .field("profile_image_original", &self.profile_image_original)
+                .field("roles", &self.roles)
+                .field("timezone_value", &self.timezone_value)
+                .field("type_", &self.type_)
+                .field("updated_at", &self.updated_at)
+                .field("upload_url", &self.upload_url.as_ref().map(|_| "[redacted]"))
+                .field("user_default_color", &self.user_default_color)
+                .field("user_hash", &self.user_hash)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
         }
     }
 }

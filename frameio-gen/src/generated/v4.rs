@@ -197,7 +197,7 @@ pub mod types {
         }
     }
     ///`ActionCreateResponseData`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct ActionCreateResponseData {
         ///Active Status
         pub active: bool,
@@ -399,7 +399,7 @@ pub mod types {
         }
     }
     ///`AddAssetResponseData`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct AddAssetResponseData {
         pub access: crate::v4::types::ShareAccess,
         ///ID for asset added
@@ -679,6 +679,138 @@ pub mod types {
             Default::default()
         }
     }
+    ///Bulk file operation parameters
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct BulkFileCopyMoveParams {
+        pub data: BulkFileCopyMoveParamsData,
+    }
+    impl BulkFileCopyMoveParams {
+        pub fn builder() -> builder::BulkFileCopyMoveParams {
+            Default::default()
+        }
+    }
+    ///`BulkFileCopyMoveParamsData`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct BulkFileCopyMoveParamsData {
+        ///IDs of the files. Between 1 and 100 unique IDs are allowed.
+        pub file_ids: ::std::vec::Vec<::std::string::String>,
+        ///Destination folder ID.
+        pub parent_id: ::std::string::String,
+    }
+    impl BulkFileCopyMoveParamsData {
+        pub fn builder() -> builder::BulkFileCopyMoveParamsData {
+            Default::default()
+        }
+    }
+    ///`BulkFileCopyResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct BulkFileCopyResponse {
+        pub data: ::std::vec::Vec<BulkFileCopyResult>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl BulkFileCopyResponse {
+        pub fn builder() -> builder::BulkFileCopyResponse {
+            Default::default()
+        }
+    }
+    ///`BulkFileCopyResult`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct BulkFileCopyResult {
+        pub file: File,
+        ///ID of the file that was copied
+        pub source_file_id: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl BulkFileCopyResult {
+        pub fn builder() -> builder::BulkFileCopyResult {
+            Default::default()
+        }
+    }
+    ///`BulkFileMoveResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct BulkFileMoveResponse {
+        pub data: ::std::vec::Vec<File>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl BulkFileMoveResponse {
+        pub fn builder() -> builder::BulkFileMoveResponse {
+            Default::default()
+        }
+    }
+    ///Bulk folder operation parameters
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct BulkFolderCopyMoveParams {
+        pub data: BulkFolderCopyMoveParamsData,
+    }
+    impl BulkFolderCopyMoveParams {
+        pub fn builder() -> builder::BulkFolderCopyMoveParams {
+            Default::default()
+        }
+    }
+    ///`BulkFolderCopyMoveParamsData`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct BulkFolderCopyMoveParamsData {
+        ///IDs of the folders. Between 1 and 100 unique IDs are allowed.
+        pub folder_ids: ::std::vec::Vec<::std::string::String>,
+        ///Destination folder ID.
+        pub parent_id: ::std::string::String,
+    }
+    impl BulkFolderCopyMoveParamsData {
+        pub fn builder() -> builder::BulkFolderCopyMoveParamsData {
+            Default::default()
+        }
+    }
+    ///`BulkFolderCopyResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct BulkFolderCopyResponse {
+        pub data: ::std::vec::Vec<BulkFolderCopyResult>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl BulkFolderCopyResponse {
+        pub fn builder() -> builder::BulkFolderCopyResponse {
+            Default::default()
+        }
+    }
+    ///`BulkFolderCopyResult`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct BulkFolderCopyResult {
+        pub folder: Folder,
+        ///ID of the folder that was copied
+        pub source_folder_id: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl BulkFolderCopyResult {
+        pub fn builder() -> builder::BulkFolderCopyResult {
+            Default::default()
+        }
+    }
+    ///`BulkFolderMoveResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct BulkFolderMoveResponse {
+        pub data: ::std::vec::Vec<Folder>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl BulkFolderMoveResponse {
+        pub fn builder() -> builder::BulkFolderMoveResponse {
+            Default::default()
+        }
+    }
     ///`BulkUpdateMetadataParams`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -893,7 +1025,7 @@ pub mod types {
         }
     }
     ///`CommentAttachment`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct CommentAttachment {
         ///Creation timestamp
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -1929,6 +2061,278 @@ pub mod types {
             Default::default()
         }
     }
+    ///A deleted file asset. view_url is omitted as deleted assets cannot be viewed without restoring.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeletedAssetFile {
+        ///Adobe cloud storage asset identifier, when available.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub adobe_id: ::std::option::Option<::std::string::String>,
+        ///Version identifier of the Adobe cloud storage asset associated with this file, when available. A version identifier is a string that often resembles an integer but should be treated as an opaque string.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub adobe_version_id: ::std::option::Option<::std::string::String>,
+        ///Creation timestamp
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Deletion timestamp
+        pub deleted_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///File size in bytes
+        pub file_size: i64,
+        ///File ID
+        pub id: ::std::string::String,
+        ///File media type
+        pub media_type: ::std::string::String,
+        ///File name
+        pub name: ::std::string::String,
+        ///Parent folder or version stack ID
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub parent_id: ::std::option::Option<::std::string::String>,
+        ///Project ID
+        pub project_id: ::std::string::String,
+        ///File transcoding status
+        pub status: crate::v4::types::FileStatus,
+        ///Discriminator value: file
+        #[serde(rename = "type")]
+        pub type_: DeletedAssetFileType,
+        ///Update timestamp
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl DeletedAssetFile {
+        pub fn builder() -> builder::DeletedAssetFile {
+            Default::default()
+        }
+    }
+    ///Discriminator value: file
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum DeletedAssetFileType {
+        #[serde(rename = "file")]
+        File,
+    }
+    impl ::std::fmt::Display for DeletedAssetFileType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::File => f.write_str("file"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DeletedAssetFileType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "file" => Ok(Self::File),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DeletedAssetFileType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for DeletedAssetFileType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A deleted folder asset. view_url is omitted as deleted assets cannot be viewed without restoring.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeletedAssetFolder {
+        ///Adobe cloud storage asset identifier, when available.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub adobe_id: ::std::option::Option<::std::string::String>,
+        ///Cover asset ID
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub cover_file_id: ::std::option::Option<::std::string::String>,
+        ///Creation timestamp
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Deletion timestamp
+        pub deleted_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Folder ID
+        pub id: ::std::string::String,
+        ///Folder name
+        pub name: ::std::string::String,
+        ///Parent folder ID
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub parent_id: ::std::option::Option<::std::string::String>,
+        ///Project ID
+        pub project_id: ::std::string::String,
+        ///Whether the folder is restricted
+        pub restricted: bool,
+        ///Discriminator value: folder
+        #[serde(rename = "type")]
+        pub type_: DeletedAssetFolderType,
+        ///Update timestamp
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl DeletedAssetFolder {
+        pub fn builder() -> builder::DeletedAssetFolder {
+            Default::default()
+        }
+    }
+    ///Discriminator value: folder
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum DeletedAssetFolderType {
+        #[serde(rename = "folder")]
+        Folder,
+    }
+    impl ::std::fmt::Display for DeletedAssetFolderType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Folder => f.write_str("folder"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DeletedAssetFolderType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "folder" => Ok(Self::Folder),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DeletedAssetFolderType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for DeletedAssetFolderType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A deleted version stack asset. view_url is omitted as deleted assets cannot be viewed without restoring.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeletedAssetVersionStack {
+        ///Adobe cloud storage asset identifier, when available.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub adobe_id: ::std::option::Option<::std::string::String>,
+        ///Creation timestamp
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Deletion timestamp
+        pub deleted_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///The most recent version in the stack
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub head_version: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        ///Version stack ID
+        pub id: ::std::string::String,
+        ///Version stack name
+        pub name: ::std::string::String,
+        ///Parent folder ID
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub parent_id: ::std::option::Option<::std::string::String>,
+        ///Project ID
+        pub project_id: ::std::string::String,
+        ///Discriminator value: version_stack
+        #[serde(rename = "type")]
+        pub type_: DeletedAssetVersionStackType,
+        ///Update timestamp
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl DeletedAssetVersionStack {
+        pub fn builder() -> builder::DeletedAssetVersionStack {
+            Default::default()
+        }
+    }
+    ///Discriminator value: version_stack
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum DeletedAssetVersionStackType {
+        #[serde(rename = "version_stack")]
+        VersionStack,
+    }
+    impl ::std::fmt::Display for DeletedAssetVersionStackType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::VersionStack => f.write_str("version_stack"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DeletedAssetVersionStackType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "version_stack" => Ok(Self::VersionStack),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DeletedAssetVersionStackType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for DeletedAssetVersionStackType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///The result's deleted at timestamp is a match for the search query
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeletedAtMatch {
@@ -2921,7 +3325,8 @@ pub mod types {
         ///File, Folder, or Version Stack ID
         pub id: ::std::string::String,
         ///File media type
-        pub media_type: ::std::string::String,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub media_type: ::std::option::Option<::std::string::String>,
         ///File or folder Name
         pub name: ::std::string::String,
         ///Parent Folder or Version Stack ID
@@ -3025,7 +3430,7 @@ pub mod types {
         }
     }
     ///`FileCreateParamsData`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct FileCreateParamsData {
         ///File size in bytes (up to 5TB)
@@ -3055,7 +3460,7 @@ pub mod types {
         }
     }
     ///`FileCreateRemoteUploadParamsData`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct FileCreateRemoteUploadParamsData {
         ///File name
@@ -3265,7 +3670,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub media_links: ::std::option::Option<MediaLinksCollection>,
         ///File media type
-        pub media_type: ::std::string::String,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub media_type: ::std::option::Option<::std::string::String>,
         ///File attributes
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub metadata: ::std::vec::Vec<crate::v4::types::MetadataField>,
@@ -3309,7 +3715,7 @@ pub mod types {
         }
     }
     ///`FileWithUploadUrls`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct FileWithUploadUrls {
         ///Version identifier of the Adobe cloud storage asset associated with this file, when available. A version identifier is a string that often resembles an integer but should be treated as an opaque string.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3323,7 +3729,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         ///File media type
-        pub media_type: ::std::string::String,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub media_type: ::std::option::Option<::std::string::String>,
         ///File Name
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -3847,7 +4254,7 @@ pub mod types {
         }
     }
     ///`MediaLinkCommon`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct MediaLinkCommon {
         /**URL to download the media file.<br/>HTTP response headers will include Content-Disposition = 'attachment;filename='.<br/>Watermarks may be applied for transcode links as per Account settings and User permissions.<br/>
 */
@@ -4152,7 +4559,7 @@ pub mod types {
         }
     }
     ///`OriginalMediaLink`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct OriginalMediaLink {
         /**URL to download the media file.<br/>HTTP response headers will include Content-Disposition = 'attachment;filename='.<br/>Watermarks may be applied for transcode links as per Account settings and User permissions.<br/>
 */
@@ -4188,7 +4595,7 @@ pub mod types {
         }
     }
     ///User details
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct Profile {
         ///User avatar image url
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -4497,6 +4904,21 @@ pub mod types {
             Default::default()
         }
     }
+    ///`RecentlyDeletedResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RecentlyDeletedResponse {
+        ///Deleted assets
+        pub data: ::std::vec::Vec<crate::v4::types::DeletedAsset>,
+        pub links: Links,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl RecentlyDeletedResponse {
+        pub fn builder() -> builder::RecentlyDeletedResponse {
+            Default::default()
+        }
+    }
     ///`RemoveAssetResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RemoveAssetResponse {
@@ -4511,7 +4933,7 @@ pub mod types {
         }
     }
     ///`RemoveAssetResponseData`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct RemoveAssetResponseData {
         pub access: crate::v4::types::ShareAccess,
         ///ID for asset added
@@ -4601,7 +5023,7 @@ pub mod types {
         }
     }
     ///`RenditionMediaLink`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct RenditionMediaLink {
         /**URL to download the media file.<br/>HTTP response headers will include Content-Disposition = 'attachment;filename='.<br/>Watermarks may be applied for transcode links as per Account settings and User permissions.<br/>
 */
@@ -5020,7 +5442,7 @@ pub mod types {
         }
     }
     ///`Share`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct Share {
         pub access: crate::v4::types::ShareAccess,
         ///Collection ID
@@ -5063,6 +5485,67 @@ pub mod types {
     }
     impl Share {
         pub fn builder() -> builder::Share {
+            Default::default()
+        }
+    }
+    ///`ShareActivityItemWithIncludes`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ShareActivityItemWithIncludes {
+        ///ID of the asset for asset-level activity; null for share-level activity
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub asset_id: ::std::option::Option<::std::string::String>,
+        ///Activity record ID
+        pub id: ::std::string::String,
+        ///When the activity occurred
+        pub inserted_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///The type of activity recorded
+        #[serde(rename = "type")]
+        pub type_: crate::v4::types::ShareActivityItemWithIncludesType,
+        ///Full user details. Present only when `include=user` is requested.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user: ::std::option::Option<User>,
+        ///ID of the user or anonymous viewer who performed the activity. Null only for system-generated events with no associated actor.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user_id: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl ShareActivityItemWithIncludes {
+        pub fn builder() -> builder::ShareActivityItemWithIncludes {
+            Default::default()
+        }
+    }
+    ///Paginated list of activity events for a share
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ShareActivityResponse {
+        ///Activity records
+        pub data: ::std::vec::Vec<ShareActivityItemWithIncludes>,
+        pub links: Links,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl ShareActivityResponse {
+        pub fn builder() -> builder::ShareActivityResponse {
+            Default::default()
+        }
+    }
+    ///Recursively flat list of files, folders, and version stacks in a share
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ShareAssetsResponse {
+        ///Files, folders, and version stacks in the share
+        pub data: ::std::vec::Vec<crate::v4::types::AssetWithIncludes>,
+        pub links: Links,
+        ///Total count
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub total_count: ::std::option::Option<i64>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl ShareAssetsResponse {
+        pub fn builder() -> builder::ShareAssetsResponse {
             Default::default()
         }
     }
@@ -6333,7 +6816,7 @@ pub mod types {
         }
     }
     ///`UploadUrl`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct UploadUrl {
         ///Upload chunk size
         pub size: i64,
@@ -6365,7 +6848,7 @@ pub mod types {
         }
     }
     ///User details
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct User {
         ///User active status
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -6743,7 +7226,7 @@ pub mod types {
         }
     }
     ///`WebhookCreateResponseData`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct WebhookCreateResponseData {
         ///Webhook active status
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8150,7 +8633,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct ActionCreateResponseData {
             active: ::std::result::Result<bool, ::std::string::String>,
             created_at: ::std::result::Result<
@@ -9331,7 +9814,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct AddAssetResponseData {
             access: ::std::result::Result<
                 crate::v4::types::ShareAccess,
@@ -11006,6 +11489,667 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct BulkFileCopyMoveParams {
+            data: ::std::result::Result<
+                super::BulkFileCopyMoveParamsData,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BulkFileCopyMoveParams {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl BulkFileCopyMoveParams {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BulkFileCopyMoveParamsData>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BulkFileCopyMoveParams>
+        for super::BulkFileCopyMoveParams {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BulkFileCopyMoveParams,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::BulkFileCopyMoveParams>
+        for BulkFileCopyMoveParams {
+            fn from(value: super::BulkFileCopyMoveParams) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BulkFileCopyMoveParamsData {
+            file_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            parent_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BulkFileCopyMoveParamsData {
+            fn default() -> Self {
+                Self {
+                    file_ids: Err("no value supplied for file_ids".to_string()),
+                    parent_id: Err("no value supplied for parent_id".to_string()),
+                }
+            }
+        }
+        impl BulkFileCopyMoveParamsData {
+            pub fn file_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file_ids: {e}")
+                    });
+                self
+            }
+            pub fn parent_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parent_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parent_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BulkFileCopyMoveParamsData>
+        for super::BulkFileCopyMoveParamsData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BulkFileCopyMoveParamsData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    file_ids: value.file_ids?,
+                    parent_id: value.parent_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BulkFileCopyMoveParamsData>
+        for BulkFileCopyMoveParamsData {
+            fn from(value: super::BulkFileCopyMoveParamsData) -> Self {
+                Self {
+                    file_ids: Ok(value.file_ids),
+                    parent_id: Ok(value.parent_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BulkFileCopyResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::BulkFileCopyResult>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BulkFileCopyResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl BulkFileCopyResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::BulkFileCopyResult>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BulkFileCopyResponse>
+        for super::BulkFileCopyResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BulkFileCopyResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BulkFileCopyResponse> for BulkFileCopyResponse {
+            fn from(value: super::BulkFileCopyResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BulkFileCopyResult {
+            file: ::std::result::Result<super::File, ::std::string::String>,
+            source_file_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BulkFileCopyResult {
+            fn default() -> Self {
+                Self {
+                    file: Err("no value supplied for file".to_string()),
+                    source_file_id: Err(
+                        "no value supplied for source_file_id".to_string(),
+                    ),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl BulkFileCopyResult {
+            pub fn file<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::File>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file: {e}")
+                    });
+                self
+            }
+            pub fn source_file_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_file_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for source_file_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BulkFileCopyResult> for super::BulkFileCopyResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BulkFileCopyResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    file: value.file?,
+                    source_file_id: value.source_file_id?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BulkFileCopyResult> for BulkFileCopyResult {
+            fn from(value: super::BulkFileCopyResult) -> Self {
+                Self {
+                    file: Ok(value.file),
+                    source_file_id: Ok(value.source_file_id),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BulkFileMoveResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::File>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BulkFileMoveResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl BulkFileMoveResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::File>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BulkFileMoveResponse>
+        for super::BulkFileMoveResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BulkFileMoveResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BulkFileMoveResponse> for BulkFileMoveResponse {
+            fn from(value: super::BulkFileMoveResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BulkFolderCopyMoveParams {
+            data: ::std::result::Result<
+                super::BulkFolderCopyMoveParamsData,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BulkFolderCopyMoveParams {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl BulkFolderCopyMoveParams {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BulkFolderCopyMoveParamsData>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BulkFolderCopyMoveParams>
+        for super::BulkFolderCopyMoveParams {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BulkFolderCopyMoveParams,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::BulkFolderCopyMoveParams>
+        for BulkFolderCopyMoveParams {
+            fn from(value: super::BulkFolderCopyMoveParams) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BulkFolderCopyMoveParamsData {
+            folder_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            parent_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BulkFolderCopyMoveParamsData {
+            fn default() -> Self {
+                Self {
+                    folder_ids: Err("no value supplied for folder_ids".to_string()),
+                    parent_id: Err("no value supplied for parent_id".to_string()),
+                }
+            }
+        }
+        impl BulkFolderCopyMoveParamsData {
+            pub fn folder_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.folder_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for folder_ids: {e}")
+                    });
+                self
+            }
+            pub fn parent_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parent_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parent_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BulkFolderCopyMoveParamsData>
+        for super::BulkFolderCopyMoveParamsData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BulkFolderCopyMoveParamsData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    folder_ids: value.folder_ids?,
+                    parent_id: value.parent_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BulkFolderCopyMoveParamsData>
+        for BulkFolderCopyMoveParamsData {
+            fn from(value: super::BulkFolderCopyMoveParamsData) -> Self {
+                Self {
+                    folder_ids: Ok(value.folder_ids),
+                    parent_id: Ok(value.parent_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BulkFolderCopyResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::BulkFolderCopyResult>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BulkFolderCopyResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl BulkFolderCopyResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::BulkFolderCopyResult>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BulkFolderCopyResponse>
+        for super::BulkFolderCopyResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BulkFolderCopyResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BulkFolderCopyResponse>
+        for BulkFolderCopyResponse {
+            fn from(value: super::BulkFolderCopyResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BulkFolderCopyResult {
+            folder: ::std::result::Result<super::Folder, ::std::string::String>,
+            source_folder_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BulkFolderCopyResult {
+            fn default() -> Self {
+                Self {
+                    folder: Err("no value supplied for folder".to_string()),
+                    source_folder_id: Err(
+                        "no value supplied for source_folder_id".to_string(),
+                    ),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl BulkFolderCopyResult {
+            pub fn folder<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Folder>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.folder = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for folder: {e}")
+                    });
+                self
+            }
+            pub fn source_folder_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_folder_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for source_folder_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BulkFolderCopyResult>
+        for super::BulkFolderCopyResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BulkFolderCopyResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    folder: value.folder?,
+                    source_folder_id: value.source_folder_id?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BulkFolderCopyResult> for BulkFolderCopyResult {
+            fn from(value: super::BulkFolderCopyResult) -> Self {
+                Self {
+                    folder: Ok(value.folder),
+                    source_folder_id: Ok(value.source_folder_id),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BulkFolderMoveResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Folder>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BulkFolderMoveResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl BulkFolderMoveResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Folder>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BulkFolderMoveResponse>
+        for super::BulkFolderMoveResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BulkFolderMoveResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BulkFolderMoveResponse>
+        for BulkFolderMoveResponse {
+            fn from(value: super::BulkFolderMoveResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct BulkUpdateMetadataParams {
             data: ::std::result::Result<
                 super::BulkUpdateMetadataParamsData,
@@ -12264,7 +13408,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct CommentAttachment {
             created_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
@@ -15346,6 +16490,773 @@ pub mod types {
                     display_timezone: Ok(value.display_timezone),
                     include_time: Ok(value.include_time),
                     time_format: Ok(value.time_format),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeletedAssetFile {
+            adobe_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            adobe_version_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            deleted_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            file_size: ::std::result::Result<i64, ::std::string::String>,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            media_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            parent_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            project_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                crate::v4::types::FileStatus,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::DeletedAssetFileType,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DeletedAssetFile {
+            fn default() -> Self {
+                Self {
+                    adobe_id: Ok(Default::default()),
+                    adobe_version_id: Ok(Default::default()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    deleted_at: Err("no value supplied for deleted_at".to_string()),
+                    file_size: Err("no value supplied for file_size".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    media_type: Err("no value supplied for media_type".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    parent_id: Ok(Default::default()),
+                    project_id: Err("no value supplied for project_id".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl DeletedAssetFile {
+            pub fn adobe_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.adobe_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for adobe_id: {e}")
+                    });
+                self
+            }
+            pub fn adobe_version_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.adobe_version_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for adobe_version_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn deleted_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deleted_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for deleted_at: {e}")
+                    });
+                self
+            }
+            pub fn file_size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file_size: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn media_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.media_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for media_type: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn parent_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parent_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parent_id: {e}")
+                    });
+                self
+            }
+            pub fn project_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.project_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for project_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::v4::types::FileStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeletedAssetFileType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeletedAssetFile> for super::DeletedAssetFile {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeletedAssetFile,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    adobe_id: value.adobe_id?,
+                    adobe_version_id: value.adobe_version_id?,
+                    created_at: value.created_at?,
+                    deleted_at: value.deleted_at?,
+                    file_size: value.file_size?,
+                    id: value.id?,
+                    media_type: value.media_type?,
+                    name: value.name?,
+                    parent_id: value.parent_id?,
+                    project_id: value.project_id?,
+                    status: value.status?,
+                    type_: value.type_?,
+                    updated_at: value.updated_at?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeletedAssetFile> for DeletedAssetFile {
+            fn from(value: super::DeletedAssetFile) -> Self {
+                Self {
+                    adobe_id: Ok(value.adobe_id),
+                    adobe_version_id: Ok(value.adobe_version_id),
+                    created_at: Ok(value.created_at),
+                    deleted_at: Ok(value.deleted_at),
+                    file_size: Ok(value.file_size),
+                    id: Ok(value.id),
+                    media_type: Ok(value.media_type),
+                    name: Ok(value.name),
+                    parent_id: Ok(value.parent_id),
+                    project_id: Ok(value.project_id),
+                    status: Ok(value.status),
+                    type_: Ok(value.type_),
+                    updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeletedAssetFolder {
+            adobe_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            cover_file_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            deleted_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            parent_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            project_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            restricted: ::std::result::Result<bool, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::DeletedAssetFolderType,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DeletedAssetFolder {
+            fn default() -> Self {
+                Self {
+                    adobe_id: Ok(Default::default()),
+                    cover_file_id: Ok(Default::default()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    deleted_at: Err("no value supplied for deleted_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    parent_id: Ok(Default::default()),
+                    project_id: Err("no value supplied for project_id".to_string()),
+                    restricted: Err("no value supplied for restricted".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl DeletedAssetFolder {
+            pub fn adobe_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.adobe_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for adobe_id: {e}")
+                    });
+                self
+            }
+            pub fn cover_file_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cover_file_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cover_file_id: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn deleted_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deleted_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for deleted_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn parent_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parent_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parent_id: {e}")
+                    });
+                self
+            }
+            pub fn project_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.project_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for project_id: {e}")
+                    });
+                self
+            }
+            pub fn restricted<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.restricted = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for restricted: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeletedAssetFolderType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeletedAssetFolder> for super::DeletedAssetFolder {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeletedAssetFolder,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    adobe_id: value.adobe_id?,
+                    cover_file_id: value.cover_file_id?,
+                    created_at: value.created_at?,
+                    deleted_at: value.deleted_at?,
+                    id: value.id?,
+                    name: value.name?,
+                    parent_id: value.parent_id?,
+                    project_id: value.project_id?,
+                    restricted: value.restricted?,
+                    type_: value.type_?,
+                    updated_at: value.updated_at?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeletedAssetFolder> for DeletedAssetFolder {
+            fn from(value: super::DeletedAssetFolder) -> Self {
+                Self {
+                    adobe_id: Ok(value.adobe_id),
+                    cover_file_id: Ok(value.cover_file_id),
+                    created_at: Ok(value.created_at),
+                    deleted_at: Ok(value.deleted_at),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    parent_id: Ok(value.parent_id),
+                    project_id: Ok(value.project_id),
+                    restricted: Ok(value.restricted),
+                    type_: Ok(value.type_),
+                    updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DeletedAssetVersionStack {
+            adobe_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            deleted_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            head_version: ::std::result::Result<
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            parent_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            project_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::DeletedAssetVersionStackType,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DeletedAssetVersionStack {
+            fn default() -> Self {
+                Self {
+                    adobe_id: Ok(Default::default()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    deleted_at: Err("no value supplied for deleted_at".to_string()),
+                    head_version: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    parent_id: Ok(Default::default()),
+                    project_id: Err("no value supplied for project_id".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl DeletedAssetVersionStack {
+            pub fn adobe_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.adobe_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for adobe_id: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn deleted_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deleted_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for deleted_at: {e}")
+                    });
+                self
+            }
+            pub fn head_version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.head_version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for head_version: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn parent_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parent_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parent_id: {e}")
+                    });
+                self
+            }
+            pub fn project_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.project_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for project_id: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DeletedAssetVersionStackType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DeletedAssetVersionStack>
+        for super::DeletedAssetVersionStack {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeletedAssetVersionStack,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    adobe_id: value.adobe_id?,
+                    created_at: value.created_at?,
+                    deleted_at: value.deleted_at?,
+                    head_version: value.head_version?,
+                    id: value.id?,
+                    name: value.name?,
+                    parent_id: value.parent_id?,
+                    project_id: value.project_id?,
+                    type_: value.type_?,
+                    updated_at: value.updated_at?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeletedAssetVersionStack>
+        for DeletedAssetVersionStack {
+            fn from(value: super::DeletedAssetVersionStack) -> Self {
+                Self {
+                    adobe_id: Ok(value.adobe_id),
+                    created_at: Ok(value.created_at),
+                    deleted_at: Ok(value.deleted_at),
+                    head_version: Ok(value.head_version),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    parent_id: Ok(value.parent_id),
+                    project_id: Ok(value.project_id),
+                    type_: Ok(value.type_),
+                    updated_at: Ok(value.updated_at),
                     extra: Ok(value.extra),
                 }
             }
@@ -19219,7 +21130,7 @@ pub mod types {
             file_size: ::std::result::Result<i64, ::std::string::String>,
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
             media_type: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -19335,7 +21246,7 @@ pub mod types {
             }
             pub fn media_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.media_type = value
@@ -19824,7 +21735,7 @@ pub mod types {
                 Self { data: Ok(value.data) }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct FileCreateParamsData {
             file_size: ::std::result::Result<i64, ::std::string::String>,
             media_type: ::std::result::Result<
@@ -19964,7 +21875,7 @@ pub mod types {
                 Self { data: Ok(value.data) }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct FileCreateRemoteUploadParamsData {
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             source_url: ::std::result::Result<
@@ -20873,7 +22784,7 @@ pub mod types {
                 ::std::string::String,
             >,
             media_type: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             metadata: ::std::result::Result<
@@ -21027,7 +22938,7 @@ pub mod types {
             }
             pub fn media_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.media_type = value
@@ -21280,7 +23191,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct FileWithUploadUrls {
             adobe_version_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -21296,7 +23207,7 @@ pub mod types {
                 ::std::string::String,
             >,
             media_type: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -21409,7 +23320,7 @@ pub mod types {
             }
             pub fn media_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.media_type = value
@@ -24270,7 +26181,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct MediaLinkCommon {
             download_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -26173,7 +28084,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct OriginalMediaLink {
             download_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -26340,7 +28251,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct Profile {
             avatar_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -28051,6 +29962,92 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct RecentlyDeletedResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<crate::v4::types::DeletedAsset>,
+                ::std::string::String,
+            >,
+            links: ::std::result::Result<super::Links, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RecentlyDeletedResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    links: Err("no value supplied for links".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl RecentlyDeletedResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<crate::v4::types::DeletedAsset>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn links<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Links>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.links = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for links: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RecentlyDeletedResponse>
+        for super::RecentlyDeletedResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RecentlyDeletedResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    links: value.links?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RecentlyDeletedResponse>
+        for RecentlyDeletedResponse {
+            fn from(value: super::RecentlyDeletedResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    links: Ok(value.links),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct RemoveAssetResponse {
             data: ::std::result::Result<
                 super::RemoveAssetResponseData,
@@ -28117,7 +30114,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct RemoveAssetResponseData {
             access: ::std::result::Result<
                 crate::v4::types::ShareAccess,
@@ -28633,7 +30630,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct RenditionMediaLink {
             download_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -29584,7 +31581,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct Share {
             access: ::std::result::Result<
                 crate::v4::types::ShareAccess,
@@ -29897,6 +31894,356 @@ pub mod types {
                     passphrase: Ok(value.passphrase),
                     short_url: Ok(value.short_url),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ShareActivityItemWithIncludes {
+            asset_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            inserted_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                crate::v4::types::ShareActivityItemWithIncludesType,
+                ::std::string::String,
+            >,
+            user: ::std::result::Result<
+                ::std::option::Option<super::User>,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ShareActivityItemWithIncludes {
+            fn default() -> Self {
+                Self {
+                    asset_id: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    inserted_at: Err("no value supplied for inserted_at".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user: Ok(Default::default()),
+                    user_id: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl ShareActivityItemWithIncludes {
+            pub fn asset_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.asset_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for asset_id: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn inserted_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.inserted_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for inserted_at: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    crate::v4::types::ShareActivityItemWithIncludesType,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::User>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ShareActivityItemWithIncludes>
+        for super::ShareActivityItemWithIncludes {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ShareActivityItemWithIncludes,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    asset_id: value.asset_id?,
+                    id: value.id?,
+                    inserted_at: value.inserted_at?,
+                    type_: value.type_?,
+                    user: value.user?,
+                    user_id: value.user_id?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ShareActivityItemWithIncludes>
+        for ShareActivityItemWithIncludes {
+            fn from(value: super::ShareActivityItemWithIncludes) -> Self {
+                Self {
+                    asset_id: Ok(value.asset_id),
+                    id: Ok(value.id),
+                    inserted_at: Ok(value.inserted_at),
+                    type_: Ok(value.type_),
+                    user: Ok(value.user),
+                    user_id: Ok(value.user_id),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ShareActivityResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::ShareActivityItemWithIncludes>,
+                ::std::string::String,
+            >,
+            links: ::std::result::Result<super::Links, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ShareActivityResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    links: Err("no value supplied for links".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl ShareActivityResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::ShareActivityItemWithIncludes>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn links<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Links>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.links = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for links: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ShareActivityResponse>
+        for super::ShareActivityResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ShareActivityResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    links: value.links?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ShareActivityResponse>
+        for ShareActivityResponse {
+            fn from(value: super::ShareActivityResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    links: Ok(value.links),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ShareAssetsResponse {
+            data: ::std::result::Result<
+                ::std::vec::Vec<crate::v4::types::AssetWithIncludes>,
+                ::std::string::String,
+            >,
+            links: ::std::result::Result<super::Links, ::std::string::String>,
+            total_count: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ShareAssetsResponse {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    links: Err("no value supplied for links".to_string()),
+                    total_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl ShareAssetsResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<crate::v4::types::AssetWithIncludes>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn links<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Links>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.links = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for links: {e}")
+                    });
+                self
+            }
+            pub fn total_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_count: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ShareAssetsResponse>
+        for super::ShareAssetsResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ShareAssetsResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    links: value.links?,
+                    total_count: value.total_count?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ShareAssetsResponse> for ShareAssetsResponse {
+            fn from(value: super::ShareAssetsResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    links: Ok(value.links),
+                    total_count: Ok(value.total_count),
                     extra: Ok(value.extra),
                 }
             }
@@ -33482,7 +35829,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct UploadUrl {
             size: ::std::result::Result<i64, ::std::string::String>,
             url: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -33646,7 +35993,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct User {
             active: ::std::result::Result<
                 ::std::option::Option<bool>,
@@ -35812,7 +38159,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct WebhookCreateResponseData {
             active: ::std::result::Result<
                 ::std::option::Option<bool>,
@@ -37391,6 +39738,424 @@ pub mod types {
                     total_count: Ok(value.total_count),
                     extra: Ok(value.extra),
                 }
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `secret`: V4 webhook and custom-action signing secret (shown once, verifies every delivery).*/
+        impl ::std::fmt::Debug for ActionCreateResponseData {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("ActionCreateResponseData")
+                    .field("active", &self.active)
+                    .field("created_at", &self.created_at)
+                    .field("creator_id", &self.creator_id)
+                    .field("deleted_at", &self.deleted_at)
+                    .field("description", &self.description)
+                    .field("event", &self.event)
+                    .field("id", &self.id)
+                    .field("multi_asset", &self.multi_asset)
+                    .field("name", &self.name)
+                    .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+                    .field("timeout", &self.timeout)
+                    .field("updated_at", &self.updated_at)
+                    .field("url", &self.url)
+                    .field("workspace_id", &self.workspace_id)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `short_url`: V4 share link: opens the shared assets to whoever has it.*/
+        impl ::std::fmt::Debug for AddAssetResponseData {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("AddAssetResponseData")
+                    .field("access", &self.access)
+                    .field("asset_added", &self.asset_added)
+                    .field("collection_id", &self.collection_id)
+                    .field("commenting_enabled", &self.commenting_enabled)
+                    .field("created_at", &self.created_at)
+                    .field("description", &self.description)
+                    .field("downloading_enabled", &self.downloading_enabled)
+                    .field("enabled", &self.enabled)
+                    .field("expiration", &self.expiration)
+                    .field("id", &self.id)
+                    .field("last_viewed_at", &self.last_viewed_at)
+                    .field("name", &self.name)
+                    .field("passphrase", &self.passphrase)
+                    .field(
+                        "short_url",
+                        &self
+                            .short_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field("updated_at", &self.updated_at)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
+        impl ::std::fmt::Debug for CommentAttachment {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("CommentAttachment")
+                    .field("created_at", &self.created_at)
+                    .field("file_size", &self.file_size)
+                    .field("id", &self.id)
+                    .field("media_type", &self.media_type)
+                    .field("name", &self.name)
+                    .field(
+                        "upload_urls",
+                        &self
+                            .upload_urls
+                            .as_ref()
+                            .map(|item| {
+                                item
+                                    .as_ref()
+                                    .map(|item| {
+                                        item
+                                            .iter()
+                                            .map(|_| "[redacted]")
+                                            .collect::<::std::vec::Vec<_>>()
+                                    })
+                            }),
+                    )
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `source_url`: V4 remote upload source: typically a pre-signed URL of the caller's own storage.*/
+        impl ::std::fmt::Debug for FileCreateParamsData {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("FileCreateParamsData")
+                    .field("file_size", &self.file_size)
+                    .field("media_type", &self.media_type)
+                    .field("name", &self.name)
+                    .field(
+                        "source_url",
+                        &self
+                            .source_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `source_url`: V4 remote upload source: typically a pre-signed URL of the caller's own storage.*/
+        impl ::std::fmt::Debug for FileCreateRemoteUploadParamsData {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("FileCreateRemoteUploadParamsData")
+                    .field("name", &self.name)
+                    .field("source_url", &self.source_url.as_ref().map(|_| "[redacted]"))
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
+        impl ::std::fmt::Debug for FileWithUploadUrls {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("FileWithUploadUrls")
+                    .field("adobe_version_id", &self.adobe_version_id)
+                    .field("created_at", &self.created_at)
+                    .field("file_size", &self.file_size)
+                    .field("id", &self.id)
+                    .field("media_type", &self.media_type)
+                    .field("name", &self.name)
+                    .field("parent_id", &self.parent_id)
+                    .field("project_id", &self.project_id)
+                    .field("status", &self.status)
+                    .field("type_", &self.type_)
+                    .field("updated_at", &self.updated_at)
+                    .field("upload_urls", &self.upload_urls)
+                    .field("view_url", &self.view_url)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `download_url`: V4 media link: a signed CloudFront URL (Signature, Key-Pair-Id) that serves the file to anyone.*/
+        impl ::std::fmt::Debug for MediaLinkCommon {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("MediaLinkCommon")
+                    .field(
+                        "download_url",
+                        &self
+                            .download_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `download_url`: V4 media link: a signed CloudFront URL (Signature, Key-Pair-Id) that serves the file to anyone.
+ - `inline_url`: V4 media link: a signed CloudFront URL, as `download_url`.*/
+        impl ::std::fmt::Debug for OriginalMediaLink {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("OriginalMediaLink")
+                    .field(
+                        "download_url",
+                        &self
+                            .download_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field(
+                        "inline_url",
+                        &self
+                            .inline_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `avatar_url`: V4 user avatar: a signed CloudFront URL in every documented example.*/
+        impl ::std::fmt::Debug for Profile {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("Profile")
+                    .field(
+                        "avatar_url",
+                        &self
+                            .avatar_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field("email", &self.email)
+                    .field("id", &self.id)
+                    .field("name", &self.name)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `short_url`: V4 share link: opens the shared assets to whoever has it.*/
+        impl ::std::fmt::Debug for RemoveAssetResponseData {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("RemoveAssetResponseData")
+                    .field("access", &self.access)
+                    .field("asset_removed", &self.asset_removed)
+                    .field("collection_id", &self.collection_id)
+                    .field("commenting_enabled", &self.commenting_enabled)
+                    .field("created_at", &self.created_at)
+                    .field("description", &self.description)
+                    .field("downloading_enabled", &self.downloading_enabled)
+                    .field("enabled", &self.enabled)
+                    .field("expiration", &self.expiration)
+                    .field("id", &self.id)
+                    .field("last_viewed_at", &self.last_viewed_at)
+                    .field("name", &self.name)
+                    .field("passphrase", &self.passphrase)
+                    .field(
+                        "short_url",
+                        &self
+                            .short_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field("updated_at", &self.updated_at)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `download_url`: V4 media link: a signed CloudFront URL (Signature, Key-Pair-Id) that serves the file to anyone.
+ - `url`: a pre-signed S3 upload URL (V4 local upload) or a signed media URL (thumbnails, scrub sheets, 180p).*/
+        impl ::std::fmt::Debug for RenditionMediaLink {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("RenditionMediaLink")
+                    .field(
+                        "download_url",
+                        &self
+                            .download_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field(
+                        "url",
+                        &self
+                            .url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `short_url`: V4 share link: opens the shared assets to whoever has it.*/
+        impl ::std::fmt::Debug for Share {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("Share")
+                    .field("access", &self.access)
+                    .field("collection_id", &self.collection_id)
+                    .field("commenting_enabled", &self.commenting_enabled)
+                    .field("created_at", &self.created_at)
+                    .field("description", &self.description)
+                    .field("downloading_enabled", &self.downloading_enabled)
+                    .field("enabled", &self.enabled)
+                    .field("expiration", &self.expiration)
+                    .field("id", &self.id)
+                    .field("last_viewed_at", &self.last_viewed_at)
+                    .field("name", &self.name)
+                    .field("passphrase", &self.passphrase)
+                    .field(
+                        "short_url",
+                        &self
+                            .short_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field("updated_at", &self.updated_at)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `url`: a pre-signed S3 upload URL (V4 local upload) or a signed media URL (thumbnails, scrub sheets, 180p).*/
+        impl ::std::fmt::Debug for UploadUrl {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("UploadUrl")
+                    .field("size", &self.size)
+                    .field("url", &self.url.as_ref().map(|_| "[redacted]"))
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `avatar_url`: V4 user avatar: a signed CloudFront URL in every documented example.*/
+        impl ::std::fmt::Debug for User {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("User")
+                    .field("active", &self.active)
+                    .field("adobe_user_id", &self.adobe_user_id)
+                    .field(
+                        "avatar_url",
+                        &self
+                            .avatar_url
+                            .as_ref()
+                            .map(|item| item.as_ref().map(|_| "[redacted]")),
+                    )
+                    .field("email", &self.email)
+                    .field("id", &self.id)
+                    .field("name", &self.name)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `secret`: V4 webhook and custom-action signing secret (shown once, verifies every delivery).*/
+        impl ::std::fmt::Debug for WebhookCreateResponseData {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("WebhookCreateResponseData")
+                    .field("active", &self.active)
+                    .field("created_at", &self.created_at)
+                    .field("events", &self.events)
+                    .field("id", &self.id)
+                    .field("name", &self.name)
+                    .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+                    .field("updated_at", &self.updated_at)
+                    .field("url", &self.url)
+                    .field("workspace_id", &self.workspace_id)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
             }
         }
     }
@@ -44706,6 +47471,163 @@ pub mod types {
             deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
         }
     }
+    /// Sort recently deleted assets
+    ///
+    /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum RecentlyDeletedSort {
+        /// `deleted_at_asc`
+        DeletedAtAsc,
+        /// `deleted_at_desc`
+        DeletedAtDesc,
+        /// `name_asc`
+        NameAsc,
+        /// `name_desc`
+        NameDesc,
+        /// A value this version of the client does not know.
+        Unknown(::std::string::String),
+    }
+    impl RecentlyDeletedSort {
+        /// The value as sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::DeletedAtAsc => "deleted_at_asc",
+                Self::DeletedAtDesc => "deleted_at_desc",
+                Self::NameAsc => "name_asc",
+                Self::NameDesc => "name_desc",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for RecentlyDeletedSort {
+        fn from(value: &str) -> Self {
+            match value {
+                "deleted_at_asc" => Self::DeletedAtAsc,
+                "deleted_at_desc" => Self::DeletedAtDesc,
+                "name_asc" => Self::NameAsc,
+                "name_desc" => Self::NameDesc,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for RecentlyDeletedSort {
+        fn from(value: ::std::string::String) -> Self {
+            Self::from(value.as_str())
+        }
+    }
+    impl ::std::str::FromStr for RecentlyDeletedSort {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for RecentlyDeletedSort {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for RecentlyDeletedSort {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RecentlyDeletedSort {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
+        }
+    }
+    /// A recently deleted asset (file, folder, or version stack). view_url is omitted as deleted assets cannot be viewed without restoring.
+    ///
+    /// Decoded on its `#tag` field; a tag this client does not know yet is kept as `Unknown`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum DeletedAsset {
+        /// `type: "file"`
+        File(DeletedAssetFile),
+        /// `type: "folder"`
+        Folder(DeletedAssetFolder),
+        /// `type: "version_stack"`
+        VersionStack(DeletedAssetVersionStack),
+        /// A variant this version of the client does not know, kept as sent.
+        Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>),
+    }
+    impl DeletedAsset {
+        /// The discriminator value of this variant.
+        pub fn tag(&self) -> &str {
+            match self {
+                Self::File(_) => "file",
+                Self::Folder(_) => "folder",
+                Self::VersionStack(_) => "version_stack",
+                Self::Unknown(fields) => {
+                    fields.get("type").and_then(|t| t.as_str()).unwrap_or_default()
+                }
+            }
+        }
+    }
+    impl ::std::convert::From<DeletedAssetFile> for DeletedAsset {
+        fn from(value: DeletedAssetFile) -> Self {
+            Self::File(value)
+        }
+    }
+    impl ::std::convert::From<DeletedAssetFolder> for DeletedAsset {
+        fn from(value: DeletedAssetFolder) -> Self {
+            Self::Folder(value)
+        }
+    }
+    impl ::std::convert::From<DeletedAssetVersionStack> for DeletedAsset {
+        fn from(value: DeletedAssetVersionStack) -> Self {
+            Self::VersionStack(value)
+        }
+    }
+    impl ::serde::Serialize for DeletedAsset {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            match self {
+                Self::File(value) => value.serialize(serializer),
+                Self::Folder(value) => value.serialize(serializer),
+                Self::VersionStack(value) => value.serialize(serializer),
+                Self::Unknown(fields) => fields.serialize(serializer),
+            }
+        }
+    }
+    impl crate::support::TaggedUnion for DeletedAsset {
+        const TAG: &'static str = "type";
+        fn decode_variant<'de, D: ::serde::Deserializer<'de>>(
+            tag: ::std::option::Option<&str>,
+            object: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            match tag {
+                Some("file") => {
+                    <DeletedAssetFile as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::File)
+                }
+                Some("folder") => {
+                    <DeletedAssetFolder as ::serde::Deserialize>::deserialize(object)
+                        .map(Self::Folder)
+                }
+                Some("version_stack") => {
+                    <DeletedAssetVersionStack as ::serde::Deserialize>::deserialize(
+                            object,
+                        )
+                        .map(Self::VersionStack)
+                }
+                _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
+            }
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DeletedAsset {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            crate::support::deserialize_tagged(deserializer)
+        }
+    }
     /// Sort query parameter for workspaces
     ///
     /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
@@ -44770,6 +47692,213 @@ pub mod types {
         }
     }
     impl<'de> ::serde::Deserialize<'de> for WorkspaceSort {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
+        }
+    }
+    /// Include query parameter for share activities
+    ///
+    /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum ShareActivityInclude {
+        /// `user`
+        User,
+        /// A value this version of the client does not know.
+        Unknown(::std::string::String),
+    }
+    impl ShareActivityInclude {
+        /// The value as sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::User => "user",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ShareActivityInclude {
+        fn from(value: &str) -> Self {
+            match value {
+                "user" => Self::User,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ShareActivityInclude {
+        fn from(value: ::std::string::String) -> Self {
+            Self::from(value.as_str())
+        }
+    }
+    impl ::std::str::FromStr for ShareActivityInclude {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ShareActivityInclude {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for ShareActivityInclude {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ShareActivityInclude {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
+        }
+    }
+    /// The type of activity recorded
+    ///
+    /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum ShareActivityItemWithIncludesType {
+        /// `share_viewed`
+        ShareViewed,
+        /// `asset_viewed`
+        AssetViewed,
+        /// `asset_downloaded`
+        AssetDownloaded,
+        /// `comment_created`
+        CommentCreated,
+        /// A value this version of the client does not know.
+        Unknown(::std::string::String),
+    }
+    impl ShareActivityItemWithIncludesType {
+        /// The value as sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::ShareViewed => "share_viewed",
+                Self::AssetViewed => "asset_viewed",
+                Self::AssetDownloaded => "asset_downloaded",
+                Self::CommentCreated => "comment_created",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ShareActivityItemWithIncludesType {
+        fn from(value: &str) -> Self {
+            match value {
+                "share_viewed" => Self::ShareViewed,
+                "asset_viewed" => Self::AssetViewed,
+                "asset_downloaded" => Self::AssetDownloaded,
+                "comment_created" => Self::CommentCreated,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for ShareActivityItemWithIncludesType {
+        fn from(value: ::std::string::String) -> Self {
+            Self::from(value.as_str())
+        }
+    }
+    impl ::std::str::FromStr for ShareActivityItemWithIncludesType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ShareActivityItemWithIncludesType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for ShareActivityItemWithIncludesType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ShareActivityItemWithIncludesType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
+        }
+    }
+    /// Sort query parameter for share assets
+    ///
+    /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum ShareAssetSort {
+        /// `name_asc`
+        NameAsc,
+        /// `created_at_asc`
+        CreatedAtAsc,
+        /// `updated_at_asc`
+        UpdatedAtAsc,
+        /// `name_desc`
+        NameDesc,
+        /// `created_at_desc`
+        CreatedAtDesc,
+        /// `updated_at_desc`
+        UpdatedAtDesc,
+        /// A value this version of the client does not know.
+        Unknown(::std::string::String),
+    }
+    impl ShareAssetSort {
+        /// The value as sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::NameAsc => "name_asc",
+                Self::CreatedAtAsc => "created_at_asc",
+                Self::UpdatedAtAsc => "updated_at_asc",
+                Self::NameDesc => "name_desc",
+                Self::CreatedAtDesc => "created_at_desc",
+                Self::UpdatedAtDesc => "updated_at_desc",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ShareAssetSort {
+        fn from(value: &str) -> Self {
+            match value {
+                "name_asc" => Self::NameAsc,
+                "created_at_asc" => Self::CreatedAtAsc,
+                "updated_at_asc" => Self::UpdatedAtAsc,
+                "name_desc" => Self::NameDesc,
+                "created_at_desc" => Self::CreatedAtDesc,
+                "updated_at_desc" => Self::UpdatedAtDesc,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ShareAssetSort {
+        fn from(value: ::std::string::String) -> Self {
+            Self::from(value.as_str())
+        }
+    }
+    impl ::std::str::FromStr for ShareAssetSort {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ShareAssetSort {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for ShareAssetSort {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ShareAssetSort {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -44976,6 +48105,49 @@ pub mod types {
         }
     }
     impl ::serde::Serialize for GroupIncludeList {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.collect_str(self)
+        }
+    }
+    /// One or more values, sent as a single comma-separated query value.
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct ShareActivityIncludeList(pub ::std::vec::Vec<ShareActivityInclude>);
+    impl ::std::convert::From<ShareActivityInclude> for ShareActivityIncludeList {
+        fn from(value: ShareActivityInclude) -> Self {
+            Self(vec![value])
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<ShareActivityInclude>>
+    for ShareActivityIncludeList {
+        fn from(values: ::std::vec::Vec<ShareActivityInclude>) -> Self {
+            Self(values)
+        }
+    }
+    impl<const N: usize> ::std::convert::From<[ShareActivityInclude; N]>
+    for ShareActivityIncludeList {
+        fn from(values: [ShareActivityInclude; N]) -> Self {
+            Self(values.into())
+        }
+    }
+    impl ::std::iter::FromIterator<ShareActivityInclude> for ShareActivityIncludeList {
+        fn from_iter<I: ::std::iter::IntoIterator<Item = ShareActivityInclude>>(
+            values: I,
+        ) -> Self {
+            Self(values.into_iter().collect())
+        }
+    }
+    impl ::std::fmt::Display for ShareActivityIncludeList {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            crate::support::write_comma_separated(
+                f,
+                self.0.iter().map(ShareActivityInclude::as_str),
+            )
+        }
+    }
+    impl ::serde::Serialize for ShareActivityIncludeList {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -45198,6 +48370,316 @@ pub mod types {
             }
         }
     }
+    impl DeletedAsset {
+        /// The `id` of whichever variant this is.
+        pub fn id(&self) -> ::std::option::Option<&str> {
+            match self {
+                Self::File(value) => Some(value.id.as_str()),
+                Self::Folder(value) => Some(value.id.as_str()),
+                Self::VersionStack(value) => Some(value.id.as_str()),
+                Self::Unknown(fields) => fields.get("id").and_then(|v| v.as_str()),
+            }
+        }
+        /// The `name` of whichever variant this is.
+        pub fn name(&self) -> ::std::option::Option<&str> {
+            match self {
+                Self::File(value) => Some(value.name.as_str()),
+                Self::Folder(value) => Some(value.name.as_str()),
+                Self::VersionStack(value) => Some(value.name.as_str()),
+                Self::Unknown(fields) => fields.get("name").and_then(|v| v.as_str()),
+            }
+        }
+        /// The `parent_id` of whichever variant this is.
+        pub fn parent_id(&self) -> ::std::option::Option<&str> {
+            match self {
+                Self::File(value) => value.parent_id.as_deref(),
+                Self::Folder(value) => value.parent_id.as_deref(),
+                Self::VersionStack(value) => value.parent_id.as_deref(),
+                Self::Unknown(fields) => fields.get("parent_id").and_then(|v| v.as_str()),
+            }
+        }
+        /// The `project_id` of whichever variant this is.
+        pub fn project_id(&self) -> ::std::option::Option<&str> {
+            match self {
+                Self::File(value) => Some(value.project_id.as_str()),
+                Self::Folder(value) => Some(value.project_id.as_str()),
+                Self::VersionStack(value) => Some(value.project_id.as_str()),
+                Self::Unknown(fields) => {
+                    fields.get("project_id").and_then(|v| v.as_str())
+                }
+            }
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `secret`: V4 webhook and custom-action signing secret (shown once, verifies every delivery).*/
+    impl ::std::fmt::Debug for ActionCreateResponseData {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("ActionCreateResponseData")
+                .field("active", &self.active)
+                .field("created_at", &self.created_at)
+                .field("creator_id", &self.creator_id)
+                .field("deleted_at", &self.deleted_at)
+                .field("description", &self.description)
+                .field("event", &self.event)
+                .field("id", &self.id)
+                .field("multi_asset", &self.multi_asset)
+                .field("name", &self.name)
+                .field("secret", &"[redacted]")
+                .field("timeout", &self.timeout)
+                .field("updated_at", &self.updated_at)
+                .field("url", &self.url)
+                .field("workspace_id", &self.workspace_id)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `short_url`: V4 share link: opens the shared assets to whoever has it.*/
+    impl ::std::fmt::Debug for AddAssetResponseData {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("AddAssetResponseData")
+                .field("access", &self.access)
+                .field("asset_added", &self.asset_added)
+                .field("collection_id", &self.collection_id)
+                .field("commenting_enabled", &self.commenting_enabled)
+                .field("created_at", &self.created_at)
+                .field("description", &self.description)
+                .field("downloading_enabled", &self.downloading_enabled)
+                .field("enabled", &self.enabled)
+                .field("expiration", &self.expiration)
+                .field("id", &self.id)
+                .field("last_viewed_at", &self.last_viewed_at)
+                .field("name", &self.name)
+                .field("passphrase", &self.passphrase)
+                .field("short_url", &self.short_url.as_ref().map(|_| "[redacted]"))
+                .field("updated_at", &self.updated_at)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
+    impl ::std::fmt::Debug for CommentAttachment {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("CommentAttachment")
+                .field("created_at", &self.created_at)
+                .field("file_size", &self.file_size)
+                .field("id", &self.id)
+                .field("media_type", &self.media_type)
+                .field("name", &self.name)
+                .field(
+                    "upload_urls",
+                    &self
+                        .upload_urls
+                        .as_ref()
+                        .map(|item| {
+                            item
+                                .iter()
+                                .map(|_| "[redacted]")
+                                .collect::<::std::vec::Vec<_>>()
+                        }),
+                )
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `source_url`: V4 remote upload source: typically a pre-signed URL of the caller's own storage.*/
+    impl ::std::fmt::Debug for FileCreateParamsData {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("FileCreateParamsData")
+                .field("file_size", &self.file_size)
+                .field("media_type", &self.media_type)
+                .field("name", &self.name)
+                .field("source_url", &self.source_url.as_ref().map(|_| "[redacted]"))
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `source_url`: V4 remote upload source: typically a pre-signed URL of the caller's own storage.*/
+    impl ::std::fmt::Debug for FileCreateRemoteUploadParamsData {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("FileCreateRemoteUploadParamsData")
+                .field("name", &self.name)
+                .field("source_url", &"[redacted]")
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
+    impl ::std::fmt::Debug for FileWithUploadUrls {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("FileWithUploadUrls")
+                .field("adobe_version_id", &self.adobe_version_id)
+                .field("created_at", &self.created_at)
+                .field("file_size", &self.file_size)
+                .field("id", &self.id)
+                .field("media_type", &self.media_type)
+                .field("name", &self.name)
+                .field("parent_id", &self.parent_id)
+                .field("project_id", &self.project_id)
+                .field("status", &self.status)
+                .field("type_", &self.type_)
+                .field("updated_at", &self.updated_at)
+                .field("upload_urls", &self.upload_urls)
+                .field("view_url", &self.view_url)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `download_url`: V4 media link: a signed CloudFront URL (Signature, Key-Pair-Id) that serves the file to anyone.*/
+    impl ::std::fmt::Debug for MediaLinkCommon {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("MediaLinkCommon")
+                .field("download_url", &self.download_url.as_ref().map(|_| "[redacted]"))
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `download_url`: V4 media link: a signed CloudFront URL (Signature, Key-Pair-Id) that serves the file to anyone.
+ - `inline_url`: V4 media link: a signed CloudFront URL, as `download_url`.*/
+    impl ::std::fmt::Debug for OriginalMediaLink {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("OriginalMediaLink")
+                .field("download_url", &self.download_url.as_ref().map(|_| "[redacted]"))
+                .field("inline_url", &self.inline_url.as_ref().map(|_| "[redacted]"))
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `avatar_url`: V4 user avatar: a signed CloudFront URL in every documented example.*/
+    impl ::std::fmt::Debug for Profile {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("Profile")
+                .field("avatar_url", &self.avatar_url.as_ref().map(|_| "[redacted]"))
+                .field("email", &self.email)
+                .field("id", &self.id)
+                .field("name", &self.name)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `short_url`: V4 share link: opens the shared assets to whoever has it.*/
+    impl ::std::fmt::Debug for RemoveAssetResponseData {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("RemoveAssetResponseData")
+                .field("access", &self.access)
+                .field("asset_removed", &self.asset_removed)
+                .field("collection_id", &self.collection_id)
+                .field("commenting_enabled", &self.commenting_enabled)
+                .field("created_at", &self.created_at)
+                .field("description", &self.description)
+                .field("downloading_enabled", &self.downloading_enabled)
+                .field("enabled", &self.enabled)
+                .field("expiration", &self.expiration)
+                .field("id", &self.id)
+                .field("last_viewed_at", &self.last_viewed_at)
+                .field("name", &self.name)
+                .field("passphrase", &self.passphrase)
+                .field("short_url", &self.short_url.as_ref().map(|_| "[redacted]"))
+                .field("updated_at", &self.updated_at)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `download_url`: V4 media link: a signed CloudFront URL (Signature, Key-Pair-Id) that serves the file to anyone.
+ - `url`: a pre-signed S3 upload URL (V4 local upload) or a signed media URL (thumbnails, scrub sheets, 180p).*/
+    impl ::std::fmt::Debug for RenditionMediaLink {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("RenditionMediaLink")
+                .field("download_url", &self.download_url.as_ref().map(|_| "[redacted]"))
+                .field("url", &self.url.as_ref().map(|_| "[redacted]"))
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `short_url`: V4 share link: opens the shared assets to whoever has it.*/
+    impl ::std::fmt::Debug for Share {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("Share")
+                .field("access", &self.access)
+                .field("collection_id", &self.collection_id)
+                .field("commenting_enabled", &self.commenting_enabled)
+                .field("created_at", &self.created_at)
+                .field("description", &self.description)
+                .field("downloading_enabled", &self.downloading_enabled)
+                .field("enabled", &self.enabled)
+                .field("expiration", &self.expiration)
+                .field("id", &self.id)
+                .field("last_viewed_at", &self.last_viewed_at)
+                .field("name", &self.name)
+                .field("passphrase", &self.passphrase)
+                .field("short_url", &self.short_url.as_ref().map(|_| "[redacted]"))
+                .field("updated_at", &self.updated_at)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `url`: a pre-signed S3 upload URL (V4 local upload) or a signed media URL (thumbnails, scrub sheets, 180p).*/
+    impl ::std::fmt::Debug for UploadUrl {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UploadUrl")
+                .field("size", &self.size)
+                .field("url", &"[redacted]")
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `avatar_url`: V4 user avatar: a signed CloudFront URL in every documented example.*/
+    impl ::std::fmt::Debug for User {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("User")
+                .field("active", &self.active)
+                .field("adobe_user_id", &self.adobe_user_id)
+                .field("avatar_url", &self.avatar_url.as_ref().map(|_| "[redacted]"))
+                .field("email", &self.email)
+                .field("id", &self.id)
+                .field("name", &self.name)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `secret`: V4 webhook and custom-action signing secret (shown once, verifies every delivery).*/
+    impl ::std::fmt::Debug for WebhookCreateResponseData {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("WebhookCreateResponseData")
+                .field("active", &self.active)
+                .field("created_at", &self.created_at)
+                .field("events", &self.events)
+                .field("id", &self.id)
+                .field("name", &self.name)
+                .field("secret", &"[redacted]")
+                .field("updated_at", &self.updated_at)
+                .field("url", &self.url)
+                .field("workspace_id", &self.workspace_id)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
     impl crate::pagination::ListPage for AccountUserRolesResponse {
         type Item = AccountUserRole;
         fn into_parts(self) -> crate::pagination::PageParts<AccountUserRole> {
@@ -45330,6 +48812,16 @@ pub mod types {
             }
         }
     }
+    impl crate::pagination::ListPage for ShareAssetsResponse {
+        type Item = AssetWithIncludes;
+        fn into_parts(self) -> crate::pagination::PageParts<AssetWithIncludes> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: self.total_count,
+            }
+        }
+    }
     impl crate::pagination::ListPage for ShareReviewersResponse {
         type Item = User;
         fn into_parts(self) -> crate::pagination::PageParts<User> {
@@ -45387,6 +48879,28 @@ pub mod types {
                 items: self.data,
                 next: self.links.next,
                 total_count: self.total_count,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for RecentlyDeletedResponse {
+        type Item = DeletedAsset;
+        fn into_parts(self) -> crate::pagination::PageParts<DeletedAsset> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: None,
+            }
+        }
+    }
+    impl crate::pagination::ListPage for ShareActivityResponse {
+        type Item = ShareActivityItemWithIncludes;
+        fn into_parts(
+            self,
+        ) -> crate::pagination::PageParts<ShareActivityItemWithIncludes> {
+            crate::pagination::PageParts {
+                items: self.data,
+                next: self.links.next,
+                total_count: None,
             }
         }
     }
@@ -46824,6 +50338,36 @@ let response = client.search_search()
     pub fn search_search(&self) -> builder::SearchSearch<'_> {
         builder::SearchSearch::new(self)
     }
+    /**List assets in a share
+
+List the assets included in a share as a recursively flat list. The response includes every direct member of the share's collection (files, folders, and version stacks), plus every descendant of any shared folder or version stack, expanded into its own row in the flat list.<br/>Rate Limits: 100 calls per 1.00 minute(s) per account_user
+
+Sends a `GET` request to `/v4/accounts/{account_id}/shares/{share_id}/assets`
+
+Arguments:
+- `account_id`:
+- `share_id`:
+- `after`: Opaque Cursor query param for requests returning paginated results.<br/>NOTE: this value is auto-generated and included as part of links from a previous response. It is not intended to be human readable.
+
+- `include`:
+- `include_total_count`:
+- `page_size`:
+- `sort`: Sort assets by query params
+```ignore
+let response = client.shares_list_assets()
+    .account_id(account_id)
+    .share_id(share_id)
+    .after(after)
+    .include(include)
+    .include_total_count(include_total_count)
+    .page_size(page_size)
+    .sort(sort)
+    .send()
+    .await;
+```*/
+    pub fn shares_list_assets(&self) -> builder::SharesListAssets<'_> {
+        builder::SharesListAssets::new(self)
+    }
     /**Add new asset to share
 
 Add new asset share.<br/>Rate Limits: 10 calls per 1.00 minute(s) per account_user
@@ -47522,6 +51066,206 @@ let response = client.account_permissions_account_user_roles_update()
         &self,
     ) -> builder::AccountPermissionsAccountUserRolesUpdate<'_> {
         builder::AccountPermissionsAccountUserRolesUpdate::new(self)
+    }
+    /**Copy a set of files
+
+Copy a set of files to a single destination folder.<br/>Between 1 and 100 file IDs may be provided.<br/>Rate Limits: 60 calls per 1.00 minute(s) per account_user
+
+Sends a `POST` request to `/v4/accounts/{account_id}/files/copy`
+
+Arguments:
+- `account_id`:
+- `copy_comments`: Which comments to copy along with the files
+- `copy_metadata`: Whether to copy metadata values along with the files
+- `body`: Bulk file operation parameters
+```ignore
+let response = client.files_bulk_copy()
+    .account_id(account_id)
+    .copy_comments(copy_comments)
+    .copy_metadata(copy_metadata)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn files_bulk_copy(&self) -> builder::FilesBulkCopy<'_> {
+        builder::FilesBulkCopy::new(self)
+    }
+    /**Move a set of files
+
+Move a set of files to a single destination folder.<br/>Between 1 and 100 file IDs may be provided.<br/>Rate Limits: 60 calls per 1.00 minute(s) per account_user
+
+Sends a `PATCH` request to `/v4/accounts/{account_id}/files/move`
+
+Arguments:
+- `account_id`:
+- `body`: Bulk file operation parameters
+```ignore
+let response = client.files_bulk_move()
+    .account_id(account_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn files_bulk_move(&self) -> builder::FilesBulkMove<'_> {
+        builder::FilesBulkMove::new(self)
+    }
+    /**Copy a set of folders
+
+Copy a set of folders to a single destination folder.<br/>Between 1 and 100 folder IDs may be provided.<br/>Rate Limits: 10 calls per 1.00 minute(s) per account_user
+
+Sends a `POST` request to `/v4/accounts/{account_id}/folders/copy`
+
+Arguments:
+- `account_id`:
+- `copy_comments`: Which comments to copy along with the folders
+- `copy_metadata`: Whether to copy metadata values along with the folders
+- `body`: Bulk folder operation parameters
+```ignore
+let response = client.folders_bulk_copy()
+    .account_id(account_id)
+    .copy_comments(copy_comments)
+    .copy_metadata(copy_metadata)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn folders_bulk_copy(&self) -> builder::FoldersBulkCopy<'_> {
+        builder::FoldersBulkCopy::new(self)
+    }
+    /**Move a set of folders
+
+Move a set of folders to a single destination folder.<br/>Between 1 and 100 folder IDs may be provided.<br/>Rate Limits: 10 calls per 1.00 minute(s) per account_user
+
+Sends a `PATCH` request to `/v4/accounts/{account_id}/folders/move`
+
+Arguments:
+- `account_id`:
+- `body`: Bulk folder operation parameters
+```ignore
+let response = client.folders_bulk_move()
+    .account_id(account_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn folders_bulk_move(&self) -> builder::FoldersBulkMove<'_> {
+        builder::FoldersBulkMove::new(self)
+    }
+    /**List recently deleted assets
+
+List all recently deleted assets (files, folders, and version stacks) in a project. Returns a flat list ordered by deletion time (most recent first).<br/>Rate Limits: 5 calls per 1 second(s) per account_user
+
+Sends a `GET` request to `/v4/accounts/{account_id}/projects/{project_id}/recently_deleted`
+
+Arguments:
+- `account_id`:
+- `project_id`:
+- `after`: Opaque Cursor query param for requests returning paginated results.<br/>NOTE: this value is auto-generated and included as part of links from a previous response. It is not intended to be human readable.
+
+- `include_total_count`:
+- `page_size`:
+- `sort`: Sort recently deleted assets
+```ignore
+let response = client.projects_recently_deleted()
+    .account_id(account_id)
+    .project_id(project_id)
+    .after(after)
+    .include_total_count(include_total_count)
+    .page_size(page_size)
+    .sort(sort)
+    .send()
+    .await;
+```*/
+    pub fn projects_recently_deleted(&self) -> builder::ProjectsRecentlyDeleted<'_> {
+        builder::ProjectsRecentlyDeleted::new(self)
+    }
+    /**List projects in an account
+
+List all projects the authenticated user has access to within the specified account.<br/>Rate Limits: 100 calls per 1.00 minute(s) per account_user
+
+Sends a `GET` request to `/v4/accounts/{account_id}/projects`
+
+Arguments:
+- `account_id`:
+- `after`: Opaque Cursor query param for requests returning paginated results.<br/>NOTE: this value is auto-generated and included as part of links from a previous response. It is not intended to be human readable.
+
+- `include`:
+- `include_total_count`:
+- `page_size`:
+- `sort`: Sort projects by query params
+```ignore
+let response = client.projects_account_projects_index()
+    .account_id(account_id)
+    .after(after)
+    .include(include)
+    .include_total_count(include_total_count)
+    .page_size(page_size)
+    .sort(sort)
+    .send()
+    .await;
+```*/
+    pub fn projects_account_projects_index(
+        &self,
+    ) -> builder::ProjectsAccountProjectsIndex<'_> {
+        builder::ProjectsAccountProjectsIndex::new(self)
+    }
+    /**List invited projects
+
+List projects that the current user has been invited to within the specified account, but does not have workspace-level access to. These are projects where the user has project-specific collaborator access without broader team/workspace permissions.<br/>Rate Limits: 100 calls per 1.00 minute(s) per account_user
+
+Sends a `GET` request to `/v4/accounts/{account_id}/invited_projects`
+
+Arguments:
+- `account_id`:
+- `after`: Opaque Cursor query param for requests returning paginated results.<br/>NOTE: this value is auto-generated and included as part of links from a previous response. It is not intended to be human readable.
+
+- `include`:
+- `include_total_count`:
+- `page_size`:
+- `sort`: Sort projects by query params
+```ignore
+let response = client.projects_invited_projects_index()
+    .account_id(account_id)
+    .after(after)
+    .include(include)
+    .include_total_count(include_total_count)
+    .page_size(page_size)
+    .sort(sort)
+    .send()
+    .await;
+```*/
+    pub fn projects_invited_projects_index(
+        &self,
+    ) -> builder::ProjectsInvitedProjectsIndex<'_> {
+        builder::ProjectsInvitedProjectsIndex::new(self)
+    }
+    /**List share activities
+
+List all activity events for a share.<br/>Rate Limits: 100 calls per 1.00 minute(s) per account_user
+
+Sends a `GET` request to `/v4/accounts/{account_id}/shares/{share_id}/activities`
+
+Arguments:
+- `account_id`:
+- `share_id`:
+- `after`: Opaque Cursor query param for requests returning paginated results.<br/>NOTE: this value is auto-generated and included as part of links from a previous response. It is not intended to be human readable.
+
+- `include`:
+- `include_total_count`:
+- `page_size`:
+```ignore
+let response = client.shares_list_activities()
+    .account_id(account_id)
+    .share_id(share_id)
+    .after(after)
+    .include(include)
+    .include_total_count(include_total_count)
+    .page_size(page_size)
+    .send()
+    .await;
+```*/
+    pub fn shares_list_activities(&self) -> builder::SharesListActivities<'_> {
+        builder::SharesListActivities::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -55861,6 +59605,199 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::shares_list_assets`]
+
+[`Client::shares_list_assets`]: super::Client::shares_list_assets*/
+    #[derive(Debug, Clone)]
+    pub struct SharesListAssets<'a> {
+        client: &'a super::Client,
+        account_id: Result<::std::string::String, String>,
+        share_id: Result<::std::string::String, String>,
+        after: Result<Option<::std::string::String>, String>,
+        include: Result<Option<crate::v4::types::AssetIncludeList>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
+        sort: Result<Option<crate::v4::types::ShareAssetSort>, String>,
+    }
+    impl<'a> SharesListAssets<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                share_id: Err("share_id was not initialized".to_string()),
+                after: Ok(None),
+                include: Ok(None),
+                include_total_count: Ok(None),
+                page_size: Ok(None),
+                sort: Ok(None),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for account_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn share_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.share_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for share_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for after failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn include<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::v4::types::AssetIncludeList>,
+        {
+            self.include = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `crate :: v4 :: types :: AssetIncludeList` for include failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn include_total_count<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.include_total_count = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `bool` for include_total_count failed".to_string()
+                });
+            self
+        }
+        pub fn page_size<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.page_size = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
+            self
+        }
+        pub fn sort<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::v4::types::ShareAssetSort>,
+        {
+            self.sort = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `crate :: v4 :: types :: ShareAssetSort` for sort failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v4/accounts/{account_id}/shares/{share_id}/assets`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ShareAssetsResponse>, Error<types::Error>> {
+            let Self {
+                client,
+                account_id,
+                share_id,
+                after,
+                include,
+                include_total_count,
+                page_size,
+                sort,
+            } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let share_id = share_id.map_err(Error::InvalidRequest)?;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let include = include.map_err(Error::InvalidRequest)?;
+            let include_total_count = include_total_count
+                .map_err(Error::InvalidRequest)?;
+            let page_size = page_size.map_err(Error::InvalidRequest)?;
+            let sort = sort.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v4/accounts/{}/shares/{}/assets", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& share_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("include", &include))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "include_total_count",
+                        &include_total_count,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("page_size", &page_size))
+                .query(&progenitor_client::QueryParam::new("sort", &sort))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "shares_list_assets",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::shares_add_asset`]
 
 [`Client::shares_add_asset`]: super::Client::shares_add_asset*/
@@ -60004,6 +63941,1257 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::files_bulk_copy`]
+
+[`Client::files_bulk_copy`]: super::Client::files_bulk_copy*/
+    #[derive(Debug, Clone)]
+    pub struct FilesBulkCopy<'a> {
+        client: &'a super::Client,
+        account_id: Result<::std::string::String, String>,
+        copy_comments: Result<Option<crate::v4::types::CopyComments>, String>,
+        copy_metadata: Result<Option<bool>, String>,
+        body: Result<types::builder::BulkFileCopyMoveParams, String>,
+    }
+    impl<'a> FilesBulkCopy<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                copy_comments: Ok(None),
+                copy_metadata: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for account_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn copy_comments<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::v4::types::CopyComments>,
+        {
+            self.copy_comments = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `crate :: v4 :: types :: CopyComments` for copy_comments failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn copy_metadata<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.copy_metadata = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `bool` for copy_metadata failed".to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::BulkFileCopyMoveParams>,
+            <V as std::convert::TryInto<
+                types::BulkFileCopyMoveParams,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `BulkFileCopyMoveParams` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::BulkFileCopyMoveParams,
+            ) -> types::builder::BulkFileCopyMoveParams,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v4/accounts/{account_id}/files/copy`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::BulkFileCopyResponse>, Error<types::Error>> {
+            let Self { client, account_id, copy_comments, copy_metadata, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let copy_comments = copy_comments.map_err(Error::InvalidRequest)?;
+            let copy_metadata = copy_metadata.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::BulkFileCopyMoveParams::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v4/accounts/{}/files/copy", client.baseurl, encode_path(& account_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(
+                    &progenitor_client::QueryParam::new("copy_comments", &copy_comments),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("copy_metadata", &copy_metadata),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "files_bulk_copy",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::files_bulk_move`]
+
+[`Client::files_bulk_move`]: super::Client::files_bulk_move*/
+    #[derive(Debug, Clone)]
+    pub struct FilesBulkMove<'a> {
+        client: &'a super::Client,
+        account_id: Result<::std::string::String, String>,
+        body: Result<types::builder::BulkFileCopyMoveParams, String>,
+    }
+    impl<'a> FilesBulkMove<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for account_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::BulkFileCopyMoveParams>,
+            <V as std::convert::TryInto<
+                types::BulkFileCopyMoveParams,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `BulkFileCopyMoveParams` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::BulkFileCopyMoveParams,
+            ) -> types::builder::BulkFileCopyMoveParams,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v4/accounts/{account_id}/files/move`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::BulkFileMoveResponse>, Error<types::Error>> {
+            let Self { client, account_id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::BulkFileCopyMoveParams::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v4/accounts/{}/files/move", client.baseurl, encode_path(& account_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "files_bulk_move",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::folders_bulk_copy`]
+
+[`Client::folders_bulk_copy`]: super::Client::folders_bulk_copy*/
+    #[derive(Debug, Clone)]
+    pub struct FoldersBulkCopy<'a> {
+        client: &'a super::Client,
+        account_id: Result<::std::string::String, String>,
+        copy_comments: Result<Option<crate::v4::types::CopyComments>, String>,
+        copy_metadata: Result<Option<bool>, String>,
+        body: Result<types::builder::BulkFolderCopyMoveParams, String>,
+    }
+    impl<'a> FoldersBulkCopy<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                copy_comments: Ok(None),
+                copy_metadata: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for account_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn copy_comments<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::v4::types::CopyComments>,
+        {
+            self.copy_comments = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `crate :: v4 :: types :: CopyComments` for copy_comments failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn copy_metadata<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.copy_metadata = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `bool` for copy_metadata failed".to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::BulkFolderCopyMoveParams>,
+            <V as std::convert::TryInto<
+                types::BulkFolderCopyMoveParams,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `BulkFolderCopyMoveParams` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::BulkFolderCopyMoveParams,
+            ) -> types::builder::BulkFolderCopyMoveParams,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v4/accounts/{account_id}/folders/copy`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::BulkFolderCopyResponse>, Error<types::Error>> {
+            let Self { client, account_id, copy_comments, copy_metadata, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let copy_comments = copy_comments.map_err(Error::InvalidRequest)?;
+            let copy_metadata = copy_metadata.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::BulkFolderCopyMoveParams::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v4/accounts/{}/folders/copy", client.baseurl, encode_path(&
+                account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(
+                    &progenitor_client::QueryParam::new("copy_comments", &copy_comments),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("copy_metadata", &copy_metadata),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "folders_bulk_copy",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::folders_bulk_move`]
+
+[`Client::folders_bulk_move`]: super::Client::folders_bulk_move*/
+    #[derive(Debug, Clone)]
+    pub struct FoldersBulkMove<'a> {
+        client: &'a super::Client,
+        account_id: Result<::std::string::String, String>,
+        body: Result<types::builder::BulkFolderCopyMoveParams, String>,
+    }
+    impl<'a> FoldersBulkMove<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for account_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::BulkFolderCopyMoveParams>,
+            <V as std::convert::TryInto<
+                types::BulkFolderCopyMoveParams,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `BulkFolderCopyMoveParams` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::BulkFolderCopyMoveParams,
+            ) -> types::builder::BulkFolderCopyMoveParams,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v4/accounts/{account_id}/folders/move`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::BulkFolderMoveResponse>, Error<types::Error>> {
+            let Self { client, account_id, body } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::BulkFolderCopyMoveParams::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v4/accounts/{}/folders/move", client.baseurl, encode_path(&
+                account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "folders_bulk_move",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::projects_recently_deleted`]
+
+[`Client::projects_recently_deleted`]: super::Client::projects_recently_deleted*/
+    #[derive(Debug, Clone)]
+    pub struct ProjectsRecentlyDeleted<'a> {
+        client: &'a super::Client,
+        account_id: Result<::std::string::String, String>,
+        project_id: Result<::std::string::String, String>,
+        after: Result<Option<::std::string::String>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
+        sort: Result<Option<crate::v4::types::RecentlyDeletedSort>, String>,
+    }
+    impl<'a> ProjectsRecentlyDeleted<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                project_id: Err("project_id was not initialized".to_string()),
+                after: Ok(None),
+                include_total_count: Ok(None),
+                page_size: Ok(None),
+                sort: Ok(None),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for account_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn project_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.project_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for project_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for after failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn include_total_count<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.include_total_count = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `bool` for include_total_count failed".to_string()
+                });
+            self
+        }
+        pub fn page_size<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.page_size = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
+            self
+        }
+        pub fn sort<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::v4::types::RecentlyDeletedSort>,
+        {
+            self.sort = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `crate :: v4 :: types :: RecentlyDeletedSort` for sort failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v4/accounts/{account_id}/projects/{project_id}/recently_deleted`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::RecentlyDeletedResponse>, Error<types::Error>> {
+            let Self {
+                client,
+                account_id,
+                project_id,
+                after,
+                include_total_count,
+                page_size,
+                sort,
+            } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let project_id = project_id.map_err(Error::InvalidRequest)?;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let include_total_count = include_total_count
+                .map_err(Error::InvalidRequest)?;
+            let page_size = page_size.map_err(Error::InvalidRequest)?;
+            let sort = sort.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v4/accounts/{}/projects/{}/recently_deleted", client.baseurl,
+                encode_path(& account_id.to_string()), encode_path(& project_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "include_total_count",
+                        &include_total_count,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("page_size", &page_size))
+                .query(&progenitor_client::QueryParam::new("sort", &sort))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "projects_recently_deleted",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::projects_account_projects_index`]
+
+[`Client::projects_account_projects_index`]: super::Client::projects_account_projects_index*/
+    #[derive(Debug, Clone)]
+    pub struct ProjectsAccountProjectsIndex<'a> {
+        client: &'a super::Client,
+        account_id: Result<::std::string::String, String>,
+        after: Result<Option<::std::string::String>, String>,
+        include: Result<Option<crate::v4::types::ProjectIncludeList>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
+        sort: Result<Option<crate::v4::types::WorkspaceSort>, String>,
+    }
+    impl<'a> ProjectsAccountProjectsIndex<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                after: Ok(None),
+                include: Ok(None),
+                include_total_count: Ok(None),
+                page_size: Ok(None),
+                sort: Ok(None),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for account_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for after failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn include<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::v4::types::ProjectIncludeList>,
+        {
+            self.include = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `crate :: v4 :: types :: ProjectIncludeList` for include failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn include_total_count<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.include_total_count = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `bool` for include_total_count failed".to_string()
+                });
+            self
+        }
+        pub fn page_size<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.page_size = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
+            self
+        }
+        pub fn sort<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::v4::types::WorkspaceSort>,
+        {
+            self.sort = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `crate :: v4 :: types :: WorkspaceSort` for sort failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v4/accounts/{account_id}/projects`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::ProjectsWithIncludesResponse>,
+            Error<types::Error>,
+        > {
+            let Self {
+                client,
+                account_id,
+                after,
+                include,
+                include_total_count,
+                page_size,
+                sort,
+            } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let include = include.map_err(Error::InvalidRequest)?;
+            let include_total_count = include_total_count
+                .map_err(Error::InvalidRequest)?;
+            let page_size = page_size.map_err(Error::InvalidRequest)?;
+            let sort = sort.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v4/accounts/{}/projects", client.baseurl, encode_path(& account_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("include", &include))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "include_total_count",
+                        &include_total_count,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("page_size", &page_size))
+                .query(&progenitor_client::QueryParam::new("sort", &sort))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "projects_account_projects_index",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::projects_invited_projects_index`]
+
+[`Client::projects_invited_projects_index`]: super::Client::projects_invited_projects_index*/
+    #[derive(Debug, Clone)]
+    pub struct ProjectsInvitedProjectsIndex<'a> {
+        client: &'a super::Client,
+        account_id: Result<::std::string::String, String>,
+        after: Result<Option<::std::string::String>, String>,
+        include: Result<Option<crate::v4::types::ProjectIncludeList>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
+        sort: Result<Option<crate::v4::types::WorkspaceSort>, String>,
+    }
+    impl<'a> ProjectsInvitedProjectsIndex<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                after: Ok(None),
+                include: Ok(None),
+                include_total_count: Ok(None),
+                page_size: Ok(None),
+                sort: Ok(None),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for account_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for after failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn include<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::v4::types::ProjectIncludeList>,
+        {
+            self.include = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `crate :: v4 :: types :: ProjectIncludeList` for include failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn include_total_count<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.include_total_count = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `bool` for include_total_count failed".to_string()
+                });
+            self
+        }
+        pub fn page_size<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.page_size = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
+            self
+        }
+        pub fn sort<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::v4::types::WorkspaceSort>,
+        {
+            self.sort = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `crate :: v4 :: types :: WorkspaceSort` for sort failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v4/accounts/{account_id}/invited_projects`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::ProjectsWithIncludesResponse>,
+            Error<types::Error>,
+        > {
+            let Self {
+                client,
+                account_id,
+                after,
+                include,
+                include_total_count,
+                page_size,
+                sort,
+            } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let include = include.map_err(Error::InvalidRequest)?;
+            let include_total_count = include_total_count
+                .map_err(Error::InvalidRequest)?;
+            let page_size = page_size.map_err(Error::InvalidRequest)?;
+            let sort = sort.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v4/accounts/{}/invited_projects", client.baseurl, encode_path(&
+                account_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("include", &include))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "include_total_count",
+                        &include_total_count,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("page_size", &page_size))
+                .query(&progenitor_client::QueryParam::new("sort", &sort))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "projects_invited_projects_index",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::shares_list_activities`]
+
+[`Client::shares_list_activities`]: super::Client::shares_list_activities*/
+    #[derive(Debug, Clone)]
+    pub struct SharesListActivities<'a> {
+        client: &'a super::Client,
+        account_id: Result<::std::string::String, String>,
+        share_id: Result<::std::string::String, String>,
+        after: Result<Option<::std::string::String>, String>,
+        include: Result<Option<crate::v4::types::ShareActivityIncludeList>, String>,
+        include_total_count: Result<Option<bool>, String>,
+        page_size: Result<Option<i64>, String>,
+    }
+    impl<'a> SharesListActivities<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                account_id: Err("account_id was not initialized".to_string()),
+                share_id: Err("share_id was not initialized".to_string()),
+                after: Ok(None),
+                include: Ok(None),
+                include_total_count: Ok(None),
+                page_size: Ok(None),
+            }
+        }
+        pub fn account_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.account_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for account_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn share_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.share_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for share_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for after failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn include<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::v4::types::ShareActivityIncludeList>,
+        {
+            self.include = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `crate :: v4 :: types :: ShareActivityIncludeList` for include failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn include_total_count<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.include_total_count = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `bool` for include_total_count failed".to_string()
+                });
+            self
+        }
+        pub fn page_size<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.page_size = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/v4/accounts/{account_id}/shares/{share_id}/activities`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ShareActivityResponse>, Error<types::Error>> {
+            let Self {
+                client,
+                account_id,
+                share_id,
+                after,
+                include,
+                include_total_count,
+                page_size,
+            } = self;
+            let account_id = account_id.map_err(Error::InvalidRequest)?;
+            let share_id = share_id.map_err(Error::InvalidRequest)?;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let include = include.map_err(Error::InvalidRequest)?;
+            let include_total_count = include_total_count
+                .map_err(Error::InvalidRequest)?;
+            let page_size = page_size.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v4/accounts/{}/shares/{}/activities", client.baseurl, encode_path(&
+                account_id.to_string()), encode_path(& share_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("include", &include))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "include_total_count",
+                        &include_total_count,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("page_size", &page_size))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "shares_list_activities",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     impl<'a> crate::pagination::ListRequest<'a> for AccountPermissionsIndex<'a> {
         type Page = super::types::AccountUserRolesResponse;
         type ErrorBody = super::types::Error;
@@ -60321,6 +65509,27 @@ pub mod builder {
             Box::pin(self.send())
         }
     }
+    impl<'a> crate::pagination::ListRequest<'a> for SharesListAssets<'a> {
+        type Page = super::types::ShareAssetsResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
     impl<'a> crate::pagination::ListRequest<'a> for SharesListReviewers<'a> {
         type Page = super::types::ShareReviewersResponse;
         type ErrorBody = super::types::Error;
@@ -60449,6 +65658,90 @@ pub mod builder {
     }
     impl<'a> crate::pagination::ListRequest<'a> for WorkspacesIndex<'a> {
         type Page = super::types::WorkspacesWithIncludesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for ProjectsRecentlyDeleted<'a> {
+        type Page = super::types::RecentlyDeletedResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for ProjectsAccountProjectsIndex<'a> {
+        type Page = super::types::ProjectsWithIncludesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for ProjectsInvitedProjectsIndex<'a> {
+        type Page = super::types::ProjectsWithIncludesResponse;
+        type ErrorBody = super::types::Error;
+        fn page_size_is_set(&self) -> bool {
+            matches!(self.page_size, Ok(Some(_)))
+        }
+        fn with_page_size(self, size: i64) -> Self {
+            self.page_size(size)
+        }
+        fn with_cursor(self, cursor: String) -> Self {
+            self.after(cursor)
+        }
+        fn cursor(&self) -> Option<&str> {
+            self.after.as_ref().ok().and_then(|after| after.as_deref())
+        }
+        fn send_page(
+            self,
+        ) -> crate::pagination::PageFuture<'a, Self::Page, Self::ErrorBody> {
+            Box::pin(self.send())
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for SharesListActivities<'a> {
+        type Page = super::types::ShareActivityResponse;
         type ErrorBody = super::types::Error;
         fn page_size_is_set(&self) -> bool {
             matches!(self.page_size, Ok(Some(_)))

@@ -252,6 +252,34 @@ pub const CUSTOM_ACTIONS_ACTIONS_UPDATE: crate::operation::Operation = crate::op
     idempotent: false,
     paginated: false,
 };
+/// `POST /v4/accounts/{account_id}/files/copy`
+pub const FILES_BULK_COPY: crate::operation::Operation = crate::operation::Operation {
+    name: "files_bulk_copy",
+    method: crate::operation::Method::POST,
+    path: "/v4/accounts/{account_id}/files/copy",
+    rate_limit: Some(crate::operation::RateLimit {
+        calls: 60u32,
+        window: ::std::time::Duration::from_millis(60000u64),
+        scope: "account_user",
+    }),
+    api_version: None,
+    idempotent: false,
+    paginated: false,
+};
+/// `PATCH /v4/accounts/{account_id}/files/move`
+pub const FILES_BULK_MOVE: crate::operation::Operation = crate::operation::Operation {
+    name: "files_bulk_move",
+    method: crate::operation::Method::PATCH,
+    path: "/v4/accounts/{account_id}/files/move",
+    rate_limit: Some(crate::operation::RateLimit {
+        calls: 60u32,
+        window: ::std::time::Duration::from_millis(60000u64),
+        scope: "account_user",
+    }),
+    api_version: None,
+    idempotent: false,
+    paginated: false,
+};
 /// `POST /v4/accounts/{account_id}/files/{file_id}/copy`
 pub const FILES_COPY: crate::operation::Operation = crate::operation::Operation {
     name: "files_copy",
@@ -439,6 +467,34 @@ pub const FOLDER_PERMISSIONS_FOLDER_USER_ROLES_UPDATE: crate::operation::Operati
     name: "folder_permissions_folder_user_roles_update",
     method: crate::operation::Method::PATCH,
     path: "/v4/accounts/{account_id}/folders/{folder_id}/users/{user_id}",
+    rate_limit: Some(crate::operation::RateLimit {
+        calls: 10u32,
+        window: ::std::time::Duration::from_millis(60000u64),
+        scope: "account_user",
+    }),
+    api_version: None,
+    idempotent: false,
+    paginated: false,
+};
+/// `POST /v4/accounts/{account_id}/folders/copy`
+pub const FOLDERS_BULK_COPY: crate::operation::Operation = crate::operation::Operation {
+    name: "folders_bulk_copy",
+    method: crate::operation::Method::POST,
+    path: "/v4/accounts/{account_id}/folders/copy",
+    rate_limit: Some(crate::operation::RateLimit {
+        calls: 10u32,
+        window: ::std::time::Duration::from_millis(60000u64),
+        scope: "account_user",
+    }),
+    api_version: None,
+    idempotent: false,
+    paginated: false,
+};
+/// `PATCH /v4/accounts/{account_id}/folders/move`
+pub const FOLDERS_BULK_MOVE: crate::operation::Operation = crate::operation::Operation {
+    name: "folders_bulk_move",
+    method: crate::operation::Method::PATCH,
+    path: "/v4/accounts/{account_id}/folders/move",
     rate_limit: Some(crate::operation::RateLimit {
         calls: 10u32,
         window: ::std::time::Duration::from_millis(60000u64),
@@ -742,6 +798,20 @@ pub const PROJECT_PERMISSIONS_PROJECT_USER_ROLES_UPDATE: crate::operation::Opera
     idempotent: false,
     paginated: false,
 };
+/// `GET /v4/accounts/{account_id}/projects`
+pub const PROJECTS_ACCOUNT_PROJECTS_INDEX: crate::operation::Operation = crate::operation::Operation {
+    name: "projects_account_projects_index",
+    method: crate::operation::Method::GET,
+    path: "/v4/accounts/{account_id}/projects",
+    rate_limit: Some(crate::operation::RateLimit {
+        calls: 100u32,
+        window: ::std::time::Duration::from_millis(60000u64),
+        scope: "account_user",
+    }),
+    api_version: None,
+    idempotent: true,
+    paginated: true,
+};
 /// `POST /v4/accounts/{account_id}/workspaces/{workspace_id}/projects`
 pub const PROJECTS_CREATE: crate::operation::Operation = crate::operation::Operation {
     name: "projects_create",
@@ -778,6 +848,34 @@ pub const PROJECTS_INDEX: crate::operation::Operation = crate::operation::Operat
     rate_limit: Some(crate::operation::RateLimit {
         calls: 100u32,
         window: ::std::time::Duration::from_millis(60000u64),
+        scope: "account_user",
+    }),
+    api_version: None,
+    idempotent: true,
+    paginated: true,
+};
+/// `GET /v4/accounts/{account_id}/invited_projects`
+pub const PROJECTS_INVITED_PROJECTS_INDEX: crate::operation::Operation = crate::operation::Operation {
+    name: "projects_invited_projects_index",
+    method: crate::operation::Method::GET,
+    path: "/v4/accounts/{account_id}/invited_projects",
+    rate_limit: Some(crate::operation::RateLimit {
+        calls: 100u32,
+        window: ::std::time::Duration::from_millis(60000u64),
+        scope: "account_user",
+    }),
+    api_version: None,
+    idempotent: true,
+    paginated: true,
+};
+/// `GET /v4/accounts/{account_id}/projects/{project_id}/recently_deleted`
+pub const PROJECTS_RECENTLY_DELETED: crate::operation::Operation = crate::operation::Operation {
+    name: "projects_recently_deleted",
+    method: crate::operation::Method::GET,
+    path: "/v4/accounts/{account_id}/projects/{project_id}/recently_deleted",
+    rate_limit: Some(crate::operation::RateLimit {
+        calls: 5u32,
+        window: ::std::time::Duration::from_millis(1000u64),
         scope: "account_user",
     }),
     api_version: None,
@@ -896,6 +994,34 @@ pub const SHARES_INDEX: crate::operation::Operation = crate::operation::Operatio
     idempotent: true,
     paginated: true,
 };
+/// `GET /v4/accounts/{account_id}/shares/{share_id}/activities`
+pub const SHARES_LIST_ACTIVITIES: crate::operation::Operation = crate::operation::Operation {
+    name: "shares_list_activities",
+    method: crate::operation::Method::GET,
+    path: "/v4/accounts/{account_id}/shares/{share_id}/activities",
+    rate_limit: Some(crate::operation::RateLimit {
+        calls: 100u32,
+        window: ::std::time::Duration::from_millis(60000u64),
+        scope: "account_user",
+    }),
+    api_version: None,
+    idempotent: true,
+    paginated: true,
+};
+/// `GET /v4/accounts/{account_id}/shares/{share_id}/assets`
+pub const SHARES_LIST_ASSETS: crate::operation::Operation = crate::operation::Operation {
+    name: "shares_list_assets",
+    method: crate::operation::Method::GET,
+    path: "/v4/accounts/{account_id}/shares/{share_id}/assets",
+    rate_limit: Some(crate::operation::RateLimit {
+        calls: 100u32,
+        window: ::std::time::Duration::from_millis(60000u64),
+        scope: "account_user",
+    }),
+    api_version: None,
+    idempotent: true,
+    paginated: true,
+};
 /// `GET /v4/accounts/{account_id}/shares/{share_id}/reviewers`
 pub const SHARES_LIST_REVIEWERS: crate::operation::Operation = crate::operation::Operation {
     name: "shares_list_reviewers",
@@ -988,7 +1114,7 @@ pub const VERSION_STACKS_COPY: crate::operation::Operation = crate::operation::O
     rate_limit: Some(crate::operation::RateLimit {
         calls: 10u32,
         window: ::std::time::Duration::from_millis(60000u64),
-        scope: "account_user<br/><br/>Currently",
+        scope: "account_user",
     }),
     api_version: None,
     idempotent: false,
@@ -1266,6 +1392,8 @@ pub const OPERATIONS: &[crate::operation::Operation] = &[
     CUSTOM_ACTIONS_ACTIONS_INDEX,
     CUSTOM_ACTIONS_ACTIONS_SHOW,
     CUSTOM_ACTIONS_ACTIONS_UPDATE,
+    FILES_BULK_COPY,
+    FILES_BULK_MOVE,
     FILES_COPY,
     FILES_CREATE,
     FILES_CREATE_LOCAL_UPLOAD,
@@ -1280,6 +1408,8 @@ pub const OPERATIONS: &[crate::operation::Operation] = &[
     FOLDER_PERMISSIONS_DELETE,
     FOLDER_PERMISSIONS_FOLDER_USER_ROLES_INDEX,
     FOLDER_PERMISSIONS_FOLDER_USER_ROLES_UPDATE,
+    FOLDERS_BULK_COPY,
+    FOLDERS_BULK_MOVE,
     FOLDERS_COPY,
     FOLDERS_CREATE,
     FOLDERS_DELETE,
@@ -1301,9 +1431,12 @@ pub const OPERATIONS: &[crate::operation::Operation] = &[
     PROJECT_PERMISSIONS_DELETE,
     PROJECT_PERMISSIONS_INDEX,
     PROJECT_PERMISSIONS_PROJECT_USER_ROLES_UPDATE,
+    PROJECTS_ACCOUNT_PROJECTS_INDEX,
     PROJECTS_CREATE,
     PROJECTS_DELETE,
     PROJECTS_INDEX,
+    PROJECTS_INVITED_PROJECTS_INDEX,
+    PROJECTS_RECENTLY_DELETED,
     PROJECTS_SHOW,
     PROJECTS_UPDATE,
     SEARCH_SEARCH,
@@ -1312,6 +1445,8 @@ pub const OPERATIONS: &[crate::operation::Operation] = &[
     SHARES_CREATE,
     SHARES_DELETE,
     SHARES_INDEX,
+    SHARES_LIST_ACTIVITIES,
+    SHARES_LIST_ASSETS,
     SHARES_LIST_REVIEWERS,
     SHARES_REMOVE_ASSET,
     SHARES_REMOVE_REVIEWERS,

@@ -28,6 +28,7 @@ mod include_lists;
 mod listing_members;
 mod local_upload_members;
 mod no_content;
+mod nullable_members;
 mod prune;
 mod rate_limits;
 mod readable_names;
@@ -71,6 +72,7 @@ pub const V4: &[Repair] = &[
     remote_upload_links::REPAIR,
     dedupe_schemas::REPAIR,
     listing_members::REPAIR,
+    nullable_members::REPAIR,
     prune::REPAIR,
     readable_names::REPAIR,
 ];

@@ -41,7 +41,11 @@ fn parse(text: &str) -> Option<Value> {
         "hour" => 3_600_000.0,
         _ => return None,
     };
-    let scope = scope.trim_end_matches(|c: char| !c.is_alphanumeric() && c != '_');
+    // The scope is the word before any markup: "per account_user<br/><br/>Currently, ..." (069).
+    let scope: String = scope.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+    if scope.is_empty() {
+        return None;
+    }
     Some(json!({"calls": calls, "window_ms": (amount * unit_ms).round() as u64, "scope": scope}))
 }
 
@@ -60,6 +64,11 @@ mod tests {
             json!({"calls": 100, "window_ms": 60000, "scope": "account_user"})
         );
         assert!(parse("Rate Limits: lots").is_none());
+        assert_eq!(
+            parse("Rate Limits: 10 calls per 1.00 minute(s) per account_user<br/><br/>Currently, copying").unwrap()["scope"],
+            "account_user"
+        );
+        assert!(parse("Rate Limits: 10 calls per 1 minute(s) per <br/>").is_none());
     }
 
     #[test]

@@ -25,6 +25,7 @@ const NAMES: &[(&str, &str)] = &[
     ("V4AccountsAccountIdGroupsGetParametersSort", "GroupSort"),
     ("V4AccountsAccountIdProjectsProjectIdGetParametersInclude", "ProjectInclude"),
     ("V4AccountsAccountIdSharesShareIdReviewersGetParametersSort", "ReviewerSort"),
+    ("V4AccountsAccountIdSharesShareIdAssetsGetParametersSort", "ShareAssetSort"),
     ("V4AccountsAccountIdWorkspacesGetParametersSort", "WorkspaceSort"),
 ];
 
