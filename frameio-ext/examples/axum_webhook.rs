@@ -1,5 +1,5 @@
 //! Receive Frame.io webhooks with axum: verify each request from its raw body,
-//! then dispatch on the event type.
+//! accept each signed request once, then dispatch on the event type.
 //!
 //! ```text
 //! FRAMEIO_WEBHOOK_SECRET=<secret from the webhook's create response> \
@@ -10,20 +10,25 @@
 //! the exact bytes Frame.io sent, which a JSON extractor would already have
 //! consumed.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use frameio_ext::webhook::{EventType, Verifier, VerifyError, WebhookEvent};
+use frameio_ext::signature::{Verifier, VerifyError};
+use frameio_ext::webhook::{EventType, WebhookEvent};
+
+/// Signed requests remembered at once: room for 30 deliveries a second over
+/// twice the 5-minute tolerance, in about 1.2 MB.
+const REPLAY_CACHE_CAPACITY: usize = 18_000;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let secret = std::env::var("FRAMEIO_WEBHOOK_SECRET")
         .map_err(|_| "set FRAMEIO_WEBHOOK_SECRET to the webhook's signing secret")?;
-    let app = Router::new().route("/frameio/webhook", post(receive)).with_state(Arc::new(Verifier::new(secret)));
+    // One verifier for the whole server: its clones share one replay cache.
+    let verifier = Verifier::builder(secret).replay_cache(REPLAY_CACHE_CAPACITY).build();
+    let app = Router::new().route("/frameio/webhook", post(receive)).with_state(verifier);
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
     println!("listening on http://{}/frameio/webhook", listener.local_addr()?);
@@ -31,13 +36,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-async fn receive(State(verifier): State<Arc<Verifier>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn receive(State(verifier): State<Verifier>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let event: WebhookEvent = match verifier.verify_and_parse(&headers, &body) {
         Ok(event) => event,
         Err(err) => {
             eprintln!("rejected webhook: {err}");
             return match err {
                 VerifyError::Payload(_) => StatusCode::BAD_REQUEST,
+                // Authentic but not recorded: Frame.io retries after a non-2xx answer.
+                VerifyError::ReplayCacheFull { .. } => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::UNAUTHORIZED,
             };
         }

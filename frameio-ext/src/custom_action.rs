@@ -4,8 +4,8 @@
 //! This module owns the custom-action types: [`ActionRequest`] (in), and
 //! [`Message`], [`Form`] and [`FormField`] (out, wrapped in [`ActionResponse`]).
 //! Frame.io signs custom-action requests exactly like webhooks, so check them
-//! with [`webhook::Verifier`](crate::webhook::Verifier), built from the
-//! action's own signing secret.
+//! with a [`signature::Verifier`](crate::signature::Verifier) built from the
+//! action's own signing secret before parsing them.
 //!
 //! A request is answered with `200` and optionally one of the two documented
 //! callbacks. When the user submits a form, Frame.io posts a new request to the
@@ -51,7 +51,8 @@ use crate::webhook::{IdRef, Resource};
 /// Only `type`, `action_id` and `interaction_id` appear in every documented
 /// example (a form submission carries just those and `data`); everything else
 /// is optional. Fields this crate does not know yet are kept in
-/// [`extra`](Self::extra).
+/// [`extra`](Self::extra), and those of the nested [`Resource`]s and
+/// [`IdRef`]s in theirs, so re-serialising a request loses nothing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionRequest {
     /// The event name configured on the action (its `event` field).

@@ -117,9 +117,9 @@ pub enum Error {
     Realtime(#[from] crate::c2c::RealtimeError),
     /// An incoming webhook or custom-action request was rejected: bad or
     /// missing signature, outside the replay window, or an unexpected body.
-    /// Each [`VerifyError`](crate::webhook::VerifyError) message says what to do.
+    /// Each [`VerifyError`](crate::signature::VerifyError) message says what to do.
     #[error(transparent)]
-    Signature(#[from] crate::webhook::VerifyError),
+    Signature(#[from] crate::signature::VerifyError),
     /// A listing could not go on to its next page (see the message).
     #[error(transparent)]
     Pagination(#[from] PaginationError),

@@ -12,6 +12,7 @@ pub mod pagination;
 pub mod rate_limit;
 mod redact;
 pub mod retry;
+pub mod signature;
 pub mod transfer;
 mod transport;
 pub mod tree;
@@ -38,8 +39,9 @@ pub use error::{ApiError, Error, Result};
 pub use ims::{ImsPkceApp, ImsServerToServer, ImsWebApp};
 pub use rate_limit::{RateLimitStatus, RateLimiting};
 pub use retry::{Backoff, RetryPolicy};
+pub use signature::{Verifier, VerifyError};
 pub use upload::{UploadError, UploadSource, UploadUrl, Uploader};
-pub use webhook::{EventType, Verifier, VerifyError, WebhookEvent};
+pub use webhook::{EventType, WebhookEvent};
 
 /// The repository's README, whose examples compile as doc tests too.
 #[doc = include_str!("../../README.md")]

@@ -5,7 +5,8 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use frameio_ext::custom_action::{ActionRequest, ActionResponse, Form, FormField, Message, SelectOption};
-use frameio_ext::webhook::{IdRef, Resource, SIGNATURE_HEADER, TIMESTAMP_HEADER, Verifier, VerifyError};
+use frameio_ext::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER, Verifier, VerifyError};
+use frameio_ext::webhook::{IdRef, Resource};
 use http::HeaderMap;
 use serde_json::{Value, json};
 
@@ -27,11 +28,11 @@ fn value(json: &str) -> Value {
 }
 
 fn id(id: &str) -> IdRef {
-    IdRef { id: id.into() }
+    IdRef::new(id)
 }
 
 fn file(id: &str) -> Resource {
-    Resource { id: id.into(), r#type: "file".into() }
+    Resource::new(id, "file")
 }
 
 #[test]
@@ -96,6 +97,35 @@ fn unknown_fields_are_kept() {
 }
 
 #[test]
+fn unknown_nested_members_are_kept_at_every_level() {
+    let mut payload = value(MULTI_ASSET);
+    payload["resources"][0]["name"] = json!("A001_C002.mov");
+    payload["resources"][1]["version_stack"] = json!({"id": "vs-1", "head": true});
+    payload["user"]["adobe_auth_id"] = json!("0123ABCD@AdobeID");
+    payload["workspace"]["name"] = json!("Post");
+    payload["project"]["root_folder_id"] = json!("rf-1");
+    payload["data"]["unlisted_field"] = json!(["kept", 1, null]);
+    payload["team"] = json!({"id": "t-1"});
+    let request: ActionRequest = serde_json::from_value(payload.clone()).unwrap();
+    let resources = request.resources.as_deref().unwrap();
+    assert_eq!(resources[0].extra["name"], json!("A001_C002.mov"));
+    assert_eq!(resources[1].extra["version_stack"], json!({"id": "vs-1", "head": true}));
+    assert_eq!(request.user.as_ref().unwrap().extra["adobe_auth_id"], json!("0123ABCD@AdobeID"));
+    assert_eq!(request.workspace.as_ref().unwrap().extra["name"], json!("Post"));
+    assert_eq!(request.project.as_ref().unwrap().extra["root_folder_id"], json!("rf-1"));
+    assert_eq!(request.data.as_ref().unwrap()["unlisted_field"], json!(["kept", 1, null]));
+    assert_eq!(request.extra["team"], json!({"id": "t-1"}));
+    assert_eq!(serde_json::to_value(&request).unwrap(), payload);
+
+    // The legacy single `resource` keeps its unknown members too.
+    let mut legacy = value(SINGLE_ASSET);
+    legacy["resource"]["name"] = json!("A001_C002.mov");
+    let request: ActionRequest = serde_json::from_str(&legacy.to_string()).unwrap();
+    assert_eq!(request.targets()[0].extra["name"], json!("A001_C002.mov"));
+    assert_eq!(serde_json::to_value(&request).unwrap(), legacy);
+}
+
+#[test]
 fn identifiers_are_required() {
     for missing in ["type", "action_id", "interaction_id"] {
         let mut payload = value(FORM_SUBMISSION);
@@ -106,7 +136,7 @@ fn identifiers_are_required() {
 }
 
 #[test]
-fn requests_are_verified_with_the_webhook_verifier() {
+fn requests_are_verified_with_the_same_verifier_as_webhooks() {
     const SECRET: &str = "action-signing-secret";
     let timestamp = 1_700_000_000;
     let now = UNIX_EPOCH + Duration::from_secs(timestamp + 5);

@@ -34,10 +34,13 @@
 //!
 //! **Exceptions**, each with its reason in code: [`NEGATIVE`] examples (wrong docs)
 //! must keep failing; [`ABRIDGED`] ones must fail whole and pass on the members they
-//! are about; [`KEPT_IN_EXTRA`] lists the documented members left undeclared.
+//! are about; [`KEPT_IN_EXTRA`] lists the members the client keeps in an `extra`
+//! map on purpose.
 //!
 //! Webhook and custom-action payloads have no spec: they decode into `frameio_ext`'s
-//! types (nothing may land in their `extra`), and the callbacks an integrator sends
+//! types, whose `extra` maps (one per object, at every level) may hold only the
+//! members [`KEPT_IN_EXTRA`] lists for the example, and each of those must be found in
+//! the `extra` of the object it belongs to; the callbacks an integrator sends
 //! are rebuilt through `frameio_ext::custom_action`'s builders and must serialise to
 //! exactly the example.
 //!
@@ -132,8 +135,9 @@ const ABRIDGED: &[(&str, &[&str], &str)] = &[
     ),
 ];
 
-/// Members the docs show that the spec leaves undeclared on purpose: the client keeps
-/// them in the enclosing type's `extra` map, and the evidence is too thin for a field.
+/// Members the client keeps in the enclosing type's `extra` map on purpose: in a spec
+/// example, members the spec leaves undeclared, where the evidence is too thin for a
+/// field; in a webhook or custom-action payload, members `frameio_ext` does not model.
 const KEPT_IN_EXTRA: &[(&str, &str, &str)] = &[
     (
         "v4/folders_children_200_pagination_example.json",
@@ -149,6 +153,17 @@ const KEPT_IN_EXTRA: &[(&str, &str, &str)] = &[
         "v4/files_show_200_media_links_scrub_sheet.json",
         "/data/media_links/scrub_sheet/metadata",
         "D16: the media-links guide says only the experimental API version returns it",
+    ),
+    (
+        "webhook/file_ready_event_unknown_nested_members.json",
+        "/user/adobe_auth_id",
+        "sent only for users signed in with an Adobe ID, and absent from the current guide: an app reads it from \
+         `user.extra`",
+    ),
+    (
+        "webhook/file_ready_event_unknown_nested_members.json",
+        "/resource/member_added_later",
+        "constructed: stands for a member Frame.io adds to `resource` after this client was built",
     ),
 ];
 
@@ -439,7 +454,8 @@ fn check_spec_example(doc: &Value, entry: &Value) -> Report {
 }
 
 /// Webhook and custom-action payloads (Frame.io → integrator): `frameio_ext`'s types
-/// must decode them, keep nothing unmodelled in `extra` and re-encode them losslessly.
+/// must decode them, keep in their `extra` maps exactly what [`KEPT_IN_EXTRA`] lists,
+/// and re-encode them losslessly.
 fn check_payload<T: DeserializeOwned + Serialize>(
     text: &str,
     unmodelled: impl Fn(&T) -> Vec<String>,
@@ -452,8 +468,50 @@ fn check_payload<T: DeserializeOwned + Serialize>(
     Ok(serde_json::to_value(&typed).unwrap())
 }
 
-fn extra_members(extra: &Map<String, Value>) -> Vec<String> {
-    extra.keys().map(|k| format!("/{k}: not modelled (kept in `extra`)")).collect()
+/// The pointers of the members in one object's `extra` map, the object being at `at`.
+fn extra_members(at: &str, extra: &Map<String, Value>) -> Vec<String> {
+    extra.keys().map(|k| format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"))).collect()
+}
+
+/// The members in every `extra` map of a webhook event, by pointer.
+fn webhook_extras(event: &WebhookEvent) -> Vec<String> {
+    let mut found = extra_members("", &event.extra);
+    found.extend(extra_members("/resource", &event.resource.extra));
+    let refs = [
+        ("/account", &event.account),
+        ("/workspace", &event.workspace),
+        ("/project", &event.project),
+        ("/user", &event.user),
+    ];
+    for (at, object) in refs {
+        found.extend(object.iter().flat_map(|o| extra_members(at, &o.extra)));
+    }
+    found
+}
+
+/// The members in every `extra` map of a custom-action request, by pointer.
+fn action_extras(action: &ActionRequest) -> Vec<String> {
+    let mut found = extra_members("", &action.extra);
+    found.extend(action.resource.iter().flat_map(|r| extra_members("/resource", &r.extra)));
+    for (i, r) in action.resources.iter().flatten().enumerate() {
+        found.extend(extra_members(&format!("/resources/{i}"), &r.extra));
+    }
+    for (at, object) in [("/workspace", &action.workspace), ("/project", &action.project), ("/user", &action.user)] {
+        found.extend(object.iter().flat_map(|o| extra_members(at, &o.extra)));
+    }
+    found
+}
+
+/// What in `found` (members in `extra` maps) [`KEPT_IN_EXTRA`] does not list for
+/// `file`, and what it lists that is not there.
+fn unexpected_extras(file: &str, found: &[String]) -> Vec<String> {
+    let listed: Vec<&str> = KEPT_IN_EXTRA.iter().filter(|(f, _, _)| *f == file).map(|(_, at, _)| *at).collect();
+    let unlisted = found.iter().filter(|p| !listed.contains(&p.as_str()));
+    let missing = listed.iter().filter(|p| !found.iter().any(|f| f == *p));
+    unlisted
+        .map(|p| format!("{p}: not modelled (kept in `extra`)"))
+        .chain(missing.map(|p| format!("{p}: listed in KEPT_IN_EXTRA but not in the `extra` map of its object")))
+        .collect()
 }
 
 /// Rebuilds a custom-action form field through the builders.
@@ -508,13 +566,15 @@ fn check_ext_example(entry: &Value) -> Report {
     let example: Value = serde_json::from_str(&text).unwrap();
     let result = match (entry["api"].as_str(), entry["direction"].as_str()) {
         (Some("webhook"), Some("request")) => check_payload::<WebhookEvent>(&text, |e| {
-            let mut problems = extra_members(&e.extra);
+            let mut problems = unexpected_extras(&file, &webhook_extras(e));
             if let EventType::Unknown(t) = &e.r#type {
                 problems.push(format!("/type: event type `{t}` is not one frameio-ext knows"));
             }
             problems
         }),
-        (Some("custom_action"), Some("request")) => check_payload::<ActionRequest>(&text, |a| extra_members(&a.extra)),
+        (Some("custom_action"), Some("request")) => {
+            check_payload::<ActionRequest>(&text, |a| unexpected_extras(&file, &action_extras(a)))
+        }
         (Some("custom_action"), Some("response")) => {
             match rebuild_callback(&example, entry.get("fragment").is_some()) {
                 // The builders emit only what was asked for: the output must be exactly the example.
