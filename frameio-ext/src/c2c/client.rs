@@ -136,6 +136,12 @@ impl C2cClient {
     pub(crate) fn call_backoff(&self) -> Backoff {
         self.inner.call_backoff
     }
+
+    /// Where the client's bearer tokens come from (the realtime socket asks
+    /// it for a token on every connection).
+    pub(crate) fn token_provider(&self) -> &dyn TokenProvider {
+        self.inner.pipeline.credentials().token_provider()
+    }
 }
 
 impl Deref for C2cClient {
