@@ -3,8 +3,8 @@
 //! join and heartbeats in the guide's shapes, pushes, replies paired by
 //! `ref`, reconnection (a closed socket, a dead heartbeat, an oversized
 //! frame), a refused join, malformed frames, a token refused at the upgrade
-//! (renewed, or lost), bounded requests, and no token in any log line,
-//! `Debug` or error.
+//! (renewed, or lost), bounded requests, the device status that folds the
+//! socket in, and no token in any log line, `Debug` or error.
 //!
 //! Intervals are milliseconds on the real clock (a paused clock would jump
 //! past the server's answers while real sockets wait).
@@ -15,12 +15,13 @@ mod server;
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use frameio_ext::c2c::{
-    C2cClient, ConnectionState, DeviceAuth, DeviceCredentials, DeviceTokenProvider, DeviceTokens, Event, ReplyStatus,
-    Socket, SocketBuilder, SocketError, SocketState, StatusUpdate,
+    C2cClient, ConnectionState, DeviceAuth, DeviceCredentials, DeviceStatus, DeviceTokenProvider, DeviceTokens, Event,
+    Link, ReplyStatus, Socket, SocketBuilder, SocketError, SocketState, StatusUpdate,
 };
 use frameio_ext::{AccessToken, Backoff, RetryPolicy};
 use futures::StreamExt;
@@ -503,6 +504,47 @@ async fn requests_beyond_the_bound_fail_fast_and_unanswered_ones_time_out() {
     wait_until(&socket, "reconnecting", |s| matches!(s.connection, ConnectionState::Reconnecting { .. })).await;
     assert_eq!(socket.send("ping", json!({})).await.unwrap_err(), SocketError::NotConnected);
     assert_no_secret(&logs);
+}
+
+#[tokio::test]
+async fn the_device_status_folds_in_the_socket() {
+    let logs = capture_logs_on_this_thread();
+    let refusing = Arc::new(AtomicBool::new(false));
+    let refuse = Arc::clone(&refusing);
+    let script = Script { accept: Arc::new(move |_| !refuse.load(Ordering::SeqCst)), ..Script::default() };
+    let server = PhoenixServer::start(script).await;
+    let (client, _) = paired(&server);
+    let socket = quick(&client, ms(50)).connect().await.unwrap();
+    let heartbeat = client.heartbeat().socket(&socket).start();
+    let mut status = heartbeat.status();
+
+    let now =
+        wait_status(&mut status, "online", |s| s.link == Link::Online && s.socket == Some(ConnectionState::Online))
+            .await;
+    assert!(now.is_connected());
+    assert_eq!(now.project_name(), Some("Testbed"));
+    server.push(&json!({"topic": topic(), "event": "status_updated", "payload": "paused"}).to_string());
+    wait_status(&mut status, "paused by the push", |s| s.paused == Some(true)).await;
+    server.push(&json!({"topic": topic(), "event": "status_updated", "payload": "resumed"}).to_string());
+    wait_status(&mut status, "resumed by the push", |s| s.paused == Some(false)).await;
+
+    refusing.store(true, Ordering::SeqCst);
+    server.close_all();
+    let lost =
+        wait_status(&mut status, "the authorization lost", |s| matches!(s.link, Link::Unauthorized { .. })).await;
+    assert!(matches!(lost.socket, Some(ConnectionState::Closed(SocketError::AuthorizationLost { .. }))), "{lost:?}");
+    assert!(!lost.is_connected());
+    heartbeat.stop().await;
+    assert_no_secret(&logs);
+}
+
+async fn wait_status(
+    status: &mut tokio::sync::watch::Receiver<DeviceStatus>,
+    what: &str,
+    done: impl Fn(&DeviceStatus) -> bool,
+) -> DeviceStatus {
+    let waited = timeout(Duration::from_secs(10), status.wait_for(|s| done(s))).await.map(|now| now.unwrap().clone());
+    waited.unwrap_or_else(|_| panic!("timed out waiting for {what}: {:?}", *status.borrow()))
 }
 
 #[tokio::test]

@@ -34,6 +34,9 @@
 //!
 //! The state ([`SocketState`]) is a `watch`; the pushes are a [`Stream`] of
 //! [`Event`]s; [`Socket::send`] sends on the channel and waits for the reply.
+//! A [`Heartbeat`](super::Heartbeat) given the socket
+//! ([`Heartbeat::socket`](super::Heartbeat::socket)) folds its state into
+//! the device's [`DeviceStatus`](super::DeviceStatus).
 //!
 //! ```no_run
 //! use std::time::Duration;
