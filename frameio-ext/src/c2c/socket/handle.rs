@@ -156,7 +156,8 @@ impl Socket {
     }
 
     /// Sends `event` with `payload` on the device channel and waits for its
-    /// reply (which may have `"status": "error"`).
+    /// reply (which may have `"status": "error"`). Put no secret in the
+    /// payload: tungstenite traces every frame (in hex) to the `log` crate.
     ///
     /// # Errors
     /// Fails at once when the socket is not online
