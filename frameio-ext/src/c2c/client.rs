@@ -128,6 +128,12 @@ impl C2cClient {
         self.inner.transport.credentials()
     }
 
+    /// Where the client's bearer tokens come from (the realtime socket asks
+    /// it for a token on every connection).
+    pub(crate) fn token_provider(&self) -> &dyn TokenProvider {
+        self.credentials().token_provider()
+    }
+
     /// The retry policy of the calls this client repeats itself.
     pub(crate) fn call_retry(&self) -> RetryPolicy {
         self.inner.call_retry

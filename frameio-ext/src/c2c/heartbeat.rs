@@ -17,6 +17,17 @@
 //!   paused when its asset is created ("Don't rely solely on the identity
 //!   endpoint to validate upload eligibility"), see
 //!   [`C2cErrorKind::ChannelPaused`].
+//! * With the realtime socket ([`Heartbeat::socket`]), one status reflects
+//!   both: [`DeviceStatus::socket`] is the socket's connection; `paused` and
+//!   `device` take whichever of the two learned something last (a
+//!   `status_updated` push, or either side's connection information), so a
+//!   push that was missed or came out of order is corrected by the next
+//!   beat's connection information, as the guide advises ("verify its
+//!   accuracy by periodically checking the connection info"); the socket
+//!   closing because the authorization is lost makes `link`
+//!   [`Link::Unauthorized`] until the next beat's outcome; and the device
+//!   counts as connected ([`DeviceStatus::is_connected`]) when either the
+//!   last beat got through or the socket is online.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +40,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::C2cClient;
 use super::errors::{self, C2cErrorClass, C2cErrorKind};
+use super::socket::{ConnectionState, Socket, SocketError, SocketState};
 
 /// The shortest interval between two heartbeats ("no more then once a minute").
 pub const MIN_INTERVAL: Duration = Duration::from_secs(60);
@@ -77,6 +89,9 @@ pub struct DeviceStatus {
     pub device: Option<Arc<ProjectDevice>>,
     /// How many heartbeats were accepted.
     pub beats: u64,
+    /// The realtime socket's connection, when the heartbeat follows one
+    /// ([`Heartbeat::socket`]).
+    pub socket: Option<ConnectionState>,
 }
 
 impl DeviceStatus {
@@ -90,6 +105,12 @@ impl DeviceStatus {
     pub fn project_name(&self) -> Option<&str> {
         self.device.as_ref()?.project.as_ref()?.name.as_deref()
     }
+
+    /// Whether the device reaches Frame.io: the last heartbeat got through,
+    /// or the socket is online (the guide's "Connected" indicator).
+    pub fn is_connected(&self) -> bool {
+        self.link == Link::Online || self.socket.as_ref().is_some_and(ConnectionState::is_online)
+    }
 }
 
 /// Configures the heartbeat task; from [`C2cClient::heartbeat`].
@@ -98,6 +119,7 @@ pub struct Heartbeat {
     client: C2cClient,
     interval: Duration,
     identify: bool,
+    socket: Option<watch::Receiver<SocketState>>,
 }
 
 impl C2cClient {
@@ -115,7 +137,7 @@ impl C2cClient {
     /// # }
     /// ```
     pub fn heartbeat(&self) -> Heartbeat {
-        Heartbeat { client: self.clone(), interval: MIN_INTERVAL, identify: true }
+        Heartbeat { client: self.clone(), interval: MIN_INTERVAL, identify: true, socket: None }
     }
 }
 
@@ -131,6 +153,22 @@ impl Heartbeat {
     /// status) after each heartbeat (default `true`).
     pub fn identify(mut self, identify: bool) -> Self {
         self.identify = identify;
+        self
+    }
+
+    /// Folds the state of the device's realtime `socket` into the status
+    /// (see the [module documentation](self)).
+    ///
+    /// ```no_run
+    /// # async fn run(client: frameio_ext::c2c::C2cClient) -> Result<(), frameio_ext::c2c::SocketError> {
+    /// let socket = client.socket().connect().await?;
+    /// let heartbeat = client.heartbeat().socket(&socket).start();
+    /// let status = heartbeat.current();
+    /// println!("connected: {}, socket: {:?}", status.is_connected(), status.socket);
+    /// # Ok(()) }
+    /// ```
+    pub fn socket(mut self, socket: &Socket) -> Self {
+        self.socket = Some(socket.status());
         self
     }
 
@@ -189,20 +227,80 @@ impl Drop for HeartbeatHandle {
 }
 
 async fn run(heartbeat: Heartbeat, status: watch::Sender<DeviceStatus>, stop: CancellationToken) {
+    let mut socket = Followed::new(heartbeat.socket.clone());
+    socket.fold(&status);
     let mut next = Instant::now();
     loop {
-        tokio::select! {
-            biased;
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep_until(next) => {}
+        loop {
+            tokio::select! {
+                biased;
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep_until(next) => break,
+                () = socket.changed() => socket.fold(&status),
+            }
         }
         let started = Instant::now();
-        tokio::select! {
-            biased;
-            () = stop.cancelled() => return,
-            () = beat(&heartbeat, &status) => {}
+        let beating = beat(&heartbeat, &status);
+        tokio::pin!(beating);
+        loop {
+            tokio::select! {
+                biased;
+                () = stop.cancelled() => return,
+                () = &mut beating => break,
+                () = socket.changed() => socket.fold(&status),
+            }
         }
         next = started + heartbeat.interval;
+    }
+}
+
+/// The socket the heartbeat follows, and its state as last folded in.
+struct Followed {
+    receiver: Option<watch::Receiver<SocketState>>,
+    seen: SocketState,
+}
+
+impl Followed {
+    fn new(receiver: Option<watch::Receiver<SocketState>>) -> Self {
+        Self { receiver, seen: SocketState::default() }
+    }
+
+    /// Resolves when the socket's state changed (never without a socket, or
+    /// once its task has ended, its last state folded in).
+    async fn changed(&mut self) {
+        if let Some(receiver) = &mut self.receiver
+            && receiver.changed().await.is_ok()
+        {
+            return;
+        }
+        self.receiver = None;
+        std::future::pending().await
+    }
+
+    /// Copies what changed in the socket's state since the last fold.
+    fn fold(&mut self, status: &watch::Sender<DeviceStatus>) {
+        let Some(receiver) = &mut self.receiver else { return };
+        let now = receiver.borrow_and_update().clone();
+        let seen = std::mem::replace(&mut self.seen, now);
+        let now = &self.seen;
+        status.send_modify(|current| {
+            current.socket = Some(now.connection.clone());
+            if now.paused.is_some() && now.paused != seen.paused {
+                current.paused = now.paused;
+            }
+            let new_device = match (&now.device, &seen.device) {
+                (Some(now), Some(seen)) => !Arc::ptr_eq(now, seen),
+                (device, _) => device.is_some(),
+            };
+            if new_device {
+                current.device = now.device.clone();
+            }
+            if let ConnectionState::Closed(SocketError::AuthorizationLost { reason }) = &now.connection
+                && now.connection != seen.connection
+            {
+                current.link = Link::Unauthorized { reason: format!("the realtime socket closed: {reason}") };
+            }
+        });
     }
 }
 

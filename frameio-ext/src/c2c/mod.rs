@@ -13,6 +13,7 @@
 //! | channels (sub-devices) | [`channels`] |
 //! | basic uploads (`offset` recomputed on each retry) | [`upload`] |
 //! | real-time uploads of a growing file, and their part sizes | [`realtime`], [`part_size`](mod@part_size) |
+//! | the realtime connection (WebSocket): online status, pushes | [`socket`] |
 //! | what each error means, and whether to retry it | [`errors`] |
 //!
 //! A device's life, end to end:
@@ -73,6 +74,7 @@ pub mod heartbeat;
 pub mod part_size;
 pub mod provider;
 pub mod realtime;
+pub mod socket;
 pub mod token_store;
 pub mod tokens;
 pub mod upload;
@@ -87,6 +89,9 @@ pub use provider::{DeviceTokenProvider, DeviceTokenProviderBuilder};
 pub use realtime::{RealtimeError, RealtimePart, RealtimeProgress, RealtimeReport, RealtimeUpload};
 /// For reading a [`DeviceTokens::refresh_token`].
 pub use secrecy::ExposeSecret;
+pub use socket::{
+    ConnectionState, Event, Events, Reply, ReplyStatus, Socket, SocketBuilder, SocketError, SocketState, StatusUpdate,
+};
 pub use token_store::{FileTokenStore, TokenStore};
 pub use tokens::DeviceTokens;
 pub use upload::{CreatedAsset, NewAsset, UploadedAsset};
