@@ -458,12 +458,19 @@ impl Fake {
 
     /// The stored bytes of a file (uploaded or seeded), if it has any.
     pub fn file_bytes(&self, file_id: &str) -> Option<Bytes> {
+        self.file_bytes_range(file_id, 0..u64::MAX)
+    }
+
+    /// Bytes `range` of a file's stored content (clamped to its size), if it has any;
+    /// for a huge file seeded by size, only this range is generated.
+    pub fn file_bytes_range(&self, file_id: &str, range: std::ops::Range<u64>) -> Option<Bytes> {
         let store = self.shared.lock_store();
         let file = store.assets.get(file_id)?.file()?;
+        let (start, end) = (range.start.min(file.size), range.end.min(file.size));
         match &file.content {
             state::Content::None => None,
-            state::Content::Bytes(bytes) => Some(bytes.clone()),
-            state::Content::Pattern { seed } => Some(Bytes::from(patterned_bytes(*seed, 0..file.size))),
+            state::Content::Bytes(bytes) => Some(bytes.slice(start as usize..end.max(start) as usize)),
+            state::Content::Pattern { seed } => Some(Bytes::from(patterned_bytes(*seed, start..end))),
         }
     }
 
