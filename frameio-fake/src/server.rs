@@ -4,6 +4,7 @@
 //! handler), and the reply type handlers build.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -106,25 +107,33 @@ pub(crate) struct Outgoing {
     payload: Payload,
     sent: u64,
     cut: Option<Cut>,
+    /// Before failing a cut body: a moment for hyper to flush what was sent.
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
 }
+
+/// How long a cut body waits, after its last bytes, before it fails.
+const FLUSH_PAUSE: Duration = Duration::from_millis(20);
 
 impl Body for Outgoing {
     type Data = Bytes;
     type Error = io::Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let len = self.payload.len();
         let limit = self.cut.as_ref().map_or(len, |cut| cut.after.min(len));
         if self.sent >= limit {
-            return Poll::Ready(match &self.cut {
-                Some(cut) if limit < len => {
-                    if let Some(flag) = &cut.reset {
-                        flag.store(true, Ordering::SeqCst);
-                    }
-                    Some(Err(io::Error::other("fault: body cut short")))
-                }
-                _ => None,
-            });
+            if limit == len {
+                return Poll::Ready(None);
+            }
+            // Returning Pending first lets hyper flush the head and the bytes sent so far.
+            let pause = self.pause.get_or_insert_with(|| Box::pin(tokio::time::sleep(FLUSH_PAUSE)));
+            if pause.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            if let Some(flag) = self.cut.as_ref().and_then(|cut| cut.reset.as_ref()) {
+                flag.store(true, Ordering::SeqCst);
+            }
+            return Poll::Ready(Some(Err(io::Error::other("fault: body cut short"))));
         }
         let to = limit.min(self.sent + CHUNK);
         let chunk = self.payload.slice(self.sent, to);
@@ -315,7 +324,7 @@ async fn serve(
 
 fn response(reply: Reply, cut: Option<Cut>) -> Response<Outgoing> {
     let len = reply.body.len();
-    let mut response = Response::new(Outgoing { payload: reply.body, sent: 0, cut });
+    let mut response = Response::new(Outgoing { payload: reply.body, sent: 0, cut, pause: None });
     *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
     for (name, value) in reply.headers {
