@@ -72,6 +72,11 @@ pub use seed::{AccountSeed, Demo, FileSeed, FolderSeed, ProjectSeed, Seed, Works
 pub use storage::patterned_bytes;
 pub use webhooks::{Delivery, DeliveryPolicy};
 
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// The operation name recorded for (and faults target) part uploads to the fake's storage.
 pub const STORAGE_UPLOAD: &str = "storage.upload_part";
 /// The operation name recorded for (and faults target) downloads from the fake's storage.
