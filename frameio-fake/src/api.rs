@@ -41,6 +41,7 @@ impl Query {
 #[derive(Debug)]
 pub(crate) enum Route {
     V4 { op: &'static Operation, params: Vec<String> },
+    C2c { op: &'static Operation },
     Upload { file_id: String, part: usize },
     Media { file_id: String },
     Unknown,
@@ -79,6 +80,12 @@ pub(crate) fn route(method: &Method, path: &str) -> Route {
         return Route::Media { file_id: file_id.to_string() };
     }
     let Some(method) = method_of(method) else { return Route::Unknown };
+    if path.starts_with("/v2/") {
+        return frameio_gen::c2c::operations::OPERATIONS
+            .iter()
+            .find(|op| op.method == method && match_template(op.path, path).is_some())
+            .map_or(Route::Unknown, |op| Route::C2c { op });
+    }
     frameio_gen::v4::operations::OPERATIONS
         .iter()
         .filter(|op| op.method == method)
@@ -89,7 +96,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Route {
 impl Route {
     pub fn operation_name(&self) -> Option<&'static str> {
         match self {
-            Self::V4 { op, .. } => Some(op.name),
+            Self::V4 { op, .. } | Self::C2c { op } => Some(op.name),
             Self::Upload { .. } => Some(STORAGE_UPLOAD),
             Self::Media { .. } => Some(STORAGE_DOWNLOAD),
             Self::Unknown => None,
@@ -255,6 +262,7 @@ pub(crate) async fn dispatch(shared: &Arc<Shared>, route: Route, req: &Req, repe
         Route::Unknown => envelope(404, "Not Found", &format!("no route for {} {}", req.method, req.path)),
         Route::Upload { file_id, part } => upload_part(shared, req, &file_id, part),
         Route::Media { file_id } => download(shared, req, &file_id),
+        Route::C2c { op } => crate::c2c::dispatch(shared, op, req),
         Route::V4 { op, params } => {
             let token = req
                 .headers
@@ -601,7 +609,13 @@ fn create_local_upload(ctx: &Ctx<'_>) -> Handled {
         )));
     }
     let parts = storage::split(size, part_size);
-    let (file, events) = ctx.store().add_upload(ctx.account(), ctx.param(1), &body.data.name, parts.clone())?;
+    let (file, events) = ctx.store().add_upload(
+        ctx.account(),
+        ctx.param(1),
+        &body.data.name,
+        &crate::state::media_type(&body.data.name),
+        parts.clone(),
+    )?;
     let mut signer = lock(&ctx.shared.signer);
     let upload_urls = parts
         .iter()

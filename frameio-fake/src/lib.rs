@@ -29,7 +29,7 @@
 //!
 //! What each module owns: `state` (the world and how it changes), `seed` (the
 //! typed seeding API, [`Seed`]), `api` (routing by the operation table and the V4
-//! handlers), `views` (records as the generated wire types), [`pagination`],
+//! handlers), `c2c` (the device API: pairing, tokens, heartbeats, assets), `views` (records as the generated wire types), [`pagination`],
 //! [`storage`] (pre-signed uploads, ranged downloads), [`webhooks`], [`faults`],
 //! [`rate_limit`], [`record`] (the request log) and `server` (the HTTP loop).
 //!
@@ -50,6 +50,7 @@ pub mod storage;
 pub mod webhooks;
 
 mod api;
+mod c2c;
 mod seed;
 mod server;
 mod state;
@@ -65,6 +66,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::watch;
 
+pub use c2c::Pairing;
 pub use faults::{Fault, FaultKind, Target};
 pub use rate_limit::RateLimits;
 pub use record::RecordedRequest;
@@ -109,6 +111,7 @@ pub(crate) struct Shared {
     log: Mutex<Vec<RecordedRequest>>,
     deliveries: Mutex<Vec<Delivery>>,
     pub tokens: Mutex<HashSet<String>>,
+    pub c2c: Mutex<c2c::C2c>,
     in_flight: watch::Sender<usize>,
     shutdown: watch::Sender<bool>,
     http: reqwest::Client,
@@ -218,6 +221,8 @@ pub struct FakeBuilder {
     rate_limits: RateLimits,
     url_ttl: Duration,
     demo: bool,
+    pairing: Pairing,
+    client_secrets: Vec<String>,
 }
 
 impl Default for FakeBuilder {
@@ -236,6 +241,8 @@ impl Default for FakeBuilder {
             rate_limits: RateLimits::documented(),
             url_ttl: Duration::from_secs(3600),
             demo: false,
+            pairing: Pairing::default(),
+            client_secrets: Vec::new(),
         }
     }
 }
@@ -303,6 +310,19 @@ impl FakeBuilder {
         self
     }
 
+    /// C2C pairing: how long device codes last and the polling interval.
+    pub fn c2c_pairing(mut self, pairing: Pairing) -> Self {
+        self.pairing = pairing;
+        self
+    }
+
+    /// Accepts this C2C `client_secret` (a device model's); once one is given, only
+    /// the ones given are (default: any non-empty secret).
+    pub fn c2c_client_secret(mut self, secret: &str) -> Self {
+        self.client_secrets.push(secret.to_string());
+        self
+    }
+
     /// Seeds the [`Demo`] tree before serving.
     pub fn demo_data(mut self) -> Self {
         self.demo = true;
@@ -326,6 +346,7 @@ impl FakeBuilder {
             log: Mutex::new(Vec::new()),
             deliveries: Mutex::new(Vec::new()),
             tokens: Mutex::new(HashSet::from([self.token.clone()])),
+            c2c: Mutex::new(c2c::C2c::new(self.pairing, self.client_secrets)),
             in_flight: watch::channel(0).0,
             shutdown: watch::channel(false).0,
             http,
@@ -493,6 +514,22 @@ impl Fake {
     /// Changes how long uploaded files wait before they are transcoded (`None`: at once).
     pub fn set_transcode_delay(&self, delay: Option<Duration>) {
         self.shared.lock_config().transcode_delay = delay;
+    }
+
+    /// Pairs a pending C2C device code with a project, as a user entering `user_code`
+    /// in Frame.io does; the device's next poll gets its tokens. False if no code has it.
+    pub fn pair_device(&self, user_code: &str, project_id: &str) -> bool {
+        lock(&self.shared.c2c).decide(user_code, Some(project_id.to_string()))
+    }
+
+    /// Denies a pending C2C device code (`access_denied` on the next poll).
+    pub fn deny_device(&self, user_code: &str) -> bool {
+        lock(&self.shared.c2c).decide(user_code, None)
+    }
+
+    /// The user codes of the C2C pairings waiting for [`Fake::pair_device`].
+    pub fn pending_pairings(&self) -> Vec<String> {
+        c2c::pending_user_codes(&lock(&self.shared.c2c))
     }
 
     /// Changes how long pre-signed URLs issued from now on stay valid.

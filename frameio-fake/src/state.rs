@@ -386,13 +386,20 @@ impl Store {
     }
 
     /// A placeholder file waiting for `parts` (a local upload).
-    pub fn add_upload(&mut self, account_id: &str, parent_id: &str, name: &str, parts: Vec<u64>) -> Changed<Asset> {
+    pub fn add_upload(
+        &mut self,
+        account_id: &str,
+        parent_id: &str,
+        name: &str,
+        media_type: &str,
+        parts: Vec<u64>,
+    ) -> Changed<Asset> {
         if name.trim().is_empty() {
             return Err(Refusal::Invalid("name: must include at least one non-whitespace character".into()));
         }
         let parent = self.asset_of(account_id, parent_id, "folder").ok_or(Refusal::NotFound("folder"))?.clone();
         let file = FileRec {
-            media_type: media_type(name),
+            media_type: media_type.to_string(),
             size: parts.iter().sum(),
             status: Status::Created,
             content: Content::None,

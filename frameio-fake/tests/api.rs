@@ -357,3 +357,18 @@ async fn every_request_is_recorded_with_secrets_redacted_in_debug() {
     fake.clear_requests();
     assert!(fake.requests().is_empty());
 }
+
+#[tokio::test]
+async fn dropping_the_fake_stops_the_server() {
+    let fake = Fake::start().await.unwrap();
+    let addr = fake.addr();
+    assert_eq!(get(&fake, "/v4/me").await.status(), 200);
+    drop(fake);
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{addr} still accepts connections");
+}
