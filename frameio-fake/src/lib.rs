@@ -60,6 +60,7 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -112,6 +113,7 @@ pub(crate) struct Shared {
     deliveries: Mutex<Vec<Delivery>>,
     pub tokens: Mutex<HashSet<String>>,
     pub c2c: Mutex<c2c::C2c>,
+    pub connections: AtomicUsize,
     in_flight: watch::Sender<usize>,
     shutdown: watch::Sender<bool>,
     http: reqwest::Client,
@@ -347,6 +349,7 @@ impl FakeBuilder {
             deliveries: Mutex::new(Vec::new()),
             tokens: Mutex::new(HashSet::from([self.token.clone()])),
             c2c: Mutex::new(c2c::C2c::new(self.pairing, self.client_secrets)),
+            connections: AtomicUsize::new(0),
             in_flight: watch::channel(0).0,
             shutdown: watch::channel(false).0,
             http,
@@ -456,7 +459,12 @@ impl Fake {
         self.shared.lock_faults().clear();
     }
 
-    /// Every request so far, in arrival order.
+    /// How many TCP connections the fake has accepted.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Every request so far, in the order their bodies were read.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.log).clone()
     }

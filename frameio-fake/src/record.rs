@@ -1,4 +1,4 @@
-//! The request log: every request the fake received, in arrival order, for
+//! The request log: every request the fake received, in the order their bodies were read, for
 //! assertions. Its `Debug` never shows a secret: the `Authorization` value and
 //! the signature-bearing query parameters of pre-signed URLs are redacted.
 
@@ -21,10 +21,15 @@ pub struct RecordedRequest {
     pub body: Bytes,
     /// The body's length as read (can exceed `body.len()` past the recording limit).
     pub body_len: u64,
+    /// Whether the whole body was read (false when a fault cut the read short, the
+    /// client stopped sending, or the body was over the cap).
+    pub body_complete: bool,
     /// The operation it was routed to (`files_show`, [`crate::STORAGE_UPLOAD`], ...), if any.
     pub operation: Option<&'static str>,
-    /// When it arrived, on tokio's (possibly paused) clock.
+    /// When its head arrived, on tokio's (possibly paused) clock.
     pub at: Instant,
+    /// When reading its body ended (the log is in this order).
+    pub finished: Instant,
 }
 
 impl RecordedRequest {
@@ -89,7 +94,9 @@ impl fmt::Debug for RecordedRequest {
             .field("headers", &headers)
             .field("body_len", &self.body_len)
             .field("operation", &self.operation)
+            .field("body_complete", &self.body_complete)
             .field("at", &self.at)
+            .field("finished", &self.finished)
             .finish()
     }
 }
@@ -110,8 +117,10 @@ mod tests {
             headers,
             body: Bytes::from_static(b"tok-5ecre7 in a body is not shown either"),
             body_len: 41,
+            body_complete: true,
             operation: None,
             at: Instant::now(),
+            finished: Instant::now(),
         };
         let shown = format!("{request:?}");
         for secret in ["tok-5ecre7", "d0d0cafe", "AKIA"] {

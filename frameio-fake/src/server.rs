@@ -188,6 +188,7 @@ impl AsyncWrite for Conn {
 /// Accepts connections until the fake is dropped.
 pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     while let Ok((stream, _)) = listener.accept().await {
+        shared.connections.fetch_add(1, Ordering::SeqCst);
         let _ = stream.set_nodelay(true);
         let shared = Arc::clone(&shared);
         shared.clone().spawn(async move {
@@ -251,6 +252,7 @@ async fn serve(
     reset: Arc<AtomicBool>,
     request: Request<Incoming>,
 ) -> Result<Response<Outgoing>, io::Error> {
+    let started = Instant::now();
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_string();
     let route = crate::api::route(&parts.method, &path);
@@ -274,8 +276,10 @@ async fn serve(
         headers: parts.headers.clone(),
         body: bytes.slice(..bytes.len().min(record_limit as usize)),
         body_len: read.len,
+        body_complete: read.complete && !over_cap,
         operation,
-        at: Instant::now(),
+        at: started,
+        finished: Instant::now(),
     });
     if bytes.len() as u64 > keep {
         bytes.truncate(keep as usize);

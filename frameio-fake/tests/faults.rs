@@ -92,8 +92,12 @@ async fn a_reset_mid_request_body_fails_the_upload_and_stores_nothing() {
     let err = put(&url, size).send().await.unwrap_err();
     assert!(err.is_request() || err.is_body(), "{err:?}");
     let recorded = fake.requests_to(STORAGE_UPLOAD);
+    assert!(!recorded[0].body_complete);
     assert!(recorded[0].body_len >= 100_000 && recorded[0].body_len < size as u64, "{}", recorded[0].body_len);
     assert_eq!(put(&url, size).send().await.unwrap().status(), 200, "the retry goes through");
+    let retry = &fake.requests_to(STORAGE_UPLOAD)[1];
+    assert!(retry.body_complete && retry.finished >= retry.at);
+    assert!(fake.connections() >= 3, "the reset connection was not reused");
 }
 
 #[tokio::test]
