@@ -1,0 +1,446 @@
+//! The Camera to Cloud device API (`/v2/...`) as a device sees it: device-code
+//! pairing (`authorization_pending` until the test pairs the code with a
+//! project, `slow_down` when polled faster than the interval, `expired_token`,
+//! `access_denied`), the refresh grant with rotating refresh tokens (a reused one
+//! is `invalid_request`), revocation, `GET /v2/devices/me`, heartbeats, and asset
+//! creation, whose upload URLs are on the fake's storage and whose file lands in
+//! the paired project's root folder (visible through the V4 API).
+//!
+//! Errors are C2C's simple shape (`{"error": "authorization_pending"}`) on the
+//! auth endpoints and the `{"code", "errors", "message"}` shape for a bad device
+//! token. Code expiry and the polling interval run on tokio's clock.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use frameio_gen::Operation;
+use frameio_gen::c2c::types;
+use http::Method;
+use serde_json::json;
+use tokio::time::Instant;
+
+use crate::server::{Reply, Req};
+use crate::state::{Refusal, mix};
+use crate::{Shared, lock, storage};
+
+/// How long an access token is valid for, as the fake says (8 h, as Frame.io's).
+const ACCESS_TTL_SECS: i64 = 28_800;
+
+/// Pairing settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Pairing {
+    /// How long a device code is valid (documented example: 120 s).
+    pub code_ttl: Duration,
+    /// The polling interval the code response asks for (documented example: 5 s).
+    pub interval: Duration,
+}
+
+impl Default for Pairing {
+    fn default() -> Self {
+        Self { code_ttl: Duration::from_secs(120), interval: Duration::from_secs(5) }
+    }
+}
+
+impl Pairing {
+    /// The documented values.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How long a device code is valid.
+    pub fn code_ttl(mut self, ttl: Duration) -> Self {
+        self.code_ttl = ttl;
+        self
+    }
+
+    /// The polling interval (faster polls are `slow_down`).
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+}
+
+/// What the user did with a code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Decision {
+    Pending,
+    Paired { project_id: String },
+    Denied,
+}
+
+#[derive(Debug, Clone)]
+struct Code {
+    client_id: String,
+    user_code: String,
+    issued: Instant,
+    last_poll: Option<Instant>,
+    decision: Decision,
+}
+
+/// A paired device.
+#[derive(Debug, Clone)]
+struct Device {
+    id: String,
+    client_id: String,
+    project_id: String,
+    authorized_at: chrono::DateTime<chrono::Utc>,
+    last_seen: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The C2C state of a running fake.
+#[derive(Debug, Default)]
+pub(crate) struct C2c {
+    pairing: Pairing,
+    /// Client secrets accepted; empty accepts any non-empty one.
+    secrets: Vec<String>,
+    codes: HashMap<String, Code>,
+    /// Refresh token → device id.
+    refresh: HashMap<String, String>,
+    /// Access token → device id.
+    access: HashMap<String, String>,
+    devices: HashMap<String, Device>,
+    seq: u64,
+}
+
+impl C2c {
+    pub fn new(pairing: Pairing, secrets: Vec<String>) -> Self {
+        Self { pairing, secrets, ..Self::default() }
+    }
+
+    fn token(&mut self, prefix: &str) -> String {
+        self.seq += 1;
+        format!("{prefix}-{:016x}{:08x}", mix(self.seq ^ 0xC2C), mix(self.seq) & 0xffff_ffff)
+    }
+
+    fn secret_ok(&self, secret: Option<&str>) -> bool {
+        match secret {
+            Some(secret) if !secret.is_empty() => self.secrets.is_empty() || self.secrets.iter().any(|s| s == secret),
+            _ => false,
+        }
+    }
+
+    /// Pairs (or denies) a pending code, as the user does in the web app.
+    pub fn decide(&mut self, user_code: &str, project_id: Option<String>) -> bool {
+        let Some(code) = self.codes.values_mut().find(|c| c.user_code == user_code) else { return false };
+        code.decision = match project_id {
+            Some(project_id) => Decision::Paired { project_id },
+            None => Decision::Denied,
+        };
+        true
+    }
+
+    /// Tokens for a new or refreshed authorization of `device_id`.
+    fn issue(&mut self, device_id: &str) -> types::AuthenticationAuthDeviceTokenResponse200 {
+        let (access, refresh) = (self.token("c2c-at"), self.token("c2c-rt"));
+        self.access.insert(access.clone(), device_id.to_string());
+        self.refresh.insert(refresh.clone(), device_id.to_string());
+        types::AuthenticationAuthDeviceTokenResponse200 {
+            access_token: access,
+            expires_in: Some(ACCESS_TTL_SECS),
+            refresh_token: Some(refresh),
+            token_type: "bearer".into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+
+    /// Drops a device's tokens (revocation, or a refresh that rotates them).
+    fn forget(&mut self, device_id: &str) {
+        self.access.retain(|_, d| d != device_id);
+        self.refresh.retain(|_, d| d != device_id);
+    }
+}
+
+/// C2C's simple error: `{"error": code}`.
+fn simple(status: u16, code: &str) -> Reply {
+    Reply::json(status, &json!({ "error": code }))
+}
+
+fn not_authorized() -> Reply {
+    Reply::json(
+        401,
+        &json!({"code": 401, "message": "Not Authorized",
+            "errors": [{"code": 401, "status": 401, "title": "Not Authorized",
+                "detail": "You are not allowed to access that resource"}]}),
+    )
+}
+
+/// The form fields of an auth request (`application/x-www-form-urlencoded`).
+fn form(req: &Req) -> Result<HashMap<String, String>, Reply> {
+    let content_type = req.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
+        return Err(simple(422, "invalid_content_type"));
+    }
+    Ok(form_urlencoded::parse(&req.body).into_owned().collect())
+}
+
+/// Answers a request the router matched to a C2C operation.
+pub(crate) fn dispatch(shared: &Arc<Shared>, op: &'static Operation, req: &Req) -> Reply {
+    match op.name {
+        "authentication_device_request_code" => request_code(shared, req),
+        "authentication_auth_device_token" => token(shared, req),
+        "authentication_auth_device_revoke_token" => revoke(shared, req),
+        _ => {
+            let bearer = req
+                .headers
+                .get(http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "));
+            let device = bearer.and_then(|t| {
+                let c2c = lock(&shared.c2c);
+                c2c.access.get(t).and_then(|id| c2c.devices.get(id)).cloned()
+            });
+            let Some(device) = device else { return not_authorized() };
+            match op.name {
+                "accounts_device_identify" => identify(&device),
+                "devices_device_heartbeat" => {
+                    if let Some(d) = lock(&shared.c2c).devices.get_mut(&device.id) {
+                        d.last_seen = Some(chrono::Utc::now());
+                    }
+                    Reply::new(204)
+                }
+                "devices_device_asset_create" => create_asset(shared, &device, req),
+                other => Reply::json(
+                    501,
+                    &json!({"error": "not_implemented", "message": format!("the fake does not implement {other}")}),
+                ),
+            }
+        }
+    }
+}
+
+fn request_code(shared: &Arc<Shared>, req: &Req) -> Reply {
+    let fields = match form(req) {
+        Ok(fields) => fields,
+        Err(reply) => return reply,
+    };
+    let mut c2c = lock(&shared.c2c);
+    let Some(client_id) = fields.get("client_id").filter(|c| !c.is_empty()).cloned() else {
+        return simple(400, "invalid_request");
+    };
+    if !c2c.secret_ok(fields.get("client_secret").map(String::as_str)) {
+        return simple(400, "invalid_client");
+    }
+    let device_code = c2c.token("c2c-dc");
+    c2c.seq += 1;
+    let user_code = format!("{:06}", mix(c2c.seq) % 1_000_000);
+    c2c.codes.insert(
+        device_code.clone(),
+        Code {
+            client_id: client_id.clone(),
+            user_code: user_code.clone(),
+            issued: Instant::now(),
+            last_poll: None,
+            decision: Decision::Pending,
+        },
+    );
+    let url_pairing = req.headers.get("x-client-platypus-enabled").and_then(|v| v.to_str().ok()) == Some("true");
+    let body = types::AuthenticationDeviceRequestCodeResponse200 {
+        device_code,
+        expires_in: c2c.pairing.code_ttl.as_secs_f64(),
+        interval: c2c.pairing.interval.as_secs_f64(),
+        name: format!("MyDevice-{client_id}"),
+        verification_uri: url_pairing.then(|| "https://next.frame.io/pair".to_string()),
+        verification_uri_complete: url_pairing.then(|| format!("https://next.frame.io/pair/{user_code}")),
+        user_code,
+        extra: serde_json::Map::new(),
+    };
+    Reply::json(200, &body)
+}
+
+fn token(shared: &Arc<Shared>, req: &Req) -> Reply {
+    let fields = match form(req) {
+        Ok(fields) => fields,
+        Err(reply) => return reply,
+    };
+    let field = |name: &str| fields.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    let Some(client_id) = field("client_id") else { return simple(400, "invalid_request") };
+    let mut c2c = lock(&shared.c2c);
+    match field("grant_type") {
+        Some("urn:ietf:params:oauth:grant-type:device_code") => {
+            let Some(device_code) = field("device_code") else { return simple(400, "invalid_request") };
+            let pairing = c2c.pairing;
+            let Some(code) = c2c.codes.get_mut(device_code).filter(|c| c.client_id == client_id) else {
+                return simple(400, "invalid_grant");
+            };
+            let now = Instant::now();
+            if now.saturating_duration_since(code.issued) > pairing.code_ttl {
+                return simple(400, "expired_token");
+            }
+            let too_soon = code.last_poll.is_some_and(|last| now.saturating_duration_since(last) < pairing.interval);
+            code.last_poll = Some(now);
+            match code.decision.clone() {
+                Decision::Denied => simple(400, "access_denied"),
+                Decision::Pending if too_soon => simple(400, "slow_down"),
+                Decision::Pending => simple(400, "authorization_pending"),
+                Decision::Paired { project_id } => {
+                    c2c.codes.remove(device_code);
+                    let existing = c2c.devices.values().find(|d| d.client_id == client_id).map(|d| d.id.clone());
+                    let id = existing.unwrap_or_else(|| shared.lock_store().next_id());
+                    c2c.forget(&id);
+                    c2c.devices.insert(
+                        id.clone(),
+                        Device {
+                            id: id.clone(),
+                            client_id: client_id.to_string(),
+                            project_id,
+                            authorized_at: chrono::Utc::now(),
+                            last_seen: None,
+                        },
+                    );
+                    Reply::json(200, &c2c.issue(&id))
+                }
+            }
+        }
+        Some("refresh_token") => {
+            let Some(refresh) = field("refresh_token") else { return simple(400, "invalid_request") };
+            if !c2c.secret_ok(field("client_secret")) {
+                return simple(401, "invalid_client");
+            }
+            let Some(device_id) = c2c.refresh.get(refresh).cloned() else { return simple(400, "invalid_request") };
+            if c2c.devices.get(&device_id).is_none_or(|d| d.client_id != client_id) {
+                return simple(400, "invalid_request");
+            }
+            c2c.forget(&device_id);
+            Reply::json(200, &c2c.issue(&device_id))
+        }
+        _ => simple(400, "invalid_grant"),
+    }
+}
+
+fn revoke(shared: &Arc<Shared>, req: &Req) -> Reply {
+    let fields = match form(req) {
+        Ok(fields) => fields,
+        Err(reply) => return reply,
+    };
+    let mut c2c = lock(&shared.c2c);
+    if !c2c.secret_ok(fields.get("client_secret").map(String::as_str)) {
+        return simple(400, "invalid_client");
+    }
+    if let Some(device_id) = fields.get("token").and_then(|t| c2c.refresh.get(t)).cloned() {
+        c2c.forget(&device_id);
+    }
+    Reply::new(200)
+}
+
+fn identify(device: &Device) -> Reply {
+    let body = types::ProjectDevice {
+        asset_type: Some("video".into()),
+        authorization: None,
+        channel_count: Some(1),
+        channels: Vec::new(),
+        creator_id: None,
+        deleted_at: None,
+        device_id: Some(device.client_id.clone()),
+        id: Some(device.id.clone()),
+        inserted_at: Some(device.authorized_at),
+        last_known_firmware_version: None,
+        last_seen_at: device.last_seen,
+        name: Some(format!("MyDevice-{}", device.client_id)),
+        path_asset_type: None,
+        path_name: None,
+        project: None,
+        project_id: Some(device.project_id.clone()),
+        required_metadata_attributes: Vec::new(),
+        status: Some(types::ProjectDeviceStatus::Online),
+        timezone: None,
+        type_: "project_device".into(),
+        updated_at: None,
+        extra: serde_json::Map::new(),
+    };
+    Reply::json(200, &body)
+}
+
+/// C2C part sizes: `ceil(size / n)` each, the last one smaller, as the guide's uploader cuts them.
+fn c2c_parts(size: u64, part_size: u64) -> Vec<u64> {
+    let count = size.div_ceil(part_size.max(1)).max(1);
+    let chunk = size.div_ceil(count).max(1);
+    (0..count).map(|i| chunk.min(size.saturating_sub(i * chunk))).filter(|s| *s > 0).collect()
+}
+
+fn create_asset(shared: &Arc<Shared>, device: &Device, req: &Req) -> Reply {
+    let mut value: serde_json::Value = match serde_json::from_slice(&req.body) {
+        Ok(value) => value,
+        Err(_) => return simple(400, "invalid_request"),
+    };
+    // The guides show bodies wrapped in `{"body": {...}}` as well as bare.
+    if let Some(inner) = value.get_mut("body").map(serde_json::Value::take) {
+        value = inner;
+    }
+    let body: types::DevicesDeviceAssetCreateBody = match serde_json::from_value(value) {
+        Ok(body) => body,
+        Err(e) => return Reply::json(400, &json!({"error": "invalid_argument", "message": e.to_string()})),
+    };
+    if body.is_realtime_upload {
+        return Reply::json(501, &json!({"error": "not_implemented", "message": "the fake has no real-time uploads"}));
+    }
+    let size = match &body.filesize {
+        Some(types::V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts::Integer(n)) => {
+            u64::try_from(*n).ok()
+        }
+        Some(types::V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts::String(s)) => s.parse().ok(),
+        None => None,
+    };
+    let (Some(size), false) = (size.filter(|s| *s > 0), body.name.trim().is_empty()) else {
+        return Reply::json(
+            400,
+            &json!({"error": "invalid_argument", "message": "name and a positive filesize are required"}),
+        );
+    };
+    let (part_size, max) = {
+        let config = shared.lock_config();
+        (config.part_size, config.max_file_size)
+    };
+    if size > max {
+        return Reply::json(
+            400,
+            &json!({"error": "invalid_argument", "message": "filesize is more than this fake keeps in memory"}),
+        );
+    }
+    let parts = c2c_parts(size, part_size);
+    let media_type = body.filetype.clone().unwrap_or_else(|| crate::state::media_type(&body.name));
+    let created = {
+        let mut store = shared.lock_store();
+        let target = store.project_by_id(&device.project_id).map(|p| (p.account_id.clone(), p.root_folder_id.clone()));
+        match target {
+            Some((account, root)) => store.add_upload(&account, &root, &body.name, &media_type, parts.clone()),
+            None => Err(Refusal::NotFound("project")),
+        }
+    };
+    let Ok((file, events)) = created else { return simple(401, "unauthorized_client") };
+    let mut signer = lock(&shared.signer);
+    let upload_urls = (1..=parts.len())
+        .map(|n| {
+            let path = format!("{}{}/part_{n}", storage::UPLOAD_PREFIX, file.id);
+            signer.url(&shared.base_url, &Method::PUT, &path, &[("x-id", "UploadPart")])
+        })
+        .collect();
+    drop(signer);
+    shared.emit(events);
+    let response = types::DevicesDeviceAssetCreateResponse200 {
+        id: file.id,
+        name: Some(file.name),
+        type_: Some("file".into()),
+        upload_urls,
+        extra: serde_json::Map::new(),
+    };
+    Reply::json(200, &response)
+}
+
+/// Pending codes' user codes, for tests that pair without reading the response.
+pub(crate) fn pending_user_codes(c2c: &C2c) -> Vec<String> {
+    c2c.codes.values().filter(|c| c.decision == Decision::Pending).map(|c| c.user_code.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c2c_parts_are_ceil_sized_with_a_smaller_last_one() {
+        assert_eq!(c2c_parts(21_136_250, 5_284_063), [5_284_063, 5_284_063, 5_284_063, 5_284_061]);
+        assert_eq!(c2c_parts(10, 100), [10]);
+        assert_eq!(c2c_parts(10, 3), [3, 3, 3, 1]);
+    }
+}

@@ -1,0 +1,131 @@
+//! The request log: every request the fake received, in the order their bodies were read, for
+//! assertions. Its `Debug` never shows a secret: the `Authorization` value and
+//! the signature-bearing query parameters of pre-signed URLs are redacted.
+
+use std::fmt;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+use tokio::time::Instant;
+
+/// One request as received.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct RecordedRequest {
+    pub method: Method,
+    pub path: String,
+    /// The raw query string, if any.
+    pub query: Option<String>,
+    pub headers: HeaderMap,
+    /// The body as read, up to the recording limit.
+    pub body: Bytes,
+    /// The body's length as read (can exceed `body.len()` past the recording limit).
+    pub body_len: u64,
+    /// Whether the whole body was read (false when a fault cut the read short, the
+    /// client stopped sending, or the body was over the cap).
+    pub body_complete: bool,
+    /// The operation it was routed to (`files_show`, [`crate::STORAGE_UPLOAD`], ...), if any.
+    pub operation: Option<&'static str>,
+    /// When its head arrived, on tokio's (possibly paused) clock.
+    pub at: Instant,
+    /// When reading its body ended (the log is in this order).
+    pub finished: Instant,
+}
+
+impl RecordedRequest {
+    /// A header's value, if present and text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// A query parameter, percent-decoded.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(self.query.as_deref().unwrap_or_default().as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// The body as JSON, if it is.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// Headers whose values are credentials.
+const SECRET_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie", "x-amz-security-token"];
+
+/// Query parameters that carry a pre-signed URL's credential.
+const SECRET_PARAMS: &[&str] = &["x-amz-signature", "x-amz-credential", "x-amz-security-token", "signature"];
+
+/// A query string with the credential parameters' values replaced.
+pub(crate) fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| {
+            let name = pair.split('=').next().unwrap_or_default();
+            if SECRET_PARAMS.contains(&name.to_ascii_lowercase().as_str()) {
+                format!("{name}=<redacted>")
+            } else {
+                pair.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl fmt::Debug for RecordedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let shown = if SECRET_HEADERS.contains(&name.as_str()) {
+                    "<redacted>".to_string()
+                } else {
+                    String::from_utf8_lossy(value.as_bytes()).into_owned()
+                };
+                (name.to_string(), shown)
+            })
+            .collect();
+        f.debug_struct("RecordedRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query.as_deref().map(redact_query))
+            .field("headers", &headers)
+            .field("body_len", &self.body_len)
+            .field("operation", &self.operation)
+            .field("body_complete", &self.body_complete)
+            .field("at", &self.at)
+            .field("finished", &self.finished)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_token_and_the_signature() {
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", "Bearer tok-5ecre7".parse().unwrap());
+        headers.insert("content-type", "video/mp4".parse().unwrap());
+        let request = RecordedRequest {
+            method: Method::PUT,
+            path: "/p".into(),
+            query: Some("X-Amz-Expires=3600&X-Amz-Signature=d0d0cafe&X-Amz-Credential=AKIA".into()),
+            headers,
+            body: Bytes::from_static(b"tok-5ecre7 in a body is not shown either"),
+            body_len: 41,
+            body_complete: true,
+            operation: None,
+            at: Instant::now(),
+            finished: Instant::now(),
+        };
+        let shown = format!("{request:?}");
+        for secret in ["tok-5ecre7", "d0d0cafe", "AKIA"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("X-Amz-Expires=3600") && shown.contains("video/mp4"), "{shown}");
+    }
+}
