@@ -641,7 +641,9 @@ fn create_local_upload(ctx: &Ctx<'_>) -> Handled {
             created_at: Some(plain.created_at),
             file_size: plain.file_size,
             id: Some(plain.id),
-            media_type: plain.media_type,
+            // The creation answer names the type the part URLs are signed for
+            // (both documented examples carry it); listings show null until uploaded.
+            media_type: file.file().map(|f| f.media_type.clone()),
             name: Some(plain.name),
             parent_id: plain.parent_id,
             project_id: Some(plain.project_id),

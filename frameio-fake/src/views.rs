@@ -10,7 +10,7 @@ use http::Method;
 use serde_json::Map;
 
 use crate::state::{
-    AccountRec, Asset, AssetKind, CommentRec, ProjectRec, ShareRec, Status, Store, WebhookRec, WorkspaceRec,
+    AccountRec, Asset, AssetKind, CommentRec, FileRec, ProjectRec, ShareRec, Status, Store, WebhookRec, WorkspaceRec,
 };
 use crate::storage::{MEDIA_PREFIX, Signer};
 
@@ -31,6 +31,11 @@ fn file_status(status: Status) -> types::FileStatus {
         Status::Uploaded => types::FileStatus::Uploaded,
         Status::Transcoded => types::FileStatus::Transcoded,
     }
+}
+
+/// A file's `media_type` as the API shows it: null until its upload finished.
+fn shown_media_type(file: &FileRec) -> Option<String> {
+    (file.status != Status::Created).then(|| file.media_type.clone())
 }
 
 fn view_url(asset: &Asset) -> String {
@@ -140,7 +145,7 @@ pub(crate) fn file(asset: &Asset) -> Option<types::File> {
         created_at: asset.created_at,
         file_size: i64::try_from(file.size).unwrap_or(i64::MAX),
         id: asset.id.clone(),
-        media_type: file.media_type.clone(),
+        media_type: shown_media_type(file),
         name: asset.name.clone(),
         parent_id: asset.parent_id.clone(),
         project_id: asset.project_id.clone(),
@@ -253,7 +258,7 @@ impl View<'_> {
             file_size: i64::try_from(file.size).unwrap_or(i64::MAX),
             id: asset.id.clone(),
             media_links: self.media_links(asset),
-            media_type: file.media_type.clone(),
+            media_type: shown_media_type(file),
             metadata: Vec::new(),
             name: asset.name.clone(),
             parent_id: asset.parent_id.clone(),
