@@ -132,11 +132,11 @@ impl C2c {
     }
 
     /// Tokens for a new or refreshed authorization of `device_id`.
-    fn issue(&mut self, device_id: &str) -> types::AuthenticationAuthDeviceTokenResponse200 {
+    fn issue(&mut self, device_id: &str) -> types::DeviceTokenResponse {
         let (access, refresh) = (self.token("c2c-at"), self.token("c2c-rt"));
         self.access.insert(access.clone(), device_id.to_string());
         self.refresh.insert(refresh.clone(), device_id.to_string());
-        types::AuthenticationAuthDeviceTokenResponse200 {
+        types::DeviceTokenResponse {
             access_token: access,
             expires_in: Some(ACCESS_TTL_SECS),
             refresh_token: Some(refresh),
@@ -236,7 +236,7 @@ fn request_code(shared: &Arc<Shared>, req: &Req) -> Reply {
         },
     );
     let url_pairing = req.headers.get("x-client-platypus-enabled").and_then(|v| v.to_str().ok()) == Some("true");
-    let body = types::AuthenticationDeviceRequestCodeResponse200 {
+    let body = types::DeviceCodeResponse {
         device_code,
         expires_in: c2c.pairing.code_ttl.as_secs_f64(),
         interval: c2c.pairing.interval.as_secs_f64(),
@@ -368,7 +368,7 @@ fn create_asset(shared: &Arc<Shared>, device: &Device, req: &Req) -> Reply {
     if let Some(inner) = value.get_mut("body").map(serde_json::Value::take) {
         value = inner;
     }
-    let body: types::DevicesDeviceAssetCreateBody = match serde_json::from_value(value) {
+    let body: types::AssetCreateRequest = match serde_json::from_value(value) {
         Ok(body) => body,
         Err(e) => return Reply::json(400, &json!({"error": "invalid_argument", "message": e.to_string()})),
     };
@@ -376,10 +376,8 @@ fn create_asset(shared: &Arc<Shared>, device: &Device, req: &Req) -> Reply {
         return Reply::json(501, &json!({"error": "not_implemented", "message": "the fake has no real-time uploads"}));
     }
     let size = match &body.filesize {
-        Some(types::V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts::Integer(n)) => {
-            u64::try_from(*n).ok()
-        }
-        Some(types::V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts::String(s)) => s.parse().ok(),
+        Some(types::AssetParts::Integer(n)) => u64::try_from(*n).ok(),
+        Some(types::AssetParts::String(s)) => s.parse().ok(),
         None => None,
     };
     let (Some(size), false) = (size.filter(|s| *s > 0), body.name.trim().is_empty()) else {
@@ -418,7 +416,7 @@ fn create_asset(shared: &Arc<Shared>, device: &Device, req: &Req) -> Reply {
         .collect();
     drop(signer);
     shared.emit(events);
-    let response = types::DevicesDeviceAssetCreateResponse200 {
+    let response = types::AssetCreateResponse {
         id: file.id,
         name: Some(file.name),
         type_: Some("file".into()),

@@ -11,10 +11,8 @@ use frameio_fake::{Fake, Pairing};
 use frameio_gen::Hooks;
 use frameio_gen::c2c::Client;
 use frameio_gen::c2c::types::{
-    AuthenticationAuthDeviceRevokeTokenBody, AuthenticationAuthDeviceTokenBody,
-    AuthenticationAuthDeviceTokenResponse200, AuthenticationDeviceRequestCodeBody, DevicesDeviceAssetCreateBody,
-    V2AuthTokenPostRequestBodyContentMultipartFormDataSchemaGrantType as Grant,
-    V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts as Size,
+    AssetCreateRequest, AssetParts as Size, DeviceCodeRequest, DeviceTokenRequest, DeviceTokenResponse,
+    GrantType as Grant, RevokeRequest,
 };
 
 const SECRET: &str = "model-5ecre7";
@@ -41,7 +39,7 @@ fn error_code<T: std::fmt::Debug>(
 }
 
 async fn request_code(fake: &Fake, client_id: &str) -> (String, String) {
-    let body = AuthenticationDeviceRequestCodeBody {
+    let body = DeviceCodeRequest {
         client_id: client_id.into(),
         client_secret: SECRET.into(),
         scope: "asset_create offline".into(),
@@ -52,8 +50,8 @@ async fn request_code(fake: &Fake, client_id: &str) -> (String, String) {
     (code.device_code, code.user_code)
 }
 
-fn poll_body(client_id: &str, device_code: &str) -> AuthenticationAuthDeviceTokenBody {
-    AuthenticationAuthDeviceTokenBody {
+fn poll_body(client_id: &str, device_code: &str) -> DeviceTokenRequest {
+    DeviceTokenRequest {
         client_id: client_id.into(),
         client_secret: None,
         device_code: Some(device_code.into()),
@@ -62,8 +60,8 @@ fn poll_body(client_id: &str, device_code: &str) -> AuthenticationAuthDeviceToke
     }
 }
 
-fn refresh_body(client_id: &str, refresh: &str) -> AuthenticationAuthDeviceTokenBody {
-    AuthenticationAuthDeviceTokenBody {
+fn refresh_body(client_id: &str, refresh: &str) -> DeviceTokenRequest {
+    DeviceTokenRequest {
         client_id: client_id.into(),
         client_secret: Some(SECRET.into()),
         device_code: None,
@@ -84,7 +82,7 @@ async fn fake_with_project() -> (Fake, String, String, String) {
 }
 
 /// Pairs `client_id` with `project`; returns its tokens.
-async fn paired(fake: &Fake, client_id: &str, project: &str) -> AuthenticationAuthDeviceTokenResponse200 {
+async fn paired(fake: &Fake, client_id: &str, project: &str) -> DeviceTokenResponse {
     let (device_code, user_code) = request_code(fake, client_id).await;
     assert!(fake.pair_device(&user_code, project));
     anonymous(fake)
@@ -135,7 +133,7 @@ async fn a_denied_or_expired_code_ends_the_pairing() {
 #[tokio::test]
 async fn an_unknown_client_secret_is_invalid_client() {
     let (fake, _, _, _) = fake_with_project().await;
-    let body = AuthenticationDeviceRequestCodeBody {
+    let body = DeviceCodeRequest {
         client_id: "SN-1".into(),
         client_secret: "wrong".into(),
         scope: "asset_create offline".into(),
@@ -165,7 +163,7 @@ async fn refresh_rotates_the_tokens_and_a_reused_refresh_token_is_invalid_reques
     assert_eq!(error_code(stale).0, 401, "the old access token went with the rotation");
     device(&fake, &second.access_token).devices_device_heartbeat().send().await.unwrap();
 
-    let revoke = AuthenticationAuthDeviceRevokeTokenBody {
+    let revoke = RevokeRequest {
         client_id: "SN-4".into(),
         client_secret: SECRET.into(),
         token: second.refresh_token.clone().unwrap(),
@@ -189,7 +187,7 @@ async fn an_asset_uploads_to_the_fake_storage_and_lands_in_the_project() {
     let tokens = paired(&fake, "SN-5", &project).await;
     let camera = device(&fake, &tokens.access_token);
     camera.devices_device_heartbeat().send().await.unwrap();
-    let body = DevicesDeviceAssetCreateBody {
+    let body = AssetCreateRequest {
         autoversion_id: None,
         channel: None,
         extension: None,

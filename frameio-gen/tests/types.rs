@@ -113,11 +113,8 @@ fn assert_redacted(debug: &str, secrets: &[&str]) {
 
 #[test]
 fn c2c_tokens_and_secrets_are_redacted_in_debug() {
-    use frameio_gen::c2c::types::{
-        AuthenticationAuthDeviceTokenBody, AuthenticationAuthDeviceTokenResponse200,
-        AuthenticationDeviceRequestCodeResponse200,
-    };
-    let tokens: AuthenticationAuthDeviceTokenResponse200 = serde_json::from_value(json!({
+    use frameio_gen::c2c::types::{DeviceCodeResponse, DeviceTokenRequest, DeviceTokenResponse};
+    let tokens: DeviceTokenResponse = serde_json::from_value(json!({
         "access_token": "at-SECRET-1", "refresh_token": "rt-SECRET-2", "token_type": "bearer", "expires_in": 28800,
         "id_token": "it-SECRET-3"
     }))
@@ -128,7 +125,7 @@ fn c2c_tokens_and_secrets_are_redacted_in_debug() {
     assert!(debug.contains(r#"refresh_token: Some("[redacted]")"#), "{debug}");
     assert!(debug.contains(r#"extra: ["id_token"]"#), "an undeclared member shows its key only: {debug}");
 
-    let body: AuthenticationAuthDeviceTokenBody = serde_json::from_value(json!({
+    let body: DeviceTokenRequest = serde_json::from_value(json!({
         "client_id": "model-1", "client_secret": "cs-SECRET", "device_code": "dc-SECRET",
         "grant_type": "urn:ietf:params:oauth:grant-type:device_code"
     }))
@@ -136,10 +133,10 @@ fn c2c_tokens_and_secrets_are_redacted_in_debug() {
     let debug = format!("{body:?}");
     assert_redacted(&debug, &["SECRET"]);
     assert!(debug.contains(r#"client_id: "model-1""#), "{debug}");
-    let builder = AuthenticationAuthDeviceTokenBody::builder().client_secret(Some("cs-SECRET".to_string()));
+    let builder = DeviceTokenRequest::builder().client_secret(Some("cs-SECRET".to_string()));
     assert_redacted(&format!("{builder:?}"), &["SECRET"]);
 
-    let code: AuthenticationDeviceRequestCodeResponse200 = serde_json::from_value(json!({
+    let code: DeviceCodeResponse = serde_json::from_value(json!({
         "device_code": "dc-SECRET", "user_code": "123456", "expires_in": 120, "interval": 5, "name": "Camera"
     }))
     .unwrap();

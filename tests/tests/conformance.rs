@@ -87,11 +87,11 @@ types! {
         WorkspacesWithIncludesResponse,
     ],
     c2c: [
-        AuthenticationAuthDeviceRevokeTokenBody, AuthenticationAuthDeviceTokenBody,
-        AuthenticationAuthDeviceTokenResponse200, AuthenticationDeviceRequestCodeBody,
-        AuthenticationDeviceRequestCodeResponse200, DevicesConnectDeviceChannelBody, DevicesCreateCommentC2cBody,
-        DevicesDeviceAssetCreateBody, DevicesDeviceAssetCreateResponse200, DevicesDeviceCreateRealtimeUploadPartsBody,
-        DevicesDeviceCreateRealtimeUploadPartsResponse200, DevicesTriggerRealtimeLoggingEventBody, Error, Project,
+        RevokeRequest, DeviceTokenRequest,
+        DeviceTokenResponse, DeviceCodeRequest,
+        DeviceCodeResponse, ChannelConnectRequest, CommentCreateRequest,
+        AssetCreateRequest, AssetCreateResponse, RealtimeUploadPartsRequest,
+        RealtimeUploadPartsResponse, TriggerRequest, Error, Project,
         ProjectDevice, ProjectDeviceAuthorizationCreator, ProjectDeviceChannel,
     ],
 }
@@ -200,7 +200,7 @@ fn round_trip<T: DeserializeOwned + Serialize>(text: &str, form: bool) -> Result
 }
 
 /// typify's name for a component (`Devices_deviceAssetCreate_Response_200` →
-/// `DevicesDeviceAssetCreateResponse200`).
+/// `AssetCreateResponse`).
 fn rust_name(schema_name: &str) -> String {
     schema_name.replace(|c: char| !c.is_alphanumeric() && c != '_', "-").to_pascal_case()
 }

@@ -44,7 +44,7 @@ pub const SECRETS: &[Secret] = &[
     },
     Secret {
         field: "token",
-        only_in: &["AuthenticationAuthDeviceRevokeTokenBody"],
+        only_in: &["RevokeRequest"],
         reason: "C2C revoke: the access or refresh token being revoked",
     },
     Secret {

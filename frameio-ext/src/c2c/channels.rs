@@ -9,7 +9,7 @@
 //! [`ChannelConnection::AlreadyConnected`]. [`C2cClient::sync_channels`] is
 //! the guide's boot sequence.
 
-use frameio_gen::c2c::types::{DevicesConnectDeviceChannelBody, ProjectDeviceChannel};
+use frameio_gen::c2c::types::{ChannelConnectRequest, ProjectDeviceChannel};
 
 use super::C2cClient;
 use super::errors::{self, C2cErrorKind};
@@ -61,7 +61,7 @@ impl C2cClient {
     /// # Errors
     /// The crate's [`Error`](crate::Error) for any other failure.
     pub async fn connect_channel(&self, sub_device: &SubDevice) -> Result<ChannelConnection> {
-        let body = DevicesConnectDeviceChannelBody {
+        let body = ChannelConnectRequest {
             client_id: sub_device.client_id.clone(),
             device_model_id: sub_device.device_model_id.clone(),
         };

@@ -12,10 +12,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use frameio_gen::c2c::types::{
-    AuthenticationAuthDeviceRevokeTokenBody, AuthenticationAuthDeviceTokenBody, AuthenticationDeviceRequestCodeBody,
-    AuthenticationDeviceRequestCodeResponse200 as CodeResponse,
-    V2AuthDeviceCodePostParametersXClientPlatypusEnabled as UrlPairing,
-    V2AuthTokenPostRequestBodyContentMultipartFormDataSchemaGrantType as GrantType,
+    DeviceCodeRequest, DeviceCodeResponse as CodeResponse, DeviceTokenRequest, GrantType, RevokeRequest, UrlPairing,
 };
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
@@ -239,7 +236,7 @@ impl DeviceAuth {
     /// The crate's [`Error`](crate::Error); `invalid_client` when the client
     /// secret is wrong.
     pub async fn request_code(&self) -> Result<DeviceCode> {
-        let body = AuthenticationDeviceRequestCodeBody {
+        let body = DeviceCodeRequest {
             client_id: self.device.client_id.clone(),
             client_secret: self.device.secret(),
             scope: self.scope.clone(),
@@ -259,7 +256,7 @@ impl DeviceAuth {
     /// declined.
     pub async fn poll(&self, code: &DeviceCode) -> Result<PollOutcome> {
         // The guide's polling request carries no client secret.
-        let body = AuthenticationAuthDeviceTokenBody {
+        let body = DeviceTokenRequest {
             client_id: self.device.client_id.clone(),
             client_secret: None,
             device_code: Some(code.device_code.expose_secret().to_owned()),
@@ -334,7 +331,7 @@ impl DeviceAuth {
     /// a 401 when the authorization was revoked: in both cases the device
     /// must be paired again.
     pub async fn refresh(&self, refresh_token: &SecretString) -> Result<DeviceTokens> {
-        let body = AuthenticationAuthDeviceTokenBody {
+        let body = DeviceTokenRequest {
             client_id: self.device.client_id.clone(),
             client_secret: Some(self.device.secret()),
             device_code: None,
@@ -352,7 +349,7 @@ impl DeviceAuth {
     /// # Errors
     /// The crate's [`Error`](crate::Error).
     pub async fn revoke(&self, refresh_token: &SecretString) -> Result<()> {
-        let body = AuthenticationAuthDeviceRevokeTokenBody {
+        let body = RevokeRequest {
             client_id: self.device.client_id.clone(),
             client_secret: self.device.secret(),
             token: refresh_token.expose_secret().to_owned(),

@@ -25,10 +25,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use frameio_gen::c2c::types::{
-    DevicesDeviceCreateRealtimeUploadPartsBody,
-    V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems as PartItem,
-};
+use frameio_gen::c2c::types::{RealtimePart as PartItem, RealtimeUploadPartsRequest};
 use futures::{FutureExt, StreamExt, TryStreamExt};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::watch;
@@ -309,7 +306,7 @@ impl Run<'_> {
 
     /// Registers `batch` and sends it, the final part last.
     async fn send(&self, batch: &[RealtimePart], filesize: Option<u64>) -> Result<()> {
-        let body = DevicesDeviceCreateRealtimeUploadPartsBody {
+        let body = RealtimeUploadPartsRequest {
             asset_filesize: filesize.map(|size| i64::try_from(size).unwrap_or(i64::MAX)),
             asset_name: None,
             parts: batch

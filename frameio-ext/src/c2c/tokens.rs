@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use frameio_gen::c2c::types::AuthenticationAuthDeviceTokenResponse200 as TokenResponse;
+use frameio_gen::c2c::types::DeviceTokenResponse as TokenResponse;
 
 use crate::auth::{AccessToken, TokenSet};
 

@@ -22,11 +22,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::SystemTime;
 
-use frameio_gen::c2c::types::{
-    DevicesDeviceAssetCreateBody, DevicesDeviceAssetCreateResponse200,
-    V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaChannel as Channel,
-    V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts as Number,
-};
+use frameio_gen::c2c::types::{AssetChannel as Channel, AssetCreateRequest, AssetCreateResponse, AssetParts as Number};
 
 use super::C2cClient;
 use super::errors;
@@ -35,7 +31,7 @@ use crate::upload::{UploadOptions, UploadReport, UploadSource, UploadUrl, guess_
 
 /// The asset Frame.io created: its `id` and, for a basic upload, the
 /// `upload_urls` to send the parts to, in order.
-pub type CreatedAsset = DevicesDeviceAssetCreateResponse200;
+pub type CreatedAsset = AssetCreateResponse;
 
 /// An asset to create: what the C2C asset creation call takes.
 ///
@@ -128,8 +124,8 @@ impl NewAsset {
 
     /// The creation body as of `now`; `filesize` is `None` for a real-time
     /// asset.
-    pub(crate) fn body(&self, filesize: Option<u64>, now: SystemTime) -> DevicesDeviceAssetCreateBody {
-        DevicesDeviceAssetCreateBody {
+    pub(crate) fn body(&self, filesize: Option<u64>, now: SystemTime) -> AssetCreateRequest {
+        AssetCreateRequest {
             autoversion_id: self.autoversion_id.clone(),
             channel: self.channel.map(|channel| Channel::Integer(i64::from(channel))),
             filesize: filesize.map(|size| Number::Integer(i64::try_from(size).unwrap_or(i64::MAX))),
@@ -138,7 +134,7 @@ impl NewAsset {
             name: self.name.clone(),
             offset: Some(Number::Integer(offset(self.created_at.unwrap_or(now), now))),
             parts: self.parts.map(|count| Number::Integer(i64::from(count))),
-            ..DevicesDeviceAssetCreateBody::default()
+            ..AssetCreateRequest::default()
         }
     }
 }

@@ -474,9 +474,9 @@ impl<'a> DevicesDeviceAssetCreate<'a> {
     }
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<frameio_gen::c2c::types::DevicesDeviceAssetCreateBody>,
+        V: std::convert::TryInto<frameio_gen::c2c::types::AssetCreateRequest>,
         <V as std::convert::TryInto<
-            frameio_gen::c2c::types::DevicesDeviceAssetCreateBody,
+            frameio_gen::c2c::types::AssetCreateRequest,
         >>::Error: std::fmt::Display,
     {
         self.inner = self.inner.body(value);
@@ -485,8 +485,8 @@ impl<'a> DevicesDeviceAssetCreate<'a> {
     pub fn body_map<F>(mut self, f: F) -> Self
     where
         F: std::ops::FnOnce(
-            frameio_gen::c2c::types::builder::DevicesDeviceAssetCreateBody,
-        ) -> frameio_gen::c2c::types::builder::DevicesDeviceAssetCreateBody,
+            frameio_gen::c2c::types::builder::AssetCreateRequest,
+        ) -> frameio_gen::c2c::types::builder::AssetCreateRequest,
     {
         self.inner = self.inner.body_map(f);
         self
@@ -497,17 +497,15 @@ impl<'a> DevicesDeviceAssetCreate<'a> {
     /// attempts attached).
     pub async fn send(
         self,
-    ) -> crate::Result<frameio_gen::c2c::types::DevicesDeviceAssetCreateResponse200> {
+    ) -> crate::Result<frameio_gen::c2c::types::AssetCreateResponse> {
         self.call.send(self.inner, |builder| builder.send()).await
     }
 }
 impl<'a> ::std::future::IntoFuture for DevicesDeviceAssetCreate<'a> {
-    type Output = crate::Result<
-        frameio_gen::c2c::types::DevicesDeviceAssetCreateResponse200,
-    >;
+    type Output = crate::Result<frameio_gen::c2c::types::AssetCreateResponse>;
     type IntoFuture = ::futures::future::BoxFuture<
         'a,
-        crate::Result<frameio_gen::c2c::types::DevicesDeviceAssetCreateResponse200>,
+        crate::Result<frameio_gen::c2c::types::AssetCreateResponse>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -539,11 +537,9 @@ impl<'a> DevicesDeviceCreateRealtimeUploadParts<'a> {
     }
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<
-            frameio_gen::c2c::types::DevicesDeviceCreateRealtimeUploadPartsBody,
-        >,
+        V: std::convert::TryInto<frameio_gen::c2c::types::RealtimeUploadPartsRequest>,
         <V as std::convert::TryInto<
-            frameio_gen::c2c::types::DevicesDeviceCreateRealtimeUploadPartsBody,
+            frameio_gen::c2c::types::RealtimeUploadPartsRequest,
         >>::Error: std::fmt::Display,
     {
         self.inner = self.inner.body(value);
@@ -552,8 +548,8 @@ impl<'a> DevicesDeviceCreateRealtimeUploadParts<'a> {
     pub fn body_map<F>(mut self, f: F) -> Self
     where
         F: std::ops::FnOnce(
-            frameio_gen::c2c::types::builder::DevicesDeviceCreateRealtimeUploadPartsBody,
-        ) -> frameio_gen::c2c::types::builder::DevicesDeviceCreateRealtimeUploadPartsBody,
+            frameio_gen::c2c::types::builder::RealtimeUploadPartsRequest,
+        ) -> frameio_gen::c2c::types::builder::RealtimeUploadPartsRequest,
     {
         self.inner = self.inner.body_map(f);
         self
@@ -564,21 +560,15 @@ impl<'a> DevicesDeviceCreateRealtimeUploadParts<'a> {
     /// attempts attached).
     pub async fn send(
         self,
-    ) -> crate::Result<
-        frameio_gen::c2c::types::DevicesDeviceCreateRealtimeUploadPartsResponse200,
-    > {
+    ) -> crate::Result<frameio_gen::c2c::types::RealtimeUploadPartsResponse> {
         self.call.send(self.inner, |builder| builder.send()).await
     }
 }
 impl<'a> ::std::future::IntoFuture for DevicesDeviceCreateRealtimeUploadParts<'a> {
-    type Output = crate::Result<
-        frameio_gen::c2c::types::DevicesDeviceCreateRealtimeUploadPartsResponse200,
-    >;
+    type Output = crate::Result<frameio_gen::c2c::types::RealtimeUploadPartsResponse>;
     type IntoFuture = ::futures::future::BoxFuture<
         'a,
-        crate::Result<
-            frameio_gen::c2c::types::DevicesDeviceCreateRealtimeUploadPartsResponse200,
-        >,
+        crate::Result<frameio_gen::c2c::types::RealtimeUploadPartsResponse>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -601,9 +591,9 @@ impl<'a> DevicesCreateCommentC2C<'a> {
     }
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<frameio_gen::c2c::types::DevicesCreateCommentC2cBody>,
+        V: std::convert::TryInto<frameio_gen::c2c::types::CommentCreateRequest>,
         <V as std::convert::TryInto<
-            frameio_gen::c2c::types::DevicesCreateCommentC2cBody,
+            frameio_gen::c2c::types::CommentCreateRequest,
         >>::Error: std::fmt::Display,
     {
         self.inner = self.inner.body(value);
@@ -612,8 +602,8 @@ impl<'a> DevicesCreateCommentC2C<'a> {
     pub fn body_map<F>(mut self, f: F) -> Self
     where
         F: std::ops::FnOnce(
-            frameio_gen::c2c::types::builder::DevicesCreateCommentC2cBody,
-        ) -> frameio_gen::c2c::types::builder::DevicesCreateCommentC2cBody,
+            frameio_gen::c2c::types::builder::CommentCreateRequest,
+        ) -> frameio_gen::c2c::types::builder::CommentCreateRequest,
     {
         self.inner = self.inner.body_map(f);
         self
@@ -624,17 +614,15 @@ impl<'a> DevicesCreateCommentC2C<'a> {
     /// attempts attached).
     pub async fn send(
         self,
-    ) -> crate::Result<frameio_gen::c2c::types::DevicesCreateCommentC2cResponse200> {
+    ) -> crate::Result<frameio_gen::c2c::types::CommentCreateResponse> {
         self.call.send(self.inner, |builder| builder.send()).await
     }
 }
 impl<'a> ::std::future::IntoFuture for DevicesCreateCommentC2C<'a> {
-    type Output = crate::Result<
-        frameio_gen::c2c::types::DevicesCreateCommentC2cResponse200,
-    >;
+    type Output = crate::Result<frameio_gen::c2c::types::CommentCreateResponse>;
     type IntoFuture = ::futures::future::BoxFuture<
         'a,
-        crate::Result<frameio_gen::c2c::types::DevicesCreateCommentC2cResponse200>,
+        crate::Result<frameio_gen::c2c::types::CommentCreateResponse>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -650,9 +638,7 @@ pub struct AuthenticationDeviceRequestCode<'a> {
 impl<'a> AuthenticationDeviceRequestCode<'a> {
     pub fn x_client_platypus_enabled<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<
-            frameio_gen::c2c::types::V2AuthDeviceCodePostParametersXClientPlatypusEnabled,
-        >,
+        V: std::convert::TryInto<frameio_gen::c2c::types::UrlPairing>,
     {
         self.inner = self.inner.x_client_platypus_enabled(value);
         self
@@ -666,11 +652,9 @@ impl<'a> AuthenticationDeviceRequestCode<'a> {
     }
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<
-            frameio_gen::c2c::types::AuthenticationDeviceRequestCodeBody,
-        >,
+        V: std::convert::TryInto<frameio_gen::c2c::types::DeviceCodeRequest>,
         <V as std::convert::TryInto<
-            frameio_gen::c2c::types::AuthenticationDeviceRequestCodeBody,
+            frameio_gen::c2c::types::DeviceCodeRequest,
         >>::Error: std::fmt::Display,
     {
         self.inner = self.inner.body(value);
@@ -679,8 +663,8 @@ impl<'a> AuthenticationDeviceRequestCode<'a> {
     pub fn body_map<F>(mut self, f: F) -> Self
     where
         F: std::ops::FnOnce(
-            frameio_gen::c2c::types::builder::AuthenticationDeviceRequestCodeBody,
-        ) -> frameio_gen::c2c::types::builder::AuthenticationDeviceRequestCodeBody,
+            frameio_gen::c2c::types::builder::DeviceCodeRequest,
+        ) -> frameio_gen::c2c::types::builder::DeviceCodeRequest,
     {
         self.inner = self.inner.body_map(f);
         self
@@ -691,21 +675,15 @@ impl<'a> AuthenticationDeviceRequestCode<'a> {
     /// attempts attached).
     pub async fn send(
         self,
-    ) -> crate::Result<
-        frameio_gen::c2c::types::AuthenticationDeviceRequestCodeResponse200,
-    > {
+    ) -> crate::Result<frameio_gen::c2c::types::DeviceCodeResponse> {
         self.call.send(self.inner, |builder| builder.send()).await
     }
 }
 impl<'a> ::std::future::IntoFuture for AuthenticationDeviceRequestCode<'a> {
-    type Output = crate::Result<
-        frameio_gen::c2c::types::AuthenticationDeviceRequestCodeResponse200,
-    >;
+    type Output = crate::Result<frameio_gen::c2c::types::DeviceCodeResponse>;
     type IntoFuture = ::futures::future::BoxFuture<
         'a,
-        crate::Result<
-            frameio_gen::c2c::types::AuthenticationDeviceRequestCodeResponse200,
-        >,
+        crate::Result<frameio_gen::c2c::types::DeviceCodeResponse>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -721,11 +699,9 @@ pub struct AuthenticationAuthDeviceToken<'a> {
 impl<'a> AuthenticationAuthDeviceToken<'a> {
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<
-            frameio_gen::c2c::types::AuthenticationAuthDeviceTokenBody,
-        >,
+        V: std::convert::TryInto<frameio_gen::c2c::types::DeviceTokenRequest>,
         <V as std::convert::TryInto<
-            frameio_gen::c2c::types::AuthenticationAuthDeviceTokenBody,
+            frameio_gen::c2c::types::DeviceTokenRequest,
         >>::Error: std::fmt::Display,
     {
         self.inner = self.inner.body(value);
@@ -734,8 +710,8 @@ impl<'a> AuthenticationAuthDeviceToken<'a> {
     pub fn body_map<F>(mut self, f: F) -> Self
     where
         F: std::ops::FnOnce(
-            frameio_gen::c2c::types::builder::AuthenticationAuthDeviceTokenBody,
-        ) -> frameio_gen::c2c::types::builder::AuthenticationAuthDeviceTokenBody,
+            frameio_gen::c2c::types::builder::DeviceTokenRequest,
+        ) -> frameio_gen::c2c::types::builder::DeviceTokenRequest,
     {
         self.inner = self.inner.body_map(f);
         self
@@ -746,19 +722,15 @@ impl<'a> AuthenticationAuthDeviceToken<'a> {
     /// attempts attached).
     pub async fn send(
         self,
-    ) -> crate::Result<
-        frameio_gen::c2c::types::AuthenticationAuthDeviceTokenResponse200,
-    > {
+    ) -> crate::Result<frameio_gen::c2c::types::DeviceTokenResponse> {
         self.call.send(self.inner, |builder| builder.send()).await
     }
 }
 impl<'a> ::std::future::IntoFuture for AuthenticationAuthDeviceToken<'a> {
-    type Output = crate::Result<
-        frameio_gen::c2c::types::AuthenticationAuthDeviceTokenResponse200,
-    >;
+    type Output = crate::Result<frameio_gen::c2c::types::DeviceTokenResponse>;
     type IntoFuture = ::futures::future::BoxFuture<
         'a,
-        crate::Result<frameio_gen::c2c::types::AuthenticationAuthDeviceTokenResponse200>,
+        crate::Result<frameio_gen::c2c::types::DeviceTokenResponse>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -781,11 +753,9 @@ impl<'a> AuthenticationAuthDeviceRevokeToken<'a> {
     }
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<
-            frameio_gen::c2c::types::AuthenticationAuthDeviceRevokeTokenBody,
-        >,
+        V: std::convert::TryInto<frameio_gen::c2c::types::RevokeRequest>,
         <V as std::convert::TryInto<
-            frameio_gen::c2c::types::AuthenticationAuthDeviceRevokeTokenBody,
+            frameio_gen::c2c::types::RevokeRequest,
         >>::Error: std::fmt::Display,
     {
         self.inner = self.inner.body(value);
@@ -794,8 +764,8 @@ impl<'a> AuthenticationAuthDeviceRevokeToken<'a> {
     pub fn body_map<F>(mut self, f: F) -> Self
     where
         F: std::ops::FnOnce(
-            frameio_gen::c2c::types::builder::AuthenticationAuthDeviceRevokeTokenBody,
-        ) -> frameio_gen::c2c::types::builder::AuthenticationAuthDeviceRevokeTokenBody,
+            frameio_gen::c2c::types::builder::RevokeRequest,
+        ) -> frameio_gen::c2c::types::builder::RevokeRequest,
     {
         self.inner = self.inner.body_map(f);
         self
@@ -832,11 +802,9 @@ impl<'a> DevicesConnectDeviceChannel<'a> {
     }
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<
-            frameio_gen::c2c::types::DevicesConnectDeviceChannelBody,
-        >,
+        V: std::convert::TryInto<frameio_gen::c2c::types::ChannelConnectRequest>,
         <V as std::convert::TryInto<
-            frameio_gen::c2c::types::DevicesConnectDeviceChannelBody,
+            frameio_gen::c2c::types::ChannelConnectRequest,
         >>::Error: std::fmt::Display,
     {
         self.inner = self.inner.body(value);
@@ -845,8 +813,8 @@ impl<'a> DevicesConnectDeviceChannel<'a> {
     pub fn body_map<F>(mut self, f: F) -> Self
     where
         F: std::ops::FnOnce(
-            frameio_gen::c2c::types::builder::DevicesConnectDeviceChannelBody,
-        ) -> frameio_gen::c2c::types::builder::DevicesConnectDeviceChannelBody,
+            frameio_gen::c2c::types::builder::ChannelConnectRequest,
+        ) -> frameio_gen::c2c::types::builder::ChannelConnectRequest,
     {
         self.inner = self.inner.body_map(f);
         self
@@ -969,11 +937,9 @@ impl<'a> DevicesTriggerRealtimeLoggingEvent<'a> {
     }
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<
-            frameio_gen::c2c::types::DevicesTriggerRealtimeLoggingEventBody,
-        >,
+        V: std::convert::TryInto<frameio_gen::c2c::types::TriggerRequest>,
         <V as std::convert::TryInto<
-            frameio_gen::c2c::types::DevicesTriggerRealtimeLoggingEventBody,
+            frameio_gen::c2c::types::TriggerRequest,
         >>::Error: std::fmt::Display,
     {
         self.inner = self.inner.body(value);
@@ -982,8 +948,8 @@ impl<'a> DevicesTriggerRealtimeLoggingEvent<'a> {
     pub fn body_map<F>(mut self, f: F) -> Self
     where
         F: std::ops::FnOnce(
-            frameio_gen::c2c::types::builder::DevicesTriggerRealtimeLoggingEventBody,
-        ) -> frameio_gen::c2c::types::builder::DevicesTriggerRealtimeLoggingEventBody,
+            frameio_gen::c2c::types::builder::TriggerRequest,
+        ) -> frameio_gen::c2c::types::builder::TriggerRequest,
     {
         self.inner = self.inner.body_map(f);
         self
@@ -1091,27 +1057,15 @@ impl<'a> DevicesDeviceListAccounts<'a> {
     /// attempts attached).
     pub async fn send(
         self,
-    ) -> crate::Result<
-        ::std::vec::Vec<
-            frameio_gen::c2c::types::V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems,
-        >,
-    > {
+    ) -> crate::Result<::std::vec::Vec<frameio_gen::c2c::types::DeviceAccount>> {
         self.call.send(self.inner, |builder| builder.send()).await
     }
 }
 impl<'a> ::std::future::IntoFuture for DevicesDeviceListAccounts<'a> {
-    type Output = crate::Result<
-        ::std::vec::Vec<
-            frameio_gen::c2c::types::V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems,
-        >,
-    >;
+    type Output = crate::Result<::std::vec::Vec<frameio_gen::c2c::types::DeviceAccount>>;
     type IntoFuture = ::futures::future::BoxFuture<
         'a,
-        crate::Result<
-            ::std::vec::Vec<
-                frameio_gen::c2c::types::V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems,
-            >,
-        >,
+        crate::Result<::std::vec::Vec<frameio_gen::c2c::types::DeviceAccount>>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
@@ -1145,27 +1099,15 @@ impl<'a> DevicesDeviceListProjects<'a> {
     /// attempts attached).
     pub async fn send(
         self,
-    ) -> crate::Result<
-        ::std::vec::Vec<
-            frameio_gen::c2c::types::V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems,
-        >,
-    > {
+    ) -> crate::Result<::std::vec::Vec<frameio_gen::c2c::types::DeviceProject>> {
         self.call.send(self.inner, |builder| builder.send()).await
     }
 }
 impl<'a> ::std::future::IntoFuture for DevicesDeviceListProjects<'a> {
-    type Output = crate::Result<
-        ::std::vec::Vec<
-            frameio_gen::c2c::types::V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems,
-        >,
-    >;
+    type Output = crate::Result<::std::vec::Vec<frameio_gen::c2c::types::DeviceProject>>;
     type IntoFuture = ::futures::future::BoxFuture<
         'a,
-        crate::Result<
-            ::std::vec::Vec<
-                frameio_gen::c2c::types::V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems,
-            >,
-        >,
+        crate::Result<::std::vec::Vec<frameio_gen::c2c::types::DeviceProject>>,
     >;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

@@ -195,108 +195,117 @@ pub mod types {
             Default::default()
         }
     }
-    ///`AuthenticationAuthDeviceRevokeTokenBody`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    ///`AssetChannel`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum AssetChannel {
+        String(::std::string::String),
+        Integer(i64),
+    }
+    impl ::std::default::Default for AssetChannel {
+        fn default() -> Self {
+            AssetChannel::Integer(0_i64)
+        }
+    }
+    impl ::std::fmt::Display for AssetChannel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Integer(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::convert::From<i64> for AssetChannel {
+        fn from(value: i64) -> Self {
+            Self::Integer(value)
+        }
+    }
+    ///`AssetCreateRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[serde(deny_unknown_fields)]
-    pub struct AuthenticationAuthDeviceRevokeTokenBody {
-        ///Must be a unique identifier per hardware device, such as a unique hardware serial number. Must be the same `client_id` used on initial authorization.
-        pub client_id: ::std::string::String,
-        ///A static string, provided by Frame.io to be embedded for a device manufacturer/model. Acts as an identifier within Frame.io.
-        pub client_secret: ::std::string::String,
-        pub token: ::std::string::String,
-    }
-    impl AuthenticationAuthDeviceRevokeTokenBody {
-        pub fn builder() -> builder::AuthenticationAuthDeviceRevokeTokenBody {
-            Default::default()
-        }
-    }
-    ///`AuthenticationAuthDeviceTokenBody`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
-    #[serde(deny_unknown_fields)]
-    pub struct AuthenticationAuthDeviceTokenBody {
-        ///Must be a unique identifier per hardware device, such as a unique hardware serial number. Must be the same as the client id used on initial authorization.
-        pub client_id: ::std::string::String,
-        ///A static string, provided by Frame.io to be embedded for a device manufacturer/model. Acts as an identifier within Frame.io.
+    pub struct AssetCreateRequest {
+        ///Stacks versions: assets created in the same folder with the same `autoversion_id` form one version stack, newest on top. Any string (a UUID, a file name, …) that never repeats by accident.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub client_secret: ::std::option::Option<::std::string::String>,
-        ///The device code received from the /v2/auth/device/code endpoint. Required when grant_type is 'urn:ietf:params:oauth:grant-type:device_code'.
+        pub autoversion_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_code: ::std::option::Option<::std::string::String>,
-        ///Grant type - use 'urn:ietf:params:oauth:grant-type:device_code' for polling, or 'refresh_token' for refreshing an access token
-        pub grant_type: crate::c2c::types::V2AuthTokenPostRequestBodyContentMultipartFormDataSchemaGrantType,
-        ///A valid refresh_token from a previous authorization. Refresh tokens are valid for 14 days from issuance. Required when grant_type is 'refresh_token'.
+        pub channel: ::std::option::Option<AssetChannel>,
+        ///Required when `is_realtime_upload` is `true`, when `name` is not known at time of asset creation. If `name` is provided, must match extension of that value. Ignored when `is_realtime_upload` is `false`. When supplied, asset will be creted with `name` value of `"[new file].extension"`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub refresh_token: ::std::option::Option<::std::string::String>,
-    }
-    impl AuthenticationAuthDeviceTokenBody {
-        pub fn builder() -> builder::AuthenticationAuthDeviceTokenBody {
-            Default::default()
-        }
-    }
-    ///An OAuth 2.0 token response.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
-    pub struct AuthenticationAuthDeviceTokenResponse200 {
-        ///The credential for every later request (`Authorization: Bearer …`).
-        pub access_token: ::std::string::String,
-        ///Seconds the access token is valid for; refresh it before then.
+        pub extension: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub expires_in: ::std::option::Option<i64>,
-        ///Refreshes (or revokes) the authorization; issued with the `offline` scope.
+        pub filesize: ::std::option::Option<AssetParts>,
+        ///MIME type like `video/quicktime`. Many languages have built in utilities for detecting file mimetype (see Go and Python for examples). Required if `is_realtime_upload` is `true`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub refresh_token: ::std::option::Option<::std::string::String>,
-        ///Always `bearer`.
-        pub token_type: ::std::string::String,
-        /// Members the API sent that this client's spec does not declare, as sent.
-        #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    }
-    impl AuthenticationAuthDeviceTokenResponse200 {
-        pub fn builder() -> builder::AuthenticationAuthDeviceTokenResponse200 {
-            Default::default()
-        }
-    }
-    ///`AuthenticationDeviceRequestCodeBody`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
-    #[serde(deny_unknown_fields)]
-    pub struct AuthenticationDeviceRequestCodeBody {
-        ///A unique identifier for the physical hardware device. This value needs to be guaranteed to be unique for the device. This could be a serial number or a randomly generated UUID.
-        pub client_id: ::std::string::String,
-        ///This will be issued to you by Frame.io support and identifies the your device model. This value should be kept secret from the user, and should be encrypted at rest
-        pub client_secret: ::std::string::String,
-        ///Space-delimited list of permissions being requested. Hardware devices can request the following scopes: 'asset_create' (create assets), 'offline' (refresh tokens). Typically both are requested together.
-        pub scope: ::std::string::String,
-    }
-    impl AuthenticationDeviceRequestCodeBody {
-        pub fn builder() -> builder::AuthenticationDeviceRequestCodeBody {
-            Default::default()
-        }
-    }
-    ///`AuthenticationDeviceRequestCodeResponse200`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
-    pub struct AuthenticationDeviceRequestCodeResponse200 {
-        ///The device code should be hidden from the user, and is used to identify this authorization request when polling to see if the user has entered their code successfully.
-        pub device_code: ::std::string::String,
-        ///The number of seconds until this code expires.
-        pub expires_in: f64,
-        ///How long the we should wait between polling requests to see if the user has entered the code.
-        pub interval: f64,
-        ///The name of the device we are trying to connect.
+        pub filetype: ::std::option::Option<::std::string::String>,
+        ///If `true`, File data for this asset is to be uploaded through the Real-time Uploads API. If `false`, File data for this asset will be uploaded through the default API. Must be `false` if `filetype` is not `file`.
+        #[serde(default)]
+        pub is_realtime_upload: bool,
+        ///Values of the tokens in the device's custom upload path (its required metadata fields), e.g. `{"reel_name": "A001"}`.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub metadata: ::std::collections::HashMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        ///The name the asset should have in Frame.io. This value does not have to match the name of the file on disk; it can be whatever you want it to be in Frame.io. Required if `is_realtime_upload` is `false`. If `is_realtime_upload` is `true`, must containa valid extension in the form of `".[ext]"`, unless `extension` is provided, in which case this field may be `null` or omitted.
+        #[serde(default)]
         pub name: ::std::string::String,
-        ///The six-digit code the user will enter into Frame.io to pair the device to a project.
-        pub user_code: ::std::string::String,
-        ///The URL where the user should go to enter the pairing code.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub verification_uri: ::std::option::Option<::std::string::String>,
-        ///A complete URL with the user code pre-filled, which can be used to streamline the pairing process.
+        pub offset: ::std::option::Option<AssetParts>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub verification_uri_complete: ::std::option::Option<::std::string::String>,
+        pub parts: ::std::option::Option<AssetParts>,
+    }
+    impl AssetCreateRequest {
+        pub fn builder() -> builder::AssetCreateRequest {
+            Default::default()
+        }
+    }
+    ///The created asset: `id` and `name` for a real-time upload; for a standard upload, the asset with the `upload_urls` to send its parts to.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct AssetCreateResponse {
+        ///The ID for this asset, can be used in places like `https://app.frame.io/player/:id` to go directly to an asset.
+        pub id: ::std::string::String,
+        ///Represents the name of the asset (filename).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///The kind of asset, e.g. `file`.
+        #[serde(
+            rename = "_type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<::std::string::String>,
+        ///Where to upload the file's parts, one URL per part, in order (standard uploads only).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub upload_urls: ::std::vec::Vec<::std::string::String>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    impl AuthenticationDeviceRequestCodeResponse200 {
-        pub fn builder() -> builder::AuthenticationDeviceRequestCodeResponse200 {
+    impl AssetCreateResponse {
+        pub fn builder() -> builder::AssetCreateResponse {
             Default::default()
+        }
+    }
+    ///`AssetParts`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum AssetParts {
+        String(::std::string::String),
+        Integer(i64),
+    }
+    impl ::std::fmt::Display for AssetParts {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match self {
+                Self::String(x) => x.fmt(f),
+                Self::Integer(x) => x.fmt(f),
+            }
+        }
+    }
+    impl ::std::convert::From<i64> for AssetParts {
+        fn from(value: i64) -> Self {
+            Self::Integer(value)
         }
     }
     ///`AvailableFeatures`
@@ -325,36 +334,36 @@ pub mod types {
             Default::default()
         }
     }
-    ///`DevicesConnectDeviceChannelBody`
+    ///`ChannelConnectRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
-    pub struct DevicesConnectDeviceChannelBody {
+    pub struct ChannelConnectRequest {
         pub client_id: ::std::string::String,
         pub device_model_id: ::std::string::String,
     }
-    impl DevicesConnectDeviceChannelBody {
-        pub fn builder() -> builder::DevicesConnectDeviceChannelBody {
+    impl ChannelConnectRequest {
+        pub fn builder() -> builder::ChannelConnectRequest {
             Default::default()
         }
     }
-    ///`DevicesCreateCommentC2cBody`
+    ///`CommentCreateRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
-    pub struct DevicesCreateCommentC2cBody {
+    pub struct CommentCreateRequest {
         ///The body of the comment.
         pub text: ::std::string::String,
         ///Timestamp for the comment, in frames, starting at 0. Comments can be "global" to an asset in which you don't provide the timestamp.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub timestamp: ::std::option::Option<f64>,
     }
-    impl DevicesCreateCommentC2cBody {
-        pub fn builder() -> builder::DevicesCreateCommentC2cBody {
+    impl CommentCreateRequest {
+        pub fn builder() -> builder::CommentCreateRequest {
             Default::default()
         }
     }
-    ///`DevicesCreateCommentC2cResponse200`
+    ///`CommentCreateResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
-    pub struct DevicesCreateCommentC2cResponse200 {
+    pub struct CommentCreateResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub annotation: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -430,138 +439,135 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    impl DevicesCreateCommentC2cResponse200 {
-        pub fn builder() -> builder::DevicesCreateCommentC2cResponse200 {
+    impl CommentCreateResponse {
+        pub fn builder() -> builder::CommentCreateResponse {
             Default::default()
         }
     }
-    ///`DevicesDeviceAssetCreateBody`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
-    #[serde(deny_unknown_fields)]
-    pub struct DevicesDeviceAssetCreateBody {
-        ///Stacks versions: assets created in the same folder with the same `autoversion_id` form one version stack, newest on top. Any string (a UUID, a file name, …) that never repeats by accident.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub autoversion_id: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub channel: ::std::option::Option<
-            V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaChannel,
-        >,
-        ///Required when `is_realtime_upload` is `true`, when `name` is not known at time of asset creation. If `name` is provided, must match extension of that value. Ignored when `is_realtime_upload` is `false`. When supplied, asset will be creted with `name` value of `"[new file].extension"`.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub extension: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub filesize: ::std::option::Option<
-            V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts,
-        >,
-        ///MIME type like `video/quicktime`. Many languages have built in utilities for detecting file mimetype (see Go and Python for examples). Required if `is_realtime_upload` is `true`.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub filetype: ::std::option::Option<::std::string::String>,
-        ///If `true`, File data for this asset is to be uploaded through the Real-time Uploads API. If `false`, File data for this asset will be uploaded through the default API. Must be `false` if `filetype` is not `file`.
-        #[serde(default)]
-        pub is_realtime_upload: bool,
-        ///Values of the tokens in the device's custom upload path (its required metadata fields), e.g. `{"reel_name": "A001"}`.
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub metadata: ::std::collections::HashMap<
-            ::std::string::String,
-            ::std::string::String,
-        >,
-        ///The name the asset should have in Frame.io. This value does not have to match the name of the file on disk; it can be whatever you want it to be in Frame.io. Required if `is_realtime_upload` is `false`. If `is_realtime_upload` is `true`, must containa valid extension in the form of `".[ext]"`, unless `extension` is provided, in which case this field may be `null` or omitted.
-        #[serde(default)]
-        pub name: ::std::string::String,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub offset: ::std::option::Option<
-            V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts,
-        >,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parts: ::std::option::Option<
-            V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts,
-        >,
-    }
-    impl DevicesDeviceAssetCreateBody {
-        pub fn builder() -> builder::DevicesDeviceAssetCreateBody {
-            Default::default()
-        }
-    }
-    ///The created asset: `id` and `name` for a real-time upload; for a standard upload, the asset with the `upload_urls` to send its parts to.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
-    pub struct DevicesDeviceAssetCreateResponse200 {
-        ///The ID for this asset, can be used in places like `https://app.frame.io/player/:id` to go directly to an asset.
-        pub id: ::std::string::String,
-        ///Represents the name of the asset (filename).
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
-        ///The kind of asset, e.g. `file`.
-        #[serde(
-            rename = "_type",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub type_: ::std::option::Option<::std::string::String>,
-        ///Where to upload the file's parts, one URL per part, in order (standard uploads only).
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub upload_urls: ::std::vec::Vec<::std::string::String>,
-        /// Members the API sent that this client's spec does not declare, as sent.
-        #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    }
-    impl DevicesDeviceAssetCreateResponse200 {
-        pub fn builder() -> builder::DevicesDeviceAssetCreateResponse200 {
-            Default::default()
-        }
-    }
-    ///`DevicesDeviceCreateRealtimeUploadPartsBody`
+    ///`DeviceAccount`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
-    pub struct DevicesDeviceCreateRealtimeUploadPartsBody {
-        ///The full filesize for the upload in bytes. This field is required when an object in `parts` has `is_final` set to `true`. Must be no more than 5 TiB.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub asset_filesize: ::std::option::Option<i64>,
-        ///Updates the asset name if only `extension` was supplied to assetCreate, and the default name is still in use. Otherwise, will be ignored.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub asset_name: ::std::option::Option<::std::string::String>,
-        ///List of file upload parts to register with Frame.
-        pub parts: ::std::vec::Vec<
-            V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems,
-        >,
-    }
-    impl DevicesDeviceCreateRealtimeUploadPartsBody {
-        pub fn builder() -> builder::DevicesDeviceCreateRealtimeUploadPartsBody {
-            Default::default()
-        }
-    }
-    ///`DevicesDeviceCreateRealtimeUploadPartsResponse200`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
-    pub struct DevicesDeviceCreateRealtimeUploadPartsResponse200 {
-        ///Array of AWS S3 presigned upload PUT URLs. Returned in the same order as the `parts` field of the request.
-        pub upload_urls: ::std::vec::Vec<::std::string::String>,
+    pub struct DeviceAccount {
+        ///The account's display name
+        pub display_name: ::std::string::String,
+        ///The unique identifier for this account
+        pub id: ::std::string::String,
+        ///The resource type, will always be `account`.
+        #[serde(rename = "_type")]
+        pub type_: crate::c2c::types::DeviceAccountType,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    impl DevicesDeviceCreateRealtimeUploadPartsResponse200 {
-        pub fn builder() -> builder::DevicesDeviceCreateRealtimeUploadPartsResponse200 {
+    impl DeviceAccount {
+        pub fn builder() -> builder::DeviceAccount {
             Default::default()
         }
     }
-    ///`DevicesTriggerRealtimeLoggingEventBody`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    ///`DeviceCodeRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     #[serde(deny_unknown_fields)]
-    pub struct DevicesTriggerRealtimeLoggingEventBody {
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub action_type: ::std::option::Option<
-            crate::c2c::types::V2DevicesChannelsChannelIdInputsInputIndexTriggerPostRequestBodyContentApplicationJsonSchemaActionType,
-        >,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub duration: ::std::option::Option<SmpteTimeRepresentation>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub offset: ::std::option::Option<i64>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start: ::std::option::Option<SmpteTimeRepresentation>,
+    pub struct DeviceCodeRequest {
+        ///A unique identifier for the physical hardware device. This value needs to be guaranteed to be unique for the device. This could be a serial number or a randomly generated UUID.
+        pub client_id: ::std::string::String,
+        ///This will be issued to you by Frame.io support and identifies the your device model. This value should be kept secret from the user, and should be encrypted at rest
+        pub client_secret: ::std::string::String,
+        ///Space-delimited list of permissions being requested. Hardware devices can request the following scopes: 'asset_create' (create assets), 'offline' (refresh tokens). Typically both are requested together.
+        pub scope: ::std::string::String,
     }
-    impl DevicesTriggerRealtimeLoggingEventBody {
-        pub fn builder() -> builder::DevicesTriggerRealtimeLoggingEventBody {
+    impl DeviceCodeRequest {
+        pub fn builder() -> builder::DeviceCodeRequest {
+            Default::default()
+        }
+    }
+    ///`DeviceCodeResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct DeviceCodeResponse {
+        ///The device code should be hidden from the user, and is used to identify this authorization request when polling to see if the user has entered their code successfully.
+        pub device_code: ::std::string::String,
+        ///The number of seconds until this code expires.
+        pub expires_in: f64,
+        ///How long the we should wait between polling requests to see if the user has entered the code.
+        pub interval: f64,
+        ///The name of the device we are trying to connect.
+        pub name: ::std::string::String,
+        ///The six-digit code the user will enter into Frame.io to pair the device to a project.
+        pub user_code: ::std::string::String,
+        ///The URL where the user should go to enter the pairing code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub verification_uri: ::std::option::Option<::std::string::String>,
+        ///A complete URL with the user code pre-filled, which can be used to streamline the pairing process.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub verification_uri_complete: ::std::option::Option<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl DeviceCodeResponse {
+        pub fn builder() -> builder::DeviceCodeResponse {
+            Default::default()
+        }
+    }
+    ///`DeviceProject`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeviceProject {
+        ///Frame.io project ID
+        pub id: ::std::string::String,
+        ///Name of the Frame.io project
+        pub name: ::std::string::String,
+        ///Type of the returned object.
+        #[serde(rename = "_type")]
+        pub type_: crate::c2c::types::DeviceProjectType,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl DeviceProject {
+        pub fn builder() -> builder::DeviceProject {
+            Default::default()
+        }
+    }
+    ///`DeviceTokenRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct DeviceTokenRequest {
+        ///Must be a unique identifier per hardware device, such as a unique hardware serial number. Must be the same as the client id used on initial authorization.
+        pub client_id: ::std::string::String,
+        ///A static string, provided by Frame.io to be embedded for a device manufacturer/model. Acts as an identifier within Frame.io.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub client_secret: ::std::option::Option<::std::string::String>,
+        ///The device code received from the /v2/auth/device/code endpoint. Required when grant_type is 'urn:ietf:params:oauth:grant-type:device_code'.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub device_code: ::std::option::Option<::std::string::String>,
+        ///Grant type - use 'urn:ietf:params:oauth:grant-type:device_code' for polling, or 'refresh_token' for refreshing an access token
+        pub grant_type: crate::c2c::types::GrantType,
+        ///A valid refresh_token from a previous authorization. Refresh tokens are valid for 14 days from issuance. Required when grant_type is 'refresh_token'.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub refresh_token: ::std::option::Option<::std::string::String>,
+    }
+    impl DeviceTokenRequest {
+        pub fn builder() -> builder::DeviceTokenRequest {
+            Default::default()
+        }
+    }
+    ///An OAuth 2.0 token response.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct DeviceTokenResponse {
+        ///The credential for every later request (`Authorization: Bearer …`).
+        pub access_token: ::std::string::String,
+        ///Seconds the access token is valid for; refresh it before then.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expires_in: ::std::option::Option<i64>,
+        ///Refreshes (or revokes) the authorization; issued with the `offline` scope.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub refresh_token: ::std::option::Option<::std::string::String>,
+        ///Always `bearer`.
+        pub token_type: ::std::string::String,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl DeviceTokenResponse {
+        pub fn builder() -> builder::DeviceTokenResponse {
             Default::default()
         }
     }
@@ -1067,6 +1073,69 @@ pub mod types {
             Default::default()
         }
     }
+    ///`RealtimePart`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct RealtimePart {
+        ///Whether this is the final part of the file.
+        pub is_final: bool,
+        ///The part number/index, starting at 1. Part numbers may be skipped, and may be uploaded in any order, but will be used to concatinate the final file in sequentual order. Cannot be greater than 10,000 (the maximum number of parts that AWS allows).
+        pub number: i64,
+        ///The size of the part in bytes. If the size does not abide by the [AWS Multi-Part upload restrictions](https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html), an error will be returned. For instance, must be greater than or equal to 5 MiB, (5,242,880 bytes) is `is_final` is not t`true`.
+        pub size: i64,
+    }
+    impl RealtimePart {
+        pub fn builder() -> builder::RealtimePart {
+            Default::default()
+        }
+    }
+    ///`RealtimeUploadPartsRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct RealtimeUploadPartsRequest {
+        ///The full filesize for the upload in bytes. This field is required when an object in `parts` has `is_final` set to `true`. Must be no more than 5 TiB.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub asset_filesize: ::std::option::Option<i64>,
+        ///Updates the asset name if only `extension` was supplied to assetCreate, and the default name is still in use. Otherwise, will be ignored.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub asset_name: ::std::option::Option<::std::string::String>,
+        ///List of file upload parts to register with Frame.
+        pub parts: ::std::vec::Vec<RealtimePart>,
+    }
+    impl RealtimeUploadPartsRequest {
+        pub fn builder() -> builder::RealtimeUploadPartsRequest {
+            Default::default()
+        }
+    }
+    ///`RealtimeUploadPartsResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    pub struct RealtimeUploadPartsResponse {
+        ///Array of AWS S3 presigned upload PUT URLs. Returned in the same order as the `parts` field of the request.
+        pub upload_urls: ::std::vec::Vec<::std::string::String>,
+        /// Members the API sent that this client's spec does not declare, as sent.
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl RealtimeUploadPartsResponse {
+        pub fn builder() -> builder::RealtimeUploadPartsResponse {
+            Default::default()
+        }
+    }
+    ///`RevokeRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct RevokeRequest {
+        ///Must be a unique identifier per hardware device, such as a unique hardware serial number. Must be the same `client_id` used on initial authorization.
+        pub client_id: ::std::string::String,
+        ///A static string, provided by Frame.io to be embedded for a device manufacturer/model. Acts as an identifier within Frame.io.
+        pub client_secret: ::std::string::String,
+        pub token: ::std::string::String,
+    }
+    impl RevokeRequest {
+        pub fn builder() -> builder::RevokeRequest {
+            Default::default()
+        }
+    }
     ///`SessionWatermarkBlock`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SessionWatermarkBlock {
@@ -1421,6 +1490,24 @@ pub mod types {
             Self(value)
         }
     }
+    ///`TriggerRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct TriggerRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub action_type: ::std::option::Option<crate::c2c::types::TriggerActionType>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub duration: ::std::option::Option<SmpteTimeRepresentation>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub offset: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub start: ::std::option::Option<SmpteTimeRepresentation>,
+    }
+    impl TriggerRequest {
+        pub fn builder() -> builder::TriggerRequest {
+            Default::default()
+        }
+    }
     ///`User`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default, PartialEq)]
     pub struct User {
@@ -1568,112 +1655,6 @@ pub mod types {
     impl UserRoles {
         pub fn builder() -> builder::UserRoles {
             Default::default()
-        }
-    }
-    ///`V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems {
-        ///Frame.io project ID
-        pub id: ::std::string::String,
-        ///Name of the Frame.io project
-        pub name: ::std::string::String,
-        ///Type of the returned object.
-        #[serde(rename = "_type")]
-        pub type_: crate::c2c::types::V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItemsType,
-        /// Members the API sent that this client's spec does not declare, as sent.
-        #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    }
-    impl V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems {
-        pub fn builder() -> builder::V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems {
-            Default::default()
-        }
-    }
-    ///`V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems {
-        ///The account's display name
-        pub display_name: ::std::string::String,
-        ///The unique identifier for this account
-        pub id: ::std::string::String,
-        ///The resource type, will always be `account`.
-        #[serde(rename = "_type")]
-        pub type_: crate::c2c::types::V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItemsType,
-        /// Members the API sent that this client's spec does not declare, as sent.
-        #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    }
-    impl V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems {
-        pub fn builder() -> builder::V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems {
-            Default::default()
-        }
-    }
-    ///`V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
-    pub struct V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems {
-        ///Whether this is the final part of the file.
-        pub is_final: bool,
-        ///The part number/index, starting at 1. Part numbers may be skipped, and may be uploaded in any order, but will be used to concatinate the final file in sequentual order. Cannot be greater than 10,000 (the maximum number of parts that AWS allows).
-        pub number: i64,
-        ///The size of the part in bytes. If the size does not abide by the [AWS Multi-Part upload restrictions](https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html), an error will be returned. For instance, must be greater than or equal to 5 MiB, (5,242,880 bytes) is `is_final` is not t`true`.
-        pub size: i64,
-    }
-    impl V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems {
-        pub fn builder() -> builder::V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems {
-            Default::default()
-        }
-    }
-    ///`V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaChannel`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(untagged)]
-    pub enum V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaChannel {
-        String(::std::string::String),
-        Integer(i64),
-    }
-    impl ::std::default::Default
-    for V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaChannel {
-        fn default() -> Self {
-            V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaChannel::Integer(
-                0_i64,
-            )
-        }
-    }
-    impl ::std::fmt::Display
-    for V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaChannel {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::String(x) => x.fmt(f),
-                Self::Integer(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<i64>
-    for V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaChannel {
-        fn from(value: i64) -> Self {
-            Self::Integer(value)
-        }
-    }
-    ///`V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(untagged)]
-    pub enum V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts {
-        String(::std::string::String),
-        Integer(i64),
-    }
-    impl ::std::fmt::Display
-    for V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::String(x) => x.fmt(f),
-                Self::Integer(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<i64>
-    for V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts {
-        fn from(value: i64) -> Self {
-            Self::Integer(value)
         }
     }
     ///`Watermark`
@@ -3018,498 +2999,153 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone)]
-        pub struct AuthenticationAuthDeviceRevokeTokenBody {
-            client_id: ::std::result::Result<
-                ::std::string::String,
-                ::std::string::String,
-            >,
-            client_secret: ::std::result::Result<
-                ::std::string::String,
-                ::std::string::String,
-            >,
-            token: ::std::result::Result<::std::string::String, ::std::string::String>,
-        }
-        impl ::std::default::Default for AuthenticationAuthDeviceRevokeTokenBody {
-            fn default() -> Self {
-                Self {
-                    client_id: Err("no value supplied for client_id".to_string()),
-                    client_secret: Err(
-                        "no value supplied for client_secret".to_string(),
-                    ),
-                    token: Err("no value supplied for token".to_string()),
-                }
-            }
-        }
-        impl AuthenticationAuthDeviceRevokeTokenBody {
-            pub fn client_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.client_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for client_id: {e}")
-                    });
-                self
-            }
-            pub fn client_secret<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.client_secret = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for client_secret: {e}")
-                    });
-                self
-            }
-            pub fn token<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.token = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for token: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<AuthenticationAuthDeviceRevokeTokenBody>
-        for super::AuthenticationAuthDeviceRevokeTokenBody {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: AuthenticationAuthDeviceRevokeTokenBody,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    client_id: value.client_id?,
-                    client_secret: value.client_secret?,
-                    token: value.token?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::AuthenticationAuthDeviceRevokeTokenBody>
-        for AuthenticationAuthDeviceRevokeTokenBody {
-            fn from(value: super::AuthenticationAuthDeviceRevokeTokenBody) -> Self {
-                Self {
-                    client_id: Ok(value.client_id),
-                    client_secret: Ok(value.client_secret),
-                    token: Ok(value.token),
-                }
-            }
-        }
-        #[derive(Clone)]
-        pub struct AuthenticationAuthDeviceTokenBody {
-            client_id: ::std::result::Result<
-                ::std::string::String,
-                ::std::string::String,
-            >,
-            client_secret: ::std::result::Result<
+        #[derive(Clone, Debug)]
+        pub struct AssetCreateRequest {
+            autoversion_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            device_code: ::std::result::Result<
+            channel: ::std::result::Result<
+                ::std::option::Option<super::AssetChannel>,
+                ::std::string::String,
+            >,
+            extension: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            grant_type: ::std::result::Result<
-                crate::c2c::types::V2AuthTokenPostRequestBodyContentMultipartFormDataSchemaGrantType,
+            filesize: ::std::result::Result<
+                ::std::option::Option<super::AssetParts>,
                 ::std::string::String,
             >,
-            refresh_token: ::std::result::Result<
+            filetype: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-        }
-        impl ::std::default::Default for AuthenticationAuthDeviceTokenBody {
-            fn default() -> Self {
-                Self {
-                    client_id: Err("no value supplied for client_id".to_string()),
-                    client_secret: Ok(Default::default()),
-                    device_code: Ok(Default::default()),
-                    grant_type: Err("no value supplied for grant_type".to_string()),
-                    refresh_token: Ok(Default::default()),
-                }
-            }
-        }
-        impl AuthenticationAuthDeviceTokenBody {
-            pub fn client_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.client_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for client_id: {e}")
-                    });
-                self
-            }
-            pub fn client_secret<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.client_secret = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for client_secret: {e}")
-                    });
-                self
-            }
-            pub fn device_code<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.device_code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for device_code: {e}")
-                    });
-                self
-            }
-            pub fn grant_type<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    crate::c2c::types::V2AuthTokenPostRequestBodyContentMultipartFormDataSchemaGrantType,
+            is_realtime_upload: ::std::result::Result<bool, ::std::string::String>,
+            metadata: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    ::std::string::String,
                 >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.grant_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for grant_type: {e}")
-                    });
-                self
-            }
-            pub fn refresh_token<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.refresh_token = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for refresh_token: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<AuthenticationAuthDeviceTokenBody>
-        for super::AuthenticationAuthDeviceTokenBody {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: AuthenticationAuthDeviceTokenBody,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    client_id: value.client_id?,
-                    client_secret: value.client_secret?,
-                    device_code: value.device_code?,
-                    grant_type: value.grant_type?,
-                    refresh_token: value.refresh_token?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::AuthenticationAuthDeviceTokenBody>
-        for AuthenticationAuthDeviceTokenBody {
-            fn from(value: super::AuthenticationAuthDeviceTokenBody) -> Self {
-                Self {
-                    client_id: Ok(value.client_id),
-                    client_secret: Ok(value.client_secret),
-                    device_code: Ok(value.device_code),
-                    grant_type: Ok(value.grant_type),
-                    refresh_token: Ok(value.refresh_token),
-                }
-            }
-        }
-        #[derive(Clone)]
-        pub struct AuthenticationAuthDeviceTokenResponse200 {
-            access_token: ::std::result::Result<
-                ::std::string::String,
                 ::std::string::String,
             >,
-            expires_in: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            refresh_token: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            token_type: ::std::result::Result<
-                ::std::string::String,
-                ::std::string::String,
-            >,
-            extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for AuthenticationAuthDeviceTokenResponse200 {
-            fn default() -> Self {
-                Self {
-                    access_token: Err("no value supplied for access_token".to_string()),
-                    expires_in: Ok(Default::default()),
-                    refresh_token: Ok(Default::default()),
-                    token_type: Err("no value supplied for token_type".to_string()),
-                    extra: Ok(Default::default()),
-                }
-            }
-        }
-        impl AuthenticationAuthDeviceTokenResponse200 {
-            pub fn access_token<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.access_token = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for access_token: {e}")
-                    });
-                self
-            }
-            pub fn expires_in<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.expires_in = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for expires_in: {e}")
-                    });
-                self
-            }
-            pub fn refresh_token<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.refresh_token = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for refresh_token: {e}")
-                    });
-                self
-            }
-            pub fn token_type<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.token_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for token_type: {e}")
-                    });
-                self
-            }
-            pub fn extra<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.extra = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for extra: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<AuthenticationAuthDeviceTokenResponse200>
-        for super::AuthenticationAuthDeviceTokenResponse200 {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: AuthenticationAuthDeviceTokenResponse200,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    access_token: value.access_token?,
-                    expires_in: value.expires_in?,
-                    refresh_token: value.refresh_token?,
-                    token_type: value.token_type?,
-                    extra: value.extra?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::AuthenticationAuthDeviceTokenResponse200>
-        for AuthenticationAuthDeviceTokenResponse200 {
-            fn from(value: super::AuthenticationAuthDeviceTokenResponse200) -> Self {
-                Self {
-                    access_token: Ok(value.access_token),
-                    expires_in: Ok(value.expires_in),
-                    refresh_token: Ok(value.refresh_token),
-                    token_type: Ok(value.token_type),
-                    extra: Ok(value.extra),
-                }
-            }
-        }
-        #[derive(Clone)]
-        pub struct AuthenticationDeviceRequestCodeBody {
-            client_id: ::std::result::Result<
-                ::std::string::String,
-                ::std::string::String,
-            >,
-            client_secret: ::std::result::Result<
-                ::std::string::String,
-                ::std::string::String,
-            >,
-            scope: ::std::result::Result<::std::string::String, ::std::string::String>,
-        }
-        impl ::std::default::Default for AuthenticationDeviceRequestCodeBody {
-            fn default() -> Self {
-                Self {
-                    client_id: Err("no value supplied for client_id".to_string()),
-                    client_secret: Err(
-                        "no value supplied for client_secret".to_string(),
-                    ),
-                    scope: Err("no value supplied for scope".to_string()),
-                }
-            }
-        }
-        impl AuthenticationDeviceRequestCodeBody {
-            pub fn client_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.client_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for client_id: {e}")
-                    });
-                self
-            }
-            pub fn client_secret<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.client_secret = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for client_secret: {e}")
-                    });
-                self
-            }
-            pub fn scope<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.scope = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for scope: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<AuthenticationDeviceRequestCodeBody>
-        for super::AuthenticationDeviceRequestCodeBody {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: AuthenticationDeviceRequestCodeBody,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    client_id: value.client_id?,
-                    client_secret: value.client_secret?,
-                    scope: value.scope?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::AuthenticationDeviceRequestCodeBody>
-        for AuthenticationDeviceRequestCodeBody {
-            fn from(value: super::AuthenticationDeviceRequestCodeBody) -> Self {
-                Self {
-                    client_id: Ok(value.client_id),
-                    client_secret: Ok(value.client_secret),
-                    scope: Ok(value.scope),
-                }
-            }
-        }
-        #[derive(Clone)]
-        pub struct AuthenticationDeviceRequestCodeResponse200 {
-            device_code: ::std::result::Result<
-                ::std::string::String,
-                ::std::string::String,
-            >,
-            expires_in: ::std::result::Result<f64, ::std::string::String>,
-            interval: ::std::result::Result<f64, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
-            user_code: ::std::result::Result<
-                ::std::string::String,
-                ::std::string::String,
-            >,
-            verification_uri: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+            offset: ::std::result::Result<
+                ::std::option::Option<super::AssetParts>,
                 ::std::string::String,
             >,
-            verification_uri_complete: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            parts: ::std::result::Result<
+                ::std::option::Option<super::AssetParts>,
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for AuthenticationDeviceRequestCodeResponse200 {
+        impl ::std::default::Default for AssetCreateRequest {
             fn default() -> Self {
                 Self {
-                    device_code: Err("no value supplied for device_code".to_string()),
-                    expires_in: Err("no value supplied for expires_in".to_string()),
-                    interval: Err("no value supplied for interval".to_string()),
-                    name: Err("no value supplied for name".to_string()),
-                    user_code: Err("no value supplied for user_code".to_string()),
-                    verification_uri: Ok(Default::default()),
-                    verification_uri_complete: Ok(Default::default()),
-                    extra: Ok(Default::default()),
+                    autoversion_id: Ok(Default::default()),
+                    channel: Ok(Default::default()),
+                    extension: Ok(Default::default()),
+                    filesize: Ok(Default::default()),
+                    filetype: Ok(Default::default()),
+                    is_realtime_upload: Ok(Default::default()),
+                    metadata: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    offset: Ok(Default::default()),
+                    parts: Ok(Default::default()),
                 }
             }
         }
-        impl AuthenticationDeviceRequestCodeResponse200 {
-            pub fn device_code<T>(mut self, value: T) -> Self
+        impl AssetCreateRequest {
+            pub fn autoversion_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.device_code = value
+                self.autoversion_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for device_code: {e}")
+                        format!(
+                            "error converting supplied value for autoversion_id: {e}"
+                        )
                     });
                 self
             }
-            pub fn expires_in<T>(mut self, value: T) -> Self
+            pub fn channel<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<::std::option::Option<super::AssetChannel>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.expires_in = value
+                self.channel = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for expires_in: {e}")
+                        format!("error converting supplied value for channel: {e}")
                     });
                 self
             }
-            pub fn interval<T>(mut self, value: T) -> Self
+            pub fn extension<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.interval = value
+                self.extension = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for interval: {e}")
+                        format!("error converting supplied value for extension: {e}")
+                    });
+                self
+            }
+            pub fn filesize<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AssetParts>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.filesize = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for filesize: {e}")
+                    });
+                self
+            }
+            pub fn filetype<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.filetype = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for filetype: {e}")
+                    });
+                self
+            }
+            pub fn is_realtime_upload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_realtime_upload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for is_realtime_upload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for metadata: {e}")
                     });
                 self
             }
@@ -3525,43 +3161,141 @@ pub mod types {
                     });
                 self
             }
-            pub fn user_code<T>(mut self, value: T) -> Self
+            pub fn offset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AssetParts>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.offset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for offset: {e}")
+                    });
+                self
+            }
+            pub fn parts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AssetParts>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parts: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AssetCreateRequest> for super::AssetCreateRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AssetCreateRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    autoversion_id: value.autoversion_id?,
+                    channel: value.channel?,
+                    extension: value.extension?,
+                    filesize: value.filesize?,
+                    filetype: value.filetype?,
+                    is_realtime_upload: value.is_realtime_upload?,
+                    metadata: value.metadata?,
+                    name: value.name?,
+                    offset: value.offset?,
+                    parts: value.parts?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AssetCreateRequest> for AssetCreateRequest {
+            fn from(value: super::AssetCreateRequest) -> Self {
+                Self {
+                    autoversion_id: Ok(value.autoversion_id),
+                    channel: Ok(value.channel),
+                    extension: Ok(value.extension),
+                    filesize: Ok(value.filesize),
+                    filetype: Ok(value.filetype),
+                    is_realtime_upload: Ok(value.is_realtime_upload),
+                    metadata: Ok(value.metadata),
+                    name: Ok(value.name),
+                    offset: Ok(value.offset),
+                    parts: Ok(value.parts),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct AssetCreateResponse {
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            upload_urls: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AssetCreateResponse {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    name: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    upload_urls: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl AssetCreateResponse {
+            pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.user_code = value
+                self.id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for user_code: {e}")
-                    });
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            pub fn verification_uri<T>(mut self, value: T) -> Self
+            pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.verification_uri = value
+                self.name = value
                     .try_into()
                     .map_err(|e| {
-                        format!(
-                            "error converting supplied value for verification_uri: {e}"
-                        )
+                        format!("error converting supplied value for name: {e}")
                     });
                 self
             }
-            pub fn verification_uri_complete<T>(mut self, value: T) -> Self
+            pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.verification_uri_complete = value
+                self.type_ = value
                     .try_into()
                     .map_err(|e| {
-                        format!(
-                            "error converting supplied value for verification_uri_complete: {e}"
-                        )
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn upload_urls<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.upload_urls = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for upload_urls: {e}")
                     });
                 self
             }
@@ -3580,35 +3314,28 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<AuthenticationDeviceRequestCodeResponse200>
-        for super::AuthenticationDeviceRequestCodeResponse200 {
+        impl ::std::convert::TryFrom<AssetCreateResponse>
+        for super::AssetCreateResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: AuthenticationDeviceRequestCodeResponse200,
+                value: AssetCreateResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    device_code: value.device_code?,
-                    expires_in: value.expires_in?,
-                    interval: value.interval?,
+                    id: value.id?,
                     name: value.name?,
-                    user_code: value.user_code?,
-                    verification_uri: value.verification_uri?,
-                    verification_uri_complete: value.verification_uri_complete?,
+                    type_: value.type_?,
+                    upload_urls: value.upload_urls?,
                     extra: value.extra?,
                 })
             }
         }
-        impl ::std::convert::From<super::AuthenticationDeviceRequestCodeResponse200>
-        for AuthenticationDeviceRequestCodeResponse200 {
-            fn from(value: super::AuthenticationDeviceRequestCodeResponse200) -> Self {
+        impl ::std::convert::From<super::AssetCreateResponse> for AssetCreateResponse {
+            fn from(value: super::AssetCreateResponse) -> Self {
                 Self {
-                    device_code: Ok(value.device_code),
-                    expires_in: Ok(value.expires_in),
-                    interval: Ok(value.interval),
+                    id: Ok(value.id),
                     name: Ok(value.name),
-                    user_code: Ok(value.user_code),
-                    verification_uri: Ok(value.verification_uri),
-                    verification_uri_complete: Ok(value.verification_uri_complete),
+                    type_: Ok(value.type_),
+                    upload_urls: Ok(value.upload_urls),
                     extra: Ok(value.extra),
                 }
             }
@@ -3806,7 +3533,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct DevicesConnectDeviceChannelBody {
+        pub struct ChannelConnectRequest {
             client_id: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
@@ -3816,7 +3543,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for DevicesConnectDeviceChannelBody {
+        impl ::std::default::Default for ChannelConnectRequest {
             fn default() -> Self {
                 Self {
                     client_id: Err("no value supplied for client_id".to_string()),
@@ -3826,7 +3553,7 @@ pub mod types {
                 }
             }
         }
-        impl DevicesConnectDeviceChannelBody {
+        impl ChannelConnectRequest {
             pub fn client_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3854,11 +3581,11 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<DevicesConnectDeviceChannelBody>
-        for super::DevicesConnectDeviceChannelBody {
+        impl ::std::convert::TryFrom<ChannelConnectRequest>
+        for super::ChannelConnectRequest {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: DevicesConnectDeviceChannelBody,
+                value: ChannelConnectRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     client_id: value.client_id?,
@@ -3866,9 +3593,9 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::DevicesConnectDeviceChannelBody>
-        for DevicesConnectDeviceChannelBody {
-            fn from(value: super::DevicesConnectDeviceChannelBody) -> Self {
+        impl ::std::convert::From<super::ChannelConnectRequest>
+        for ChannelConnectRequest {
+            fn from(value: super::ChannelConnectRequest) -> Self {
                 Self {
                     client_id: Ok(value.client_id),
                     device_model_id: Ok(value.device_model_id),
@@ -3876,14 +3603,14 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct DevicesCreateCommentC2cBody {
+        pub struct CommentCreateRequest {
             text: ::std::result::Result<::std::string::String, ::std::string::String>,
             timestamp: ::std::result::Result<
                 ::std::option::Option<f64>,
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for DevicesCreateCommentC2cBody {
+        impl ::std::default::Default for CommentCreateRequest {
             fn default() -> Self {
                 Self {
                     text: Err("no value supplied for text".to_string()),
@@ -3891,7 +3618,7 @@ pub mod types {
                 }
             }
         }
-        impl DevicesCreateCommentC2cBody {
+        impl CommentCreateRequest {
             pub fn text<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3917,11 +3644,11 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<DevicesCreateCommentC2cBody>
-        for super::DevicesCreateCommentC2cBody {
+        impl ::std::convert::TryFrom<CommentCreateRequest>
+        for super::CommentCreateRequest {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: DevicesCreateCommentC2cBody,
+                value: CommentCreateRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     text: value.text?,
@@ -3929,9 +3656,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::DevicesCreateCommentC2cBody>
-        for DevicesCreateCommentC2cBody {
-            fn from(value: super::DevicesCreateCommentC2cBody) -> Self {
+        impl ::std::convert::From<super::CommentCreateRequest> for CommentCreateRequest {
+            fn from(value: super::CommentCreateRequest) -> Self {
                 Self {
                     text: Ok(value.text),
                     timestamp: Ok(value.timestamp),
@@ -3939,7 +3665,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct DevicesCreateCommentC2cResponse200 {
+        pub struct CommentCreateResponse {
             annotation: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -4081,7 +3807,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for DevicesCreateCommentC2cResponse200 {
+        impl ::std::default::Default for CommentCreateResponse {
             fn default() -> Self {
                 Self {
                     annotation: Ok(Default::default()),
@@ -4122,7 +3848,7 @@ pub mod types {
                 }
             }
         }
-        impl DevicesCreateCommentC2cResponse200 {
+        impl CommentCreateResponse {
             pub fn annotation<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -4558,11 +4284,11 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<DevicesCreateCommentC2cResponse200>
-        for super::DevicesCreateCommentC2cResponse200 {
+        impl ::std::convert::TryFrom<CommentCreateResponse>
+        for super::CommentCreateResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: DevicesCreateCommentC2cResponse200,
+                value: CommentCreateResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     annotation: value.annotation?,
@@ -4603,9 +4329,9 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::DevicesCreateCommentC2cResponse200>
-        for DevicesCreateCommentC2cResponse200 {
-            fn from(value: super::DevicesCreateCommentC2cResponse200) -> Self {
+        impl ::std::convert::From<super::CommentCreateResponse>
+        for CommentCreateResponse {
+            fn from(value: super::CommentCreateResponse) -> Self {
                 Self {
                     annotation: Ok(value.annotation),
                     anonymous_user_id: Ok(value.anonymous_user_id),
@@ -4646,168 +4372,260 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct DevicesDeviceAssetCreateBody {
-            autoversion_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+        pub struct DeviceAccount {
+            display_name: ::std::result::Result<
+                ::std::string::String,
                 ::std::string::String,
             >,
-            channel: ::std::result::Result<
-                ::std::option::Option<
-                    super::V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaChannel,
-                >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                crate::c2c::types::DeviceAccountType,
                 ::std::string::String,
             >,
-            extension: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            filesize: ::std::result::Result<
-                ::std::option::Option<
-                    super::V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts,
-                >,
-                ::std::string::String,
-            >,
-            filetype: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            is_realtime_upload: ::std::result::Result<bool, ::std::string::String>,
-            metadata: ::std::result::Result<
-                ::std::collections::HashMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
-                ::std::string::String,
-            >,
-            name: ::std::result::Result<::std::string::String, ::std::string::String>,
-            offset: ::std::result::Result<
-                ::std::option::Option<
-                    super::V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts,
-                >,
-                ::std::string::String,
-            >,
-            parts: ::std::result::Result<
-                ::std::option::Option<
-                    super::V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts,
-                >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for DevicesDeviceAssetCreateBody {
+        impl ::std::default::Default for DeviceAccount {
             fn default() -> Self {
                 Self {
-                    autoversion_id: Ok(Default::default()),
-                    channel: Ok(Default::default()),
-                    extension: Ok(Default::default()),
-                    filesize: Ok(Default::default()),
-                    filetype: Ok(Default::default()),
-                    is_realtime_upload: Ok(Default::default()),
-                    metadata: Ok(Default::default()),
-                    name: Ok(Default::default()),
-                    offset: Ok(Default::default()),
-                    parts: Ok(Default::default()),
+                    display_name: Err("no value supplied for display_name".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
-        impl DevicesDeviceAssetCreateBody {
-            pub fn autoversion_id<T>(mut self, value: T) -> Self
+        impl DeviceAccount {
+            pub fn display_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.autoversion_id = value
+                self.display_name = value
                     .try_into()
                     .map_err(|e| {
-                        format!(
-                            "error converting supplied value for autoversion_id: {e}"
-                        )
+                        format!("error converting supplied value for display_name: {e}")
                     });
                 self
             }
-            pub fn channel<T>(mut self, value: T) -> Self
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::c2c::types::DeviceAccountType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaChannel,
-                    >,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.channel = value
+                self.extra = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for channel: {e}")
+                        format!("error converting supplied value for extra: {e}")
                     });
                 self
             }
-            pub fn extension<T>(mut self, value: T) -> Self
+        }
+        impl ::std::convert::TryFrom<DeviceAccount> for super::DeviceAccount {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeviceAccount,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    display_name: value.display_name?,
+                    id: value.id?,
+                    type_: value.type_?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeviceAccount> for DeviceAccount {
+            fn from(value: super::DeviceAccount) -> Self {
+                Self {
+                    display_name: Ok(value.display_name),
+                    id: Ok(value.id),
+                    type_: Ok(value.type_),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct DeviceCodeRequest {
+            client_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            client_secret: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            scope: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for DeviceCodeRequest {
+            fn default() -> Self {
+                Self {
+                    client_id: Err("no value supplied for client_id".to_string()),
+                    client_secret: Err(
+                        "no value supplied for client_secret".to_string(),
+                    ),
+                    scope: Err("no value supplied for scope".to_string()),
+                }
+            }
+        }
+        impl DeviceCodeRequest {
+            pub fn client_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.extension = value
+                self.client_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for extension: {e}")
+                        format!("error converting supplied value for client_id: {e}")
                     });
                 self
             }
-            pub fn filesize<T>(mut self, value: T) -> Self
+            pub fn client_secret<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.filesize = value
+                self.client_secret = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for filesize: {e}")
+                        format!("error converting supplied value for client_secret: {e}")
                     });
                 self
             }
-            pub fn filetype<T>(mut self, value: T) -> Self
+            pub fn scope<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.filetype = value
+                self.scope = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for filetype: {e}")
+                        format!("error converting supplied value for scope: {e}")
                     });
                 self
             }
-            pub fn is_realtime_upload<T>(mut self, value: T) -> Self
+        }
+        impl ::std::convert::TryFrom<DeviceCodeRequest> for super::DeviceCodeRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DeviceCodeRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    client_id: value.client_id?,
+                    client_secret: value.client_secret?,
+                    scope: value.scope?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DeviceCodeRequest> for DeviceCodeRequest {
+            fn from(value: super::DeviceCodeRequest) -> Self {
+                Self {
+                    client_id: Ok(value.client_id),
+                    client_secret: Ok(value.client_secret),
+                    scope: Ok(value.scope),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct DeviceCodeResponse {
+            device_code: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            expires_in: ::std::result::Result<f64, ::std::string::String>,
+            interval: ::std::result::Result<f64, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            user_code: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            verification_uri: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            verification_uri_complete: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DeviceCodeResponse {
+            fn default() -> Self {
+                Self {
+                    device_code: Err("no value supplied for device_code".to_string()),
+                    expires_in: Err("no value supplied for expires_in".to_string()),
+                    interval: Err("no value supplied for interval".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    user_code: Err("no value supplied for user_code".to_string()),
+                    verification_uri: Ok(Default::default()),
+                    verification_uri_complete: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl DeviceCodeResponse {
+            pub fn device_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<bool>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.is_realtime_upload = value
+                self.device_code = value
                     .try_into()
                     .map_err(|e| {
-                        format!(
-                            "error converting supplied value for is_realtime_upload: {e}"
-                        )
+                        format!("error converting supplied value for device_code: {e}")
                     });
                 self
             }
-            pub fn metadata<T>(mut self, value: T) -> Self
+            pub fn expires_in<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
-                        ::std::string::String,
-                        ::std::string::String,
-                    >,
-                >,
+                T: ::std::convert::TryInto<f64>,
                 T::Error: ::std::fmt::Display,
             {
-                self.metadata = value
+                self.expires_in = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for metadata: {e}")
+                        format!("error converting supplied value for expires_in: {e}")
+                    });
+                self
+            }
+            pub fn interval<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.interval = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for interval: {e}")
                     });
                 self
             }
@@ -4823,89 +4641,98 @@ pub mod types {
                     });
                 self
             }
-            pub fn offset<T>(mut self, value: T) -> Self
+            pub fn user_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.offset = value
+                self.user_code = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for offset: {e}")
+                        format!("error converting supplied value for user_code: {e}")
                     });
                 self
             }
-            pub fn parts<T>(mut self, value: T) -> Self
+            pub fn verification_uri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.verification_uri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for verification_uri: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn verification_uri_complete<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.verification_uri_complete = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for verification_uri_complete: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        super::V2DevicesAssetsPostRequestBodyContentApplicationJsonSchemaParts,
-                    >,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.parts = value
+                self.extra = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for parts: {e}")
+                        format!("error converting supplied value for extra: {e}")
                     });
                 self
             }
         }
-        impl ::std::convert::TryFrom<DevicesDeviceAssetCreateBody>
-        for super::DevicesDeviceAssetCreateBody {
+        impl ::std::convert::TryFrom<DeviceCodeResponse> for super::DeviceCodeResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: DevicesDeviceAssetCreateBody,
+                value: DeviceCodeResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    autoversion_id: value.autoversion_id?,
-                    channel: value.channel?,
-                    extension: value.extension?,
-                    filesize: value.filesize?,
-                    filetype: value.filetype?,
-                    is_realtime_upload: value.is_realtime_upload?,
-                    metadata: value.metadata?,
+                    device_code: value.device_code?,
+                    expires_in: value.expires_in?,
+                    interval: value.interval?,
                     name: value.name?,
-                    offset: value.offset?,
-                    parts: value.parts?,
+                    user_code: value.user_code?,
+                    verification_uri: value.verification_uri?,
+                    verification_uri_complete: value.verification_uri_complete?,
+                    extra: value.extra?,
                 })
             }
         }
-        impl ::std::convert::From<super::DevicesDeviceAssetCreateBody>
-        for DevicesDeviceAssetCreateBody {
-            fn from(value: super::DevicesDeviceAssetCreateBody) -> Self {
+        impl ::std::convert::From<super::DeviceCodeResponse> for DeviceCodeResponse {
+            fn from(value: super::DeviceCodeResponse) -> Self {
                 Self {
-                    autoversion_id: Ok(value.autoversion_id),
-                    channel: Ok(value.channel),
-                    extension: Ok(value.extension),
-                    filesize: Ok(value.filesize),
-                    filetype: Ok(value.filetype),
-                    is_realtime_upload: Ok(value.is_realtime_upload),
-                    metadata: Ok(value.metadata),
+                    device_code: Ok(value.device_code),
+                    expires_in: Ok(value.expires_in),
+                    interval: Ok(value.interval),
                     name: Ok(value.name),
-                    offset: Ok(value.offset),
-                    parts: Ok(value.parts),
+                    user_code: Ok(value.user_code),
+                    verification_uri: Ok(value.verification_uri),
+                    verification_uri_complete: Ok(value.verification_uri_complete),
+                    extra: Ok(value.extra),
                 }
             }
         }
-        #[derive(Clone)]
-        pub struct DevicesDeviceAssetCreateResponse200 {
+        #[derive(Clone, Debug)]
+        pub struct DeviceProject {
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
-            name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            upload_urls: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                crate::c2c::types::DeviceProjectType,
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
@@ -4913,18 +4740,17 @@ pub mod types {
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for DevicesDeviceAssetCreateResponse200 {
+        impl ::std::default::Default for DeviceProject {
             fn default() -> Self {
                 Self {
                     id: Err("no value supplied for id".to_string()),
-                    name: Ok(Default::default()),
-                    type_: Ok(Default::default()),
-                    upload_urls: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
                     extra: Ok(Default::default()),
                 }
             }
         }
-        impl DevicesDeviceAssetCreateResponse200 {
+        impl DeviceProject {
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -4937,7 +4763,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -4949,7 +4775,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<crate::c2c::types::DeviceProjectType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -4959,18 +4785,6 @@ pub mod types {
                     });
                 self
             }
-            pub fn upload_urls<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.upload_urls = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for upload_urls: {e}")
-                    });
-                self
-            }
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4986,130 +4800,166 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<DevicesDeviceAssetCreateResponse200>
-        for super::DevicesDeviceAssetCreateResponse200 {
+        impl ::std::convert::TryFrom<DeviceProject> for super::DeviceProject {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: DevicesDeviceAssetCreateResponse200,
+                value: DeviceProject,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     id: value.id?,
                     name: value.name?,
                     type_: value.type_?,
-                    upload_urls: value.upload_urls?,
                     extra: value.extra?,
                 })
             }
         }
-        impl ::std::convert::From<super::DevicesDeviceAssetCreateResponse200>
-        for DevicesDeviceAssetCreateResponse200 {
-            fn from(value: super::DevicesDeviceAssetCreateResponse200) -> Self {
+        impl ::std::convert::From<super::DeviceProject> for DeviceProject {
+            fn from(value: super::DeviceProject) -> Self {
                 Self {
                     id: Ok(value.id),
                     name: Ok(value.name),
                     type_: Ok(value.type_),
-                    upload_urls: Ok(value.upload_urls),
                     extra: Ok(value.extra),
                 }
             }
         }
-        #[derive(Clone, Debug)]
-        pub struct DevicesDeviceCreateRealtimeUploadPartsBody {
-            asset_filesize: ::std::result::Result<
-                ::std::option::Option<i64>,
+        #[derive(Clone)]
+        pub struct DeviceTokenRequest {
+            client_id: ::std::result::Result<
+                ::std::string::String,
                 ::std::string::String,
             >,
-            asset_name: ::std::result::Result<
+            client_secret: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            parts: ::std::result::Result<
-                ::std::vec::Vec<
-                    super::V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems,
-                >,
+            device_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            grant_type: ::std::result::Result<
+                crate::c2c::types::GrantType,
+                ::std::string::String,
+            >,
+            refresh_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for DevicesDeviceCreateRealtimeUploadPartsBody {
+        impl ::std::default::Default for DeviceTokenRequest {
             fn default() -> Self {
                 Self {
-                    asset_filesize: Ok(Default::default()),
-                    asset_name: Ok(Default::default()),
-                    parts: Err("no value supplied for parts".to_string()),
+                    client_id: Err("no value supplied for client_id".to_string()),
+                    client_secret: Ok(Default::default()),
+                    device_code: Ok(Default::default()),
+                    grant_type: Err("no value supplied for grant_type".to_string()),
+                    refresh_token: Ok(Default::default()),
                 }
             }
         }
-        impl DevicesDeviceCreateRealtimeUploadPartsBody {
-            pub fn asset_filesize<T>(mut self, value: T) -> Self
+        impl DeviceTokenRequest {
+            pub fn client_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.asset_filesize = value
+                self.client_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!(
-                            "error converting supplied value for asset_filesize: {e}"
-                        )
+                        format!("error converting supplied value for client_id: {e}")
                     });
                 self
             }
-            pub fn asset_name<T>(mut self, value: T) -> Self
+            pub fn client_secret<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.asset_name = value
+                self.client_secret = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for asset_name: {e}")
+                        format!("error converting supplied value for client_secret: {e}")
                     });
                 self
             }
-            pub fn parts<T>(mut self, value: T) -> Self
+            pub fn device_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems,
-                    >,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.parts = value
+                self.device_code = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for parts: {e}")
+                        format!("error converting supplied value for device_code: {e}")
+                    });
+                self
+            }
+            pub fn grant_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::c2c::types::GrantType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.grant_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for grant_type: {e}")
+                    });
+                self
+            }
+            pub fn refresh_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for refresh_token: {e}")
                     });
                 self
             }
         }
-        impl ::std::convert::TryFrom<DevicesDeviceCreateRealtimeUploadPartsBody>
-        for super::DevicesDeviceCreateRealtimeUploadPartsBody {
+        impl ::std::convert::TryFrom<DeviceTokenRequest> for super::DeviceTokenRequest {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: DevicesDeviceCreateRealtimeUploadPartsBody,
+                value: DeviceTokenRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    asset_filesize: value.asset_filesize?,
-                    asset_name: value.asset_name?,
-                    parts: value.parts?,
+                    client_id: value.client_id?,
+                    client_secret: value.client_secret?,
+                    device_code: value.device_code?,
+                    grant_type: value.grant_type?,
+                    refresh_token: value.refresh_token?,
                 })
             }
         }
-        impl ::std::convert::From<super::DevicesDeviceCreateRealtimeUploadPartsBody>
-        for DevicesDeviceCreateRealtimeUploadPartsBody {
-            fn from(value: super::DevicesDeviceCreateRealtimeUploadPartsBody) -> Self {
+        impl ::std::convert::From<super::DeviceTokenRequest> for DeviceTokenRequest {
+            fn from(value: super::DeviceTokenRequest) -> Self {
                 Self {
-                    asset_filesize: Ok(value.asset_filesize),
-                    asset_name: Ok(value.asset_name),
-                    parts: Ok(value.parts),
+                    client_id: Ok(value.client_id),
+                    client_secret: Ok(value.client_secret),
+                    device_code: Ok(value.device_code),
+                    grant_type: Ok(value.grant_type),
+                    refresh_token: Ok(value.refresh_token),
                 }
             }
         }
         #[derive(Clone)]
-        pub struct DevicesDeviceCreateRealtimeUploadPartsResponse200 {
-            upload_urls: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+        pub struct DeviceTokenResponse {
+            access_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            expires_in: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            refresh_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            token_type: ::std::result::Result<
+                ::std::string::String,
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
@@ -5117,25 +4967,63 @@ pub mod types {
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default
-        for DevicesDeviceCreateRealtimeUploadPartsResponse200 {
+        impl ::std::default::Default for DeviceTokenResponse {
             fn default() -> Self {
                 Self {
-                    upload_urls: Err("no value supplied for upload_urls".to_string()),
+                    access_token: Err("no value supplied for access_token".to_string()),
+                    expires_in: Ok(Default::default()),
+                    refresh_token: Ok(Default::default()),
+                    token_type: Err("no value supplied for token_type".to_string()),
                     extra: Ok(Default::default()),
                 }
             }
         }
-        impl DevicesDeviceCreateRealtimeUploadPartsResponse200 {
-            pub fn upload_urls<T>(mut self, value: T) -> Self
+        impl DeviceTokenResponse {
+            pub fn access_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.upload_urls = value
+                self.access_token = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for upload_urls: {e}")
+                        format!("error converting supplied value for access_token: {e}")
+                    });
+                self
+            }
+            pub fn expires_in<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_in = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_in: {e}")
+                    });
+                self
+            }
+            pub fn refresh_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for refresh_token: {e}")
+                    });
+                self
+            }
+            pub fn token_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token_type: {e}")
                     });
                 self
             }
@@ -5154,141 +5042,29 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<DevicesDeviceCreateRealtimeUploadPartsResponse200>
-        for super::DevicesDeviceCreateRealtimeUploadPartsResponse200 {
+        impl ::std::convert::TryFrom<DeviceTokenResponse>
+        for super::DeviceTokenResponse {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: DevicesDeviceCreateRealtimeUploadPartsResponse200,
+                value: DeviceTokenResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    upload_urls: value.upload_urls?,
+                    access_token: value.access_token?,
+                    expires_in: value.expires_in?,
+                    refresh_token: value.refresh_token?,
+                    token_type: value.token_type?,
                     extra: value.extra?,
                 })
             }
         }
-        impl ::std::convert::From<
-            super::DevicesDeviceCreateRealtimeUploadPartsResponse200,
-        > for DevicesDeviceCreateRealtimeUploadPartsResponse200 {
-            fn from(
-                value: super::DevicesDeviceCreateRealtimeUploadPartsResponse200,
-            ) -> Self {
+        impl ::std::convert::From<super::DeviceTokenResponse> for DeviceTokenResponse {
+            fn from(value: super::DeviceTokenResponse) -> Self {
                 Self {
-                    upload_urls: Ok(value.upload_urls),
+                    access_token: Ok(value.access_token),
+                    expires_in: Ok(value.expires_in),
+                    refresh_token: Ok(value.refresh_token),
+                    token_type: Ok(value.token_type),
                     extra: Ok(value.extra),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct DevicesTriggerRealtimeLoggingEventBody {
-            action_type: ::std::result::Result<
-                ::std::option::Option<
-                    crate::c2c::types::V2DevicesChannelsChannelIdInputsInputIndexTriggerPostRequestBodyContentApplicationJsonSchemaActionType,
-                >,
-                ::std::string::String,
-            >,
-            duration: ::std::result::Result<
-                ::std::option::Option<super::SmpteTimeRepresentation>,
-                ::std::string::String,
-            >,
-            offset: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            start: ::std::result::Result<
-                ::std::option::Option<super::SmpteTimeRepresentation>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for DevicesTriggerRealtimeLoggingEventBody {
-            fn default() -> Self {
-                Self {
-                    action_type: Ok(Default::default()),
-                    duration: Ok(Default::default()),
-                    offset: Ok(Default::default()),
-                    start: Ok(Default::default()),
-                }
-            }
-        }
-        impl DevicesTriggerRealtimeLoggingEventBody {
-            pub fn action_type<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        crate::c2c::types::V2DevicesChannelsChannelIdInputsInputIndexTriggerPostRequestBodyContentApplicationJsonSchemaActionType,
-                    >,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.action_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for action_type: {e}")
-                    });
-                self
-            }
-            pub fn duration<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SmpteTimeRepresentation>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.duration = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for duration: {e}")
-                    });
-                self
-            }
-            pub fn offset<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.offset = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for offset: {e}")
-                    });
-                self
-            }
-            pub fn start<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SmpteTimeRepresentation>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.start = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for start: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<DevicesTriggerRealtimeLoggingEventBody>
-        for super::DevicesTriggerRealtimeLoggingEventBody {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: DevicesTriggerRealtimeLoggingEventBody,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    action_type: value.action_type?,
-                    duration: value.duration?,
-                    offset: value.offset?,
-                    start: value.start?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::DevicesTriggerRealtimeLoggingEventBody>
-        for DevicesTriggerRealtimeLoggingEventBody {
-            fn from(value: super::DevicesTriggerRealtimeLoggingEventBody) -> Self {
-                Self {
-                    action_type: Ok(value.action_type),
-                    duration: Ok(value.duration),
-                    offset: Ok(value.offset),
-                    start: Ok(value.start),
                 }
             }
         }
@@ -8845,6 +8621,317 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct RealtimePart {
+            is_final: ::std::result::Result<bool, ::std::string::String>,
+            number: ::std::result::Result<i64, ::std::string::String>,
+            size: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for RealtimePart {
+            fn default() -> Self {
+                Self {
+                    is_final: Err("no value supplied for is_final".to_string()),
+                    number: Err("no value supplied for number".to_string()),
+                    size: Err("no value supplied for size".to_string()),
+                }
+            }
+        }
+        impl RealtimePart {
+            pub fn is_final<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_final = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_final: {e}")
+                    });
+                self
+            }
+            pub fn number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for number: {e}")
+                    });
+                self
+            }
+            pub fn size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for size: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RealtimePart> for super::RealtimePart {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RealtimePart,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    is_final: value.is_final?,
+                    number: value.number?,
+                    size: value.size?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RealtimePart> for RealtimePart {
+            fn from(value: super::RealtimePart) -> Self {
+                Self {
+                    is_final: Ok(value.is_final),
+                    number: Ok(value.number),
+                    size: Ok(value.size),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RealtimeUploadPartsRequest {
+            asset_filesize: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            asset_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            parts: ::std::result::Result<
+                ::std::vec::Vec<super::RealtimePart>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RealtimeUploadPartsRequest {
+            fn default() -> Self {
+                Self {
+                    asset_filesize: Ok(Default::default()),
+                    asset_name: Ok(Default::default()),
+                    parts: Err("no value supplied for parts".to_string()),
+                }
+            }
+        }
+        impl RealtimeUploadPartsRequest {
+            pub fn asset_filesize<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.asset_filesize = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for asset_filesize: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn asset_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.asset_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for asset_name: {e}")
+                    });
+                self
+            }
+            pub fn parts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::RealtimePart>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parts: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RealtimeUploadPartsRequest>
+        for super::RealtimeUploadPartsRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RealtimeUploadPartsRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    asset_filesize: value.asset_filesize?,
+                    asset_name: value.asset_name?,
+                    parts: value.parts?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RealtimeUploadPartsRequest>
+        for RealtimeUploadPartsRequest {
+            fn from(value: super::RealtimeUploadPartsRequest) -> Self {
+                Self {
+                    asset_filesize: Ok(value.asset_filesize),
+                    asset_name: Ok(value.asset_name),
+                    parts: Ok(value.parts),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct RealtimeUploadPartsResponse {
+            upload_urls: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RealtimeUploadPartsResponse {
+            fn default() -> Self {
+                Self {
+                    upload_urls: Err("no value supplied for upload_urls".to_string()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl RealtimeUploadPartsResponse {
+            pub fn upload_urls<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.upload_urls = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for upload_urls: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RealtimeUploadPartsResponse>
+        for super::RealtimeUploadPartsResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RealtimeUploadPartsResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    upload_urls: value.upload_urls?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RealtimeUploadPartsResponse>
+        for RealtimeUploadPartsResponse {
+            fn from(value: super::RealtimeUploadPartsResponse) -> Self {
+                Self {
+                    upload_urls: Ok(value.upload_urls),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone)]
+        pub struct RevokeRequest {
+            client_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            client_secret: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            token: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for RevokeRequest {
+            fn default() -> Self {
+                Self {
+                    client_id: Err("no value supplied for client_id".to_string()),
+                    client_secret: Err(
+                        "no value supplied for client_secret".to_string(),
+                    ),
+                    token: Err("no value supplied for token".to_string()),
+                }
+            }
+        }
+        impl RevokeRequest {
+            pub fn client_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_id: {e}")
+                    });
+                self
+            }
+            pub fn client_secret<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_secret = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_secret: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RevokeRequest> for super::RevokeRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RevokeRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    client_id: value.client_id?,
+                    client_secret: value.client_secret?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RevokeRequest> for RevokeRequest {
+            fn from(value: super::RevokeRequest) -> Self {
+                Self {
+                    client_id: Ok(value.client_id),
+                    client_secret: Ok(value.client_secret),
+                    token: Ok(value.token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct SessionWatermarkBlock {
             alpha: ::std::result::Result<f64, ::std::string::String>,
             data_points: ::std::result::Result<
@@ -11098,6 +11185,114 @@ pub mod types {
                 }
             }
         }
+        #[derive(Clone, Debug)]
+        pub struct TriggerRequest {
+            action_type: ::std::result::Result<
+                ::std::option::Option<crate::c2c::types::TriggerActionType>,
+                ::std::string::String,
+            >,
+            duration: ::std::result::Result<
+                ::std::option::Option<super::SmpteTimeRepresentation>,
+                ::std::string::String,
+            >,
+            offset: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            start: ::std::result::Result<
+                ::std::option::Option<super::SmpteTimeRepresentation>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TriggerRequest {
+            fn default() -> Self {
+                Self {
+                    action_type: Ok(Default::default()),
+                    duration: Ok(Default::default()),
+                    offset: Ok(Default::default()),
+                    start: Ok(Default::default()),
+                }
+            }
+        }
+        impl TriggerRequest {
+            pub fn action_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::c2c::types::TriggerActionType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.action_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for action_type: {e}")
+                    });
+                self
+            }
+            pub fn duration<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SmpteTimeRepresentation>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.duration = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for duration: {e}")
+                    });
+                self
+            }
+            pub fn offset<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.offset = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for offset: {e}")
+                    });
+                self
+            }
+            pub fn start<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SmpteTimeRepresentation>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.start = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for start: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TriggerRequest> for super::TriggerRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TriggerRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    action_type: value.action_type?,
+                    duration: value.duration?,
+                    offset: value.offset?,
+                    start: value.start?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TriggerRequest> for TriggerRequest {
+            fn from(value: super::TriggerRequest) -> Self {
+                Self {
+                    action_type: Ok(value.action_type),
+                    duration: Ok(value.duration),
+                    offset: Ok(value.offset),
+                    start: Ok(value.start),
+                }
+            }
+        }
         #[derive(Clone)]
         pub struct User {
             account_id: ::std::result::Result<
@@ -12234,304 +12429,6 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems {
-            id: ::std::result::Result<::std::string::String, ::std::string::String>,
-            name: ::std::result::Result<::std::string::String, ::std::string::String>,
-            type_: ::std::result::Result<
-                crate::c2c::types::V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItemsType,
-                ::std::string::String,
-            >,
-            extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default
-        for V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems {
-            fn default() -> Self {
-                Self {
-                    id: Err("no value supplied for id".to_string()),
-                    name: Err("no value supplied for name".to_string()),
-                    type_: Err("no value supplied for type_".to_string()),
-                    extra: Ok(Default::default()),
-                }
-            }
-        }
-        impl V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems {
-            pub fn id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
-                self
-            }
-            pub fn name<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
-                self
-            }
-            pub fn type_<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    crate::c2c::types::V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItemsType,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.type_ = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
-                self
-            }
-            pub fn extra<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.extra = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for extra: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<
-            V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems,
-        >
-        for super::V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    id: value.id?,
-                    name: value.name?,
-                    type_: value.type_?,
-                    extra: value.extra?,
-                })
-            }
-        }
-        impl ::std::convert::From<
-            super::V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems,
-        >
-        for V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems {
-            fn from(
-                value: super::V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems,
-            ) -> Self {
-                Self {
-                    id: Ok(value.id),
-                    name: Ok(value.name),
-                    type_: Ok(value.type_),
-                    extra: Ok(value.extra),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems {
-            display_name: ::std::result::Result<
-                ::std::string::String,
-                ::std::string::String,
-            >,
-            id: ::std::result::Result<::std::string::String, ::std::string::String>,
-            type_: ::std::result::Result<
-                crate::c2c::types::V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItemsType,
-                ::std::string::String,
-            >,
-            extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default
-        for V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems {
-            fn default() -> Self {
-                Self {
-                    display_name: Err("no value supplied for display_name".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    type_: Err("no value supplied for type_".to_string()),
-                    extra: Ok(Default::default()),
-                }
-            }
-        }
-        impl V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems {
-            pub fn display_name<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.display_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for display_name: {e}")
-                    });
-                self
-            }
-            pub fn id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
-                self
-            }
-            pub fn type_<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    crate::c2c::types::V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItemsType,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.type_ = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
-                self
-            }
-            pub fn extra<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.extra = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for extra: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<
-            V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems,
-        > for super::V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    display_name: value.display_name?,
-                    id: value.id?,
-                    type_: value.type_?,
-                    extra: value.extra?,
-                })
-            }
-        }
-        impl ::std::convert::From<
-            super::V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems,
-        > for V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems {
-            fn from(
-                value: super::V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems,
-            ) -> Self {
-                Self {
-                    display_name: Ok(value.display_name),
-                    id: Ok(value.id),
-                    type_: Ok(value.type_),
-                    extra: Ok(value.extra),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems {
-            is_final: ::std::result::Result<bool, ::std::string::String>,
-            number: ::std::result::Result<i64, ::std::string::String>,
-            size: ::std::result::Result<i64, ::std::string::String>,
-        }
-        impl ::std::default::Default
-        for V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems {
-            fn default() -> Self {
-                Self {
-                    is_final: Err("no value supplied for is_final".to_string()),
-                    number: Err("no value supplied for number".to_string()),
-                    size: Err("no value supplied for size".to_string()),
-                }
-            }
-        }
-        impl V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems {
-            pub fn is_final<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_final = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_final: {e}")
-                    });
-                self
-            }
-            pub fn number<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for number: {e}")
-                    });
-                self
-            }
-            pub fn size<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.size = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for size: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<
-            V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems,
-        >
-        for super::V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    is_final: value.is_final?,
-                    number: value.number?,
-                    size: value.size?,
-                })
-            }
-        }
-        impl ::std::convert::From<
-            super::V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems,
-        >
-        for V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems {
-            fn from(
-                value: super::V2DevicesAssetsAssetIdRealtimeUploadPartsPostRequestBodyContentApplicationJsonSchemaPartsItems,
-            ) -> Self {
-                Self {
-                    is_final: Ok(value.is_final),
-                    number: Ok(value.number),
-                    size: Ok(value.size),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct Watermark {
             image: ::std::result::Result<
                 ::std::option::Option<super::WatermarkImage>,
@@ -12887,17 +12784,73 @@ pub mod types {
         }
         /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
 
- - `client_secret`: C2C: the device model's secret, issued by Frame.io support and embedded in the device.
- - `token`: C2C revoke: the access or refresh token being revoked.*/
-        impl ::std::fmt::Debug for AuthenticationAuthDeviceRevokeTokenBody {
+ - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
+        impl ::std::fmt::Debug for AssetCreateResponse {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.debug_struct("AuthenticationAuthDeviceRevokeTokenBody")
+                f.debug_struct("AssetCreateResponse")
+                    .field("id", &self.id)
+                    .field("name", &self.name)
+                    .field("type_", &self.type_)
+                    .field(
+                        "upload_urls",
+                        &self
+                            .upload_urls
+                            .as_ref()
+                            .map(|item| {
+                                item
+                                    .iter()
+                                    .map(|_| "[redacted]")
+                                    .collect::<::std::vec::Vec<_>>()
+                            }),
+                    )
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `client_secret`: C2C: the device model's secret, issued by Frame.io support and embedded in the device.*/
+        impl ::std::fmt::Debug for DeviceCodeRequest {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("DeviceCodeRequest")
                     .field("client_id", &self.client_id)
                     .field(
                         "client_secret",
                         &self.client_secret.as_ref().map(|_| "[redacted]"),
                     )
-                    .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+                    .field("scope", &self.scope)
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `device_code`: C2C: "should be hidden from the user"; whoever holds it can poll for the pairing's tokens.*/
+        impl ::std::fmt::Debug for DeviceCodeResponse {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("DeviceCodeResponse")
+                    .field(
+                        "device_code",
+                        &self.device_code.as_ref().map(|_| "[redacted]"),
+                    )
+                    .field("expires_in", &self.expires_in)
+                    .field("interval", &self.interval)
+                    .field("name", &self.name)
+                    .field("user_code", &self.user_code)
+                    .field("verification_uri", &self.verification_uri)
+                    .field("verification_uri_complete", &self.verification_uri_complete)
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
                     .finish()
             }
         }
@@ -12906,9 +12859,9 @@ pub mod types {
  - `client_secret`: C2C: the device model's secret, issued by Frame.io support and embedded in the device.
  - `device_code`: C2C: "should be hidden from the user"; whoever holds it can poll for the pairing's tokens.
  - `refresh_token`: C2C: obtains new access tokens (and revokes the pairing) for 14 days.*/
-        impl ::std::fmt::Debug for AuthenticationAuthDeviceTokenBody {
+        impl ::std::fmt::Debug for DeviceTokenRequest {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.debug_struct("AuthenticationAuthDeviceTokenBody")
+                f.debug_struct("DeviceTokenRequest")
                     .field("client_id", &self.client_id)
                     .field(
                         "client_secret",
@@ -12939,9 +12892,9 @@ pub mod types {
 
  - `access_token`: C2C bearer credential for every device request.
  - `refresh_token`: C2C: obtains new access tokens (and revokes the pairing) for 14 days.*/
-        impl ::std::fmt::Debug for AuthenticationAuthDeviceTokenResponse200 {
+        impl ::std::fmt::Debug for DeviceTokenResponse {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.debug_struct("AuthenticationAuthDeviceTokenResponse200")
+                f.debug_struct("DeviceTokenResponse")
                     .field(
                         "access_token",
                         &self.access_token.as_ref().map(|_| "[redacted]"),
@@ -12955,106 +12908,6 @@ pub mod types {
                             .map(|item| item.as_ref().map(|_| "[redacted]")),
                     )
                     .field("token_type", &self.token_type)
-                    .field(
-                        "extra",
-                        &self
-                            .extra
-                            .as_ref()
-                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
-                    )
-                    .finish()
-            }
-        }
-        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
-
- - `client_secret`: C2C: the device model's secret, issued by Frame.io support and embedded in the device.*/
-        impl ::std::fmt::Debug for AuthenticationDeviceRequestCodeBody {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.debug_struct("AuthenticationDeviceRequestCodeBody")
-                    .field("client_id", &self.client_id)
-                    .field(
-                        "client_secret",
-                        &self.client_secret.as_ref().map(|_| "[redacted]"),
-                    )
-                    .field("scope", &self.scope)
-                    .finish()
-            }
-        }
-        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
-
- - `device_code`: C2C: "should be hidden from the user"; whoever holds it can poll for the pairing's tokens.*/
-        impl ::std::fmt::Debug for AuthenticationDeviceRequestCodeResponse200 {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.debug_struct("AuthenticationDeviceRequestCodeResponse200")
-                    .field(
-                        "device_code",
-                        &self.device_code.as_ref().map(|_| "[redacted]"),
-                    )
-                    .field("expires_in", &self.expires_in)
-                    .field("interval", &self.interval)
-                    .field("name", &self.name)
-                    .field("user_code", &self.user_code)
-                    .field("verification_uri", &self.verification_uri)
-                    .field("verification_uri_complete", &self.verification_uri_complete)
-                    .field(
-                        "extra",
-                        &self
-                            .extra
-                            .as_ref()
-                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
-                    )
-                    .finish()
-            }
-        }
-        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
-
- - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
-        impl ::std::fmt::Debug for DevicesDeviceAssetCreateResponse200 {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.debug_struct("DevicesDeviceAssetCreateResponse200")
-                    .field("id", &self.id)
-                    .field("name", &self.name)
-                    .field("type_", &self.type_)
-                    .field(
-                        "upload_urls",
-                        &self
-                            .upload_urls
-                            .as_ref()
-                            .map(|item| {
-                                item
-                                    .iter()
-                                    .map(|_| "[redacted]")
-                                    .collect::<::std::vec::Vec<_>>()
-                            }),
-                    )
-                    .field(
-                        "extra",
-                        &self
-                            .extra
-                            .as_ref()
-                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
-                    )
-                    .finish()
-            }
-        }
-        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
-
- - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
-        impl ::std::fmt::Debug for DevicesDeviceCreateRealtimeUploadPartsResponse200 {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.debug_struct("DevicesDeviceCreateRealtimeUploadPartsResponse200")
-                    .field(
-                        "upload_urls",
-                        &self
-                            .upload_urls
-                            .as_ref()
-                            .map(|item| {
-                                item
-                                    .iter()
-                                    .map(|_| "[redacted]")
-                                    .collect::<::std::vec::Vec<_>>()
-                            }),
-                    )
                     .field(
                         "extra",
                         &self
@@ -13113,6 +12966,50 @@ pub mod types {
                             .as_ref()
                             .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
                     )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
+        impl ::std::fmt::Debug for RealtimeUploadPartsResponse {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("RealtimeUploadPartsResponse")
+                    .field(
+                        "upload_urls",
+                        &self
+                            .upload_urls
+                            .as_ref()
+                            .map(|item| {
+                                item
+                                    .iter()
+                                    .map(|_| "[redacted]")
+                                    .collect::<::std::vec::Vec<_>>()
+                            }),
+                    )
+                    .field(
+                        "extra",
+                        &self
+                            .extra
+                            .as_ref()
+                            .map(|item| item.keys().collect::<::std::vec::Vec<_>>()),
+                    )
+                    .finish()
+            }
+        }
+        /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `client_secret`: C2C: the device model's secret, issued by Frame.io support and embedded in the device.
+ - `token`: C2C revoke: the access or refresh token being revoked.*/
+        impl ::std::fmt::Debug for RevokeRequest {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("RevokeRequest")
+                    .field("client_id", &self.client_id)
+                    .field(
+                        "client_secret",
+                        &self.client_secret.as_ref().map(|_| "[redacted]"),
+                    )
+                    .field("token", &self.token.as_ref().map(|_| "[redacted]"))
                     .finish()
             }
         }
@@ -14606,17 +14503,17 @@ pub mod types {
             deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
         }
     }
-    /// V2AuthDeviceCodePostParametersXClientPlatypusEnabled
+    /// UrlPairing
     ///
     /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V2AuthDeviceCodePostParametersXClientPlatypusEnabled {
+    pub enum UrlPairing {
         /// `true`
         True,
         /// A value this version of the client does not know.
         Unknown(::std::string::String),
     }
-    impl V2AuthDeviceCodePostParametersXClientPlatypusEnabled {
+    impl UrlPairing {
         /// The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
@@ -14625,8 +14522,7 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::From<&str>
-    for V2AuthDeviceCodePostParametersXClientPlatypusEnabled {
+    impl ::std::convert::From<&str> for UrlPairing {
         fn from(value: &str) -> Self {
             match value {
                 "true" => Self::True,
@@ -14634,24 +14530,23 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::From<::std::string::String>
-    for V2AuthDeviceCodePostParametersXClientPlatypusEnabled {
+    impl ::std::convert::From<::std::string::String> for UrlPairing {
         fn from(value: ::std::string::String) -> Self {
             Self::from(value.as_str())
         }
     }
-    impl ::std::str::FromStr for V2AuthDeviceCodePostParametersXClientPlatypusEnabled {
+    impl ::std::str::FromStr for UrlPairing {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self::from(value))
         }
     }
-    impl ::std::fmt::Display for V2AuthDeviceCodePostParametersXClientPlatypusEnabled {
+    impl ::std::fmt::Display for UrlPairing {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.write_str(self.as_str())
         }
     }
-    impl ::serde::Serialize for V2AuthDeviceCodePostParametersXClientPlatypusEnabled {
+    impl ::serde::Serialize for UrlPairing {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -14659,8 +14554,7 @@ pub mod types {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::serde::Deserialize<'de>
-    for V2AuthDeviceCodePostParametersXClientPlatypusEnabled {
+    impl<'de> ::serde::Deserialize<'de> for UrlPairing {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -14671,7 +14565,7 @@ pub mod types {
     ///
     /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V2AuthTokenPostRequestBodyContentMultipartFormDataSchemaGrantType {
+    pub enum GrantType {
         /// `urn:ietf:params:oauth:grant-type:device_code`
         UrnIetfParamsOauthGrantTypeDeviceCode,
         /// `refresh_token`
@@ -14679,7 +14573,7 @@ pub mod types {
         /// A value this version of the client does not know.
         Unknown(::std::string::String),
     }
-    impl V2AuthTokenPostRequestBodyContentMultipartFormDataSchemaGrantType {
+    impl GrantType {
         /// The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
@@ -14691,8 +14585,7 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::From<&str>
-    for V2AuthTokenPostRequestBodyContentMultipartFormDataSchemaGrantType {
+    impl ::std::convert::From<&str> for GrantType {
         fn from(value: &str) -> Self {
             match value {
                 "urn:ietf:params:oauth:grant-type:device_code" => {
@@ -14703,27 +14596,23 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::From<::std::string::String>
-    for V2AuthTokenPostRequestBodyContentMultipartFormDataSchemaGrantType {
+    impl ::std::convert::From<::std::string::String> for GrantType {
         fn from(value: ::std::string::String) -> Self {
             Self::from(value.as_str())
         }
     }
-    impl ::std::str::FromStr
-    for V2AuthTokenPostRequestBodyContentMultipartFormDataSchemaGrantType {
+    impl ::std::str::FromStr for GrantType {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self::from(value))
         }
     }
-    impl ::std::fmt::Display
-    for V2AuthTokenPostRequestBodyContentMultipartFormDataSchemaGrantType {
+    impl ::std::fmt::Display for GrantType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.write_str(self.as_str())
         }
     }
-    impl ::serde::Serialize
-    for V2AuthTokenPostRequestBodyContentMultipartFormDataSchemaGrantType {
+    impl ::serde::Serialize for GrantType {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -14731,72 +14620,7 @@ pub mod types {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::serde::Deserialize<'de>
-    for V2AuthTokenPostRequestBodyContentMultipartFormDataSchemaGrantType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
-        }
-    }
-    /// V2DevicesChannelsChannelIdInputsInputIndexTriggerPostRequestBodyContentApplicationJsonSchemaActionType
-    ///
-    /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V2DevicesChannelsChannelIdInputsInputIndexTriggerPostRequestBodyContentApplicationJsonSchemaActionType {
-        /// `single_press`
-        SinglePress,
-        /// A value this version of the client does not know.
-        Unknown(::std::string::String),
-    }
-    impl V2DevicesChannelsChannelIdInputsInputIndexTriggerPostRequestBodyContentApplicationJsonSchemaActionType {
-        /// The value as sent on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::SinglePress => "single_press",
-                Self::Unknown(value) => value.as_str(),
-            }
-        }
-    }
-    impl ::std::convert::From<&str>
-    for V2DevicesChannelsChannelIdInputsInputIndexTriggerPostRequestBodyContentApplicationJsonSchemaActionType {
-        fn from(value: &str) -> Self {
-            match value {
-                "single_press" => Self::SinglePress,
-                other => Self::Unknown(other.to_string()),
-            }
-        }
-    }
-    impl ::std::convert::From<::std::string::String>
-    for V2DevicesChannelsChannelIdInputsInputIndexTriggerPostRequestBodyContentApplicationJsonSchemaActionType {
-        fn from(value: ::std::string::String) -> Self {
-            Self::from(value.as_str())
-        }
-    }
-    impl ::std::str::FromStr
-    for V2DevicesChannelsChannelIdInputsInputIndexTriggerPostRequestBodyContentApplicationJsonSchemaActionType {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::from(value))
-        }
-    }
-    impl ::std::fmt::Display
-    for V2DevicesChannelsChannelIdInputsInputIndexTriggerPostRequestBodyContentApplicationJsonSchemaActionType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize
-    for V2DevicesChannelsChannelIdInputsInputIndexTriggerPostRequestBodyContentApplicationJsonSchemaActionType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de>
-    for V2DevicesChannelsChannelIdInputsInputIndexTriggerPostRequestBodyContentApplicationJsonSchemaActionType {
+    impl<'de> ::serde::Deserialize<'de> for GrantType {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -14862,17 +14686,75 @@ pub mod types {
             deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
         }
     }
+    /// TriggerActionType
+    ///
+    /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum TriggerActionType {
+        /// `single_press`
+        SinglePress,
+        /// A value this version of the client does not know.
+        Unknown(::std::string::String),
+    }
+    impl TriggerActionType {
+        /// The value as sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::SinglePress => "single_press",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for TriggerActionType {
+        fn from(value: &str) -> Self {
+            match value {
+                "single_press" => Self::SinglePress,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for TriggerActionType {
+        fn from(value: ::std::string::String) -> Self {
+            Self::from(value.as_str())
+        }
+    }
+    impl ::std::str::FromStr for TriggerActionType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for TriggerActionType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for TriggerActionType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TriggerActionType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(crate::support::OpenEnumVisitor::<Self>::new())
+        }
+    }
     /// The resource type, will always be `account`.
     ///
     /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItemsType {
+    pub enum DeviceAccountType {
         /// `account`
         Account,
         /// A value this version of the client does not know.
         Unknown(::std::string::String),
     }
-    impl V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItemsType {
+    impl DeviceAccountType {
         /// The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
@@ -14881,8 +14763,7 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::From<&str>
-    for V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItemsType {
+    impl ::std::convert::From<&str> for DeviceAccountType {
         fn from(value: &str) -> Self {
             match value {
                 "account" => Self::Account,
@@ -14890,27 +14771,23 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::From<::std::string::String>
-    for V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItemsType {
+    impl ::std::convert::From<::std::string::String> for DeviceAccountType {
         fn from(value: ::std::string::String) -> Self {
             Self::from(value.as_str())
         }
     }
-    impl ::std::str::FromStr
-    for V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItemsType {
+    impl ::std::str::FromStr for DeviceAccountType {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self::from(value))
         }
     }
-    impl ::std::fmt::Display
-    for V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItemsType {
+    impl ::std::fmt::Display for DeviceAccountType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.write_str(self.as_str())
         }
     }
-    impl ::serde::Serialize
-    for V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItemsType {
+    impl ::serde::Serialize for DeviceAccountType {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -14918,8 +14795,7 @@ pub mod types {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::serde::Deserialize<'de>
-    for V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItemsType {
+    impl<'de> ::serde::Deserialize<'de> for DeviceAccountType {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -14930,13 +14806,13 @@ pub mod types {
     ///
     /// Values this client does not know yet decode to `Unknown` and re-encode unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub enum V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItemsType {
+    pub enum DeviceProjectType {
         /// `project`
         Project,
         /// A value this version of the client does not know.
         Unknown(::std::string::String),
     }
-    impl V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItemsType {
+    impl DeviceProjectType {
         /// The value as sent on the wire.
         pub fn as_str(&self) -> &str {
             match self {
@@ -14945,8 +14821,7 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::From<&str>
-    for V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItemsType {
+    impl ::std::convert::From<&str> for DeviceProjectType {
         fn from(value: &str) -> Self {
             match value {
                 "project" => Self::Project,
@@ -14954,27 +14829,23 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::From<::std::string::String>
-    for V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItemsType {
+    impl ::std::convert::From<::std::string::String> for DeviceProjectType {
         fn from(value: ::std::string::String) -> Self {
             Self::from(value.as_str())
         }
     }
-    impl ::std::str::FromStr
-    for V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItemsType {
+    impl ::std::str::FromStr for DeviceProjectType {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self::from(value))
         }
     }
-    impl ::std::fmt::Display
-    for V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItemsType {
+    impl ::std::fmt::Display for DeviceProjectType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.write_str(self.as_str())
         }
     }
-    impl ::serde::Serialize
-    for V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItemsType {
+    impl ::serde::Serialize for DeviceProjectType {
         fn serialize<S: ::serde::Serializer>(
             &self,
             serializer: S,
@@ -14982,8 +14853,7 @@ pub mod types {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::serde::Deserialize<'de>
-    for V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItemsType {
+    impl<'de> ::serde::Deserialize<'de> for DeviceProjectType {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
@@ -15047,14 +14917,51 @@ pub mod types {
     }
     /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
 
- - `client_secret`: C2C: the device model's secret, issued by Frame.io support and embedded in the device.
- - `token`: C2C revoke: the access or refresh token being revoked.*/
-    impl ::std::fmt::Debug for AuthenticationAuthDeviceRevokeTokenBody {
+ - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
+    impl ::std::fmt::Debug for AssetCreateResponse {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.debug_struct("AuthenticationAuthDeviceRevokeTokenBody")
+            f.debug_struct("AssetCreateResponse")
+                .field("id", &self.id)
+                .field("name", &self.name)
+                .field("type_", &self.type_)
+                .field(
+                    "upload_urls",
+                    &self
+                        .upload_urls
+                        .iter()
+                        .map(|_| "[redacted]")
+                        .collect::<::std::vec::Vec<_>>(),
+                )
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `client_secret`: C2C: the device model's secret, issued by Frame.io support and embedded in the device.*/
+    impl ::std::fmt::Debug for DeviceCodeRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("DeviceCodeRequest")
                 .field("client_id", &self.client_id)
                 .field("client_secret", &"[redacted]")
-                .field("token", &"[redacted]")
+                .field("scope", &self.scope)
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `device_code`: C2C: "should be hidden from the user"; whoever holds it can poll for the pairing's tokens.*/
+    impl ::std::fmt::Debug for DeviceCodeResponse {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("DeviceCodeResponse")
+                .field("device_code", &"[redacted]")
+                .field("expires_in", &self.expires_in)
+                .field("interval", &self.interval)
+                .field("name", &self.name)
+                .field("user_code", &self.user_code)
+                .field("verification_uri", &self.verification_uri)
+                .field("verification_uri_complete", &self.verification_uri_complete)
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
                 .finish()
         }
     }
@@ -15063,9 +14970,9 @@ pub mod types {
  - `client_secret`: C2C: the device model's secret, issued by Frame.io support and embedded in the device.
  - `device_code`: C2C: "should be hidden from the user"; whoever holds it can poll for the pairing's tokens.
  - `refresh_token`: C2C: obtains new access tokens (and revokes the pairing) for 14 days.*/
-    impl ::std::fmt::Debug for AuthenticationAuthDeviceTokenBody {
+    impl ::std::fmt::Debug for DeviceTokenRequest {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.debug_struct("AuthenticationAuthDeviceTokenBody")
+            f.debug_struct("DeviceTokenRequest")
                 .field("client_id", &self.client_id)
                 .field(
                     "client_secret",
@@ -15084,9 +14991,9 @@ pub mod types {
 
  - `access_token`: C2C bearer credential for every device request.
  - `refresh_token`: C2C: obtains new access tokens (and revokes the pairing) for 14 days.*/
-    impl ::std::fmt::Debug for AuthenticationAuthDeviceTokenResponse200 {
+    impl ::std::fmt::Debug for DeviceTokenResponse {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.debug_struct("AuthenticationAuthDeviceTokenResponse200")
+            f.debug_struct("DeviceTokenResponse")
                 .field("access_token", &"[redacted]")
                 .field("expires_in", &self.expires_in)
                 .field(
@@ -15094,74 +15001,6 @@ pub mod types {
                     &self.refresh_token.as_ref().map(|_| "[redacted]"),
                 )
                 .field("token_type", &self.token_type)
-                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
-                .finish()
-        }
-    }
-    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
-
- - `client_secret`: C2C: the device model's secret, issued by Frame.io support and embedded in the device.*/
-    impl ::std::fmt::Debug for AuthenticationDeviceRequestCodeBody {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.debug_struct("AuthenticationDeviceRequestCodeBody")
-                .field("client_id", &self.client_id)
-                .field("client_secret", &"[redacted]")
-                .field("scope", &self.scope)
-                .finish()
-        }
-    }
-    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
-
- - `device_code`: C2C: "should be hidden from the user"; whoever holds it can poll for the pairing's tokens.*/
-    impl ::std::fmt::Debug for AuthenticationDeviceRequestCodeResponse200 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.debug_struct("AuthenticationDeviceRequestCodeResponse200")
-                .field("device_code", &"[redacted]")
-                .field("expires_in", &self.expires_in)
-                .field("interval", &self.interval)
-                .field("name", &self.name)
-                .field("user_code", &self.user_code)
-                .field("verification_uri", &self.verification_uri)
-                .field("verification_uri_complete", &self.verification_uri_complete)
-                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
-                .finish()
-        }
-    }
-    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
-
- - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
-    impl ::std::fmt::Debug for DevicesDeviceAssetCreateResponse200 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.debug_struct("DevicesDeviceAssetCreateResponse200")
-                .field("id", &self.id)
-                .field("name", &self.name)
-                .field("type_", &self.type_)
-                .field(
-                    "upload_urls",
-                    &self
-                        .upload_urls
-                        .iter()
-                        .map(|_| "[redacted]")
-                        .collect::<::std::vec::Vec<_>>(),
-                )
-                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
-                .finish()
-        }
-    }
-    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
-
- - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
-    impl ::std::fmt::Debug for DevicesDeviceCreateRealtimeUploadPartsResponse200 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.debug_struct("DevicesDeviceCreateRealtimeUploadPartsResponse200")
-                .field(
-                    "upload_urls",
-                    &self
-                        .upload_urls
-                        .iter()
-                        .map(|_| "[redacted]")
-                        .collect::<::std::vec::Vec<_>>(),
-                )
                 .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
                 .finish()
         }
@@ -15202,6 +15041,37 @@ pub mod types {
                 .field("user_preferences", &self.user_preferences)
                 .field("watermark", &self.watermark)
                 .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `upload_urls`: pre-signed S3 PUT URLs (V4 comment attachments, C2C assets and real-time parts): the query string is the credential.*/
+    impl ::std::fmt::Debug for RealtimeUploadPartsResponse {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("RealtimeUploadPartsResponse")
+                .field(
+                    "upload_urls",
+                    &self
+                        .upload_urls
+                        .iter()
+                        .map(|_| "[redacted]")
+                        .collect::<::std::vec::Vec<_>>(),
+                )
+                .field("extra", &self.extra.keys().collect::<::std::vec::Vec<_>>())
+                .finish()
+        }
+    }
+    /** `Debug` without secrets: these print as `"[redacted]"`, keeping only their shape.
+
+ - `client_secret`: C2C: the device model's secret, issued by Frame.io support and embedded in the device.
+ - `token`: C2C revoke: the access or refresh token being revoked.*/
+    impl ::std::fmt::Debug for RevokeRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("RevokeRequest")
+                .field("client_id", &self.client_id)
+                .field("client_secret", &"[redacted]")
+                .field("token", &"[redacted]")
                 .finish()
         }
     }
@@ -15877,7 +15747,7 @@ pub mod builder {
     pub struct DevicesDeviceAssetCreate<'a> {
         client: &'a super::Client,
         x_client_version: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::DevicesDeviceAssetCreateBody, String>,
+        body: Result<types::builder::AssetCreateRequest, String>,
     }
     impl<'a> DevicesDeviceAssetCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -15902,27 +15772,24 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DevicesDeviceAssetCreateBody>,
+            V: std::convert::TryInto<types::AssetCreateRequest>,
             <V as std::convert::TryInto<
-                types::DevicesDeviceAssetCreateBody,
+                types::AssetCreateRequest,
             >>::Error: std::fmt::Display,
         {
             self.body = value
                 .try_into()
                 .map(From::from)
                 .map_err(|s| {
-                    format!(
-                        "conversion to `DevicesDeviceAssetCreateBody` for body failed: {}",
-                        s
-                    )
+                    format!("conversion to `AssetCreateRequest` for body failed: {}", s)
                 });
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                types::builder::DevicesDeviceAssetCreateBody,
-            ) -> types::builder::DevicesDeviceAssetCreateBody,
+                types::builder::AssetCreateRequest,
+            ) -> types::builder::AssetCreateRequest,
         {
             self.body = self.body.map(f);
             self
@@ -15930,16 +15797,12 @@ pub mod builder {
         ///Sends a `POST` request to `/v2/devices/assets`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::DevicesDeviceAssetCreateResponse200>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::AssetCreateResponse>, Error<types::Error>> {
             let Self { client, x_client_version, body } = self;
             let x_client_version = x_client_version.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
-                    types::DevicesDeviceAssetCreateBody::try_from(v)
-                        .map_err(|e| e.to_string())
+                    types::AssetCreateRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/devices/assets", client.baseurl,);
@@ -16000,7 +15863,7 @@ pub mod builder {
         client: &'a super::Client,
         asset_id: Result<::std::string::String, String>,
         x_client_version: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::DevicesDeviceCreateRealtimeUploadPartsBody, String>,
+        body: Result<types::builder::RealtimeUploadPartsRequest, String>,
     }
     impl<'a> DevicesDeviceCreateRealtimeUploadParts<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -16038,9 +15901,9 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DevicesDeviceCreateRealtimeUploadPartsBody>,
+            V: std::convert::TryInto<types::RealtimeUploadPartsRequest>,
             <V as std::convert::TryInto<
-                types::DevicesDeviceCreateRealtimeUploadPartsBody,
+                types::RealtimeUploadPartsRequest,
             >>::Error: std::fmt::Display,
         {
             self.body = value
@@ -16048,7 +15911,7 @@ pub mod builder {
                 .map(From::from)
                 .map_err(|s| {
                     format!(
-                        "conversion to `DevicesDeviceCreateRealtimeUploadPartsBody` for body failed: {}",
+                        "conversion to `RealtimeUploadPartsRequest` for body failed: {}",
                         s
                     )
                 });
@@ -16057,8 +15920,8 @@ pub mod builder {
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                types::builder::DevicesDeviceCreateRealtimeUploadPartsBody,
-            ) -> types::builder::DevicesDeviceCreateRealtimeUploadPartsBody,
+                types::builder::RealtimeUploadPartsRequest,
+            ) -> types::builder::RealtimeUploadPartsRequest,
         {
             self.body = self.body.map(f);
             self
@@ -16067,7 +15930,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::DevicesDeviceCreateRealtimeUploadPartsResponse200>,
+            ResponseValue<types::RealtimeUploadPartsResponse>,
             Error<types::Error>,
         > {
             let Self { client, asset_id, x_client_version, body } = self;
@@ -16075,7 +15938,7 @@ pub mod builder {
             let x_client_version = x_client_version.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
-                    types::DevicesDeviceCreateRealtimeUploadPartsBody::try_from(v)
+                    types::RealtimeUploadPartsRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
@@ -16139,7 +16002,7 @@ pub mod builder {
     pub struct DevicesCreateCommentC2C<'a> {
         client: &'a super::Client,
         asset_id: Result<::std::string::String, String>,
-        body: Result<types::builder::DevicesCreateCommentC2cBody, String>,
+        body: Result<types::builder::CommentCreateRequest, String>,
     }
     impl<'a> DevicesCreateCommentC2C<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -16163,9 +16026,9 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DevicesCreateCommentC2cBody>,
+            V: std::convert::TryInto<types::CommentCreateRequest>,
             <V as std::convert::TryInto<
-                types::DevicesCreateCommentC2cBody,
+                types::CommentCreateRequest,
             >>::Error: std::fmt::Display,
         {
             self.body = value
@@ -16173,8 +16036,7 @@ pub mod builder {
                 .map(From::from)
                 .map_err(|s| {
                     format!(
-                        "conversion to `DevicesCreateCommentC2cBody` for body failed: {}",
-                        s
+                        "conversion to `CommentCreateRequest` for body failed: {}", s
                     )
                 });
             self
@@ -16182,8 +16044,8 @@ pub mod builder {
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                types::builder::DevicesCreateCommentC2cBody,
-            ) -> types::builder::DevicesCreateCommentC2cBody,
+                types::builder::CommentCreateRequest,
+            ) -> types::builder::CommentCreateRequest,
         {
             self.body = self.body.map(f);
             self
@@ -16191,16 +16053,12 @@ pub mod builder {
         ///Sends a `POST` request to `/v2/devices/assets/{asset_id}/comments`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::DevicesCreateCommentC2cResponse200>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::CommentCreateResponse>, Error<types::Error>> {
             let Self { client, asset_id, body } = self;
             let asset_id = asset_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
-                    types::DevicesCreateCommentC2cBody::try_from(v)
-                        .map_err(|e| e.to_string())
+                    types::CommentCreateRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -16259,14 +16117,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct AuthenticationDeviceRequestCode<'a> {
         client: &'a super::Client,
-        x_client_platypus_enabled: Result<
-            Option<
-                crate::c2c::types::V2AuthDeviceCodePostParametersXClientPlatypusEnabled,
-            >,
-            String,
-        >,
+        x_client_platypus_enabled: Result<Option<crate::c2c::types::UrlPairing>, String>,
         x_client_version: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::AuthenticationDeviceRequestCodeBody, String>,
+        body: Result<types::builder::DeviceCodeRequest, String>,
     }
     impl<'a> AuthenticationDeviceRequestCode<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -16279,15 +16132,13 @@ pub mod builder {
         }
         pub fn x_client_platypus_enabled<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<
-                crate::c2c::types::V2AuthDeviceCodePostParametersXClientPlatypusEnabled,
-            >,
+            V: std::convert::TryInto<crate::c2c::types::UrlPairing>,
         {
             self.x_client_platypus_enabled = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: c2c :: types :: V2AuthDeviceCodePostParametersXClientPlatypusEnabled` for x_client_platypus_enabled failed"
+                    "conversion to `crate :: c2c :: types :: UrlPairing` for x_client_platypus_enabled failed"
                         .to_string()
                 });
             self
@@ -16307,27 +16158,24 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AuthenticationDeviceRequestCodeBody>,
+            V: std::convert::TryInto<types::DeviceCodeRequest>,
             <V as std::convert::TryInto<
-                types::AuthenticationDeviceRequestCodeBody,
+                types::DeviceCodeRequest,
             >>::Error: std::fmt::Display,
         {
             self.body = value
                 .try_into()
                 .map(From::from)
                 .map_err(|s| {
-                    format!(
-                        "conversion to `AuthenticationDeviceRequestCodeBody` for body failed: {}",
-                        s
-                    )
+                    format!("conversion to `DeviceCodeRequest` for body failed: {}", s)
                 });
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                types::builder::AuthenticationDeviceRequestCodeBody,
-            ) -> types::builder::AuthenticationDeviceRequestCodeBody,
+                types::builder::DeviceCodeRequest,
+            ) -> types::builder::DeviceCodeRequest,
         {
             self.body = self.body.map(f);
             self
@@ -16335,18 +16183,14 @@ pub mod builder {
         ///Sends a `POST` request to `/v2/auth/device/code`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AuthenticationDeviceRequestCodeResponse200>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::DeviceCodeResponse>, Error<types::Error>> {
             let Self { client, x_client_platypus_enabled, x_client_version, body } = self;
             let x_client_platypus_enabled = x_client_platypus_enabled
                 .map_err(Error::InvalidRequest)?;
             let x_client_version = x_client_version.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
-                    types::AuthenticationDeviceRequestCodeBody::try_from(v)
-                        .map_err(|e| e.to_string())
+                    types::DeviceCodeRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/auth/device/code", client.baseurl,);
@@ -16409,7 +16253,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct AuthenticationAuthDeviceToken<'a> {
         client: &'a super::Client,
-        body: Result<types::builder::AuthenticationAuthDeviceTokenBody, String>,
+        body: Result<types::builder::DeviceTokenRequest, String>,
     }
     impl<'a> AuthenticationAuthDeviceToken<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -16420,27 +16264,24 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AuthenticationAuthDeviceTokenBody>,
+            V: std::convert::TryInto<types::DeviceTokenRequest>,
             <V as std::convert::TryInto<
-                types::AuthenticationAuthDeviceTokenBody,
+                types::DeviceTokenRequest,
             >>::Error: std::fmt::Display,
         {
             self.body = value
                 .try_into()
                 .map(From::from)
                 .map_err(|s| {
-                    format!(
-                        "conversion to `AuthenticationAuthDeviceTokenBody` for body failed: {}",
-                        s
-                    )
+                    format!("conversion to `DeviceTokenRequest` for body failed: {}", s)
                 });
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                types::builder::AuthenticationAuthDeviceTokenBody,
-            ) -> types::builder::AuthenticationAuthDeviceTokenBody,
+                types::builder::DeviceTokenRequest,
+            ) -> types::builder::DeviceTokenRequest,
         {
             self.body = self.body.map(f);
             self
@@ -16448,15 +16289,11 @@ pub mod builder {
         ///Sends a `POST` request to `/v2/auth/token`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AuthenticationAuthDeviceTokenResponse200>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::DeviceTokenResponse>, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
-                    types::AuthenticationAuthDeviceTokenBody::try_from(v)
-                        .map_err(|e| e.to_string())
+                    types::DeviceTokenRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/auth/token", client.baseurl,);
@@ -16513,7 +16350,7 @@ pub mod builder {
     pub struct AuthenticationAuthDeviceRevokeToken<'a> {
         client: &'a super::Client,
         x_client_version: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::AuthenticationAuthDeviceRevokeTokenBody, String>,
+        body: Result<types::builder::RevokeRequest, String>,
     }
     impl<'a> AuthenticationAuthDeviceRevokeToken<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -16538,27 +16375,22 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AuthenticationAuthDeviceRevokeTokenBody>,
-            <V as std::convert::TryInto<
-                types::AuthenticationAuthDeviceRevokeTokenBody,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<types::RevokeRequest>,
+            <V as std::convert::TryInto<types::RevokeRequest>>::Error: std::fmt::Display,
         {
             self.body = value
                 .try_into()
                 .map(From::from)
                 .map_err(|s| {
-                    format!(
-                        "conversion to `AuthenticationAuthDeviceRevokeTokenBody` for body failed: {}",
-                        s
-                    )
+                    format!("conversion to `RevokeRequest` for body failed: {}", s)
                 });
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                types::builder::AuthenticationAuthDeviceRevokeTokenBody,
-            ) -> types::builder::AuthenticationAuthDeviceRevokeTokenBody,
+                types::builder::RevokeRequest,
+            ) -> types::builder::RevokeRequest,
         {
             self.body = self.body.map(f);
             self
@@ -16569,8 +16401,7 @@ pub mod builder {
             let x_client_version = x_client_version.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
-                    types::AuthenticationAuthDeviceRevokeTokenBody::try_from(v)
-                        .map_err(|e| e.to_string())
+                    types::RevokeRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/auth/revoke", client.baseurl,);
@@ -16630,7 +16461,7 @@ pub mod builder {
     pub struct DevicesConnectDeviceChannel<'a> {
         client: &'a super::Client,
         x_client_version: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::DevicesConnectDeviceChannelBody, String>,
+        body: Result<types::builder::ChannelConnectRequest, String>,
     }
     impl<'a> DevicesConnectDeviceChannel<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -16655,9 +16486,9 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DevicesConnectDeviceChannelBody>,
+            V: std::convert::TryInto<types::ChannelConnectRequest>,
             <V as std::convert::TryInto<
-                types::DevicesConnectDeviceChannelBody,
+                types::ChannelConnectRequest,
             >>::Error: std::fmt::Display,
         {
             self.body = value
@@ -16665,8 +16496,7 @@ pub mod builder {
                 .map(From::from)
                 .map_err(|s| {
                     format!(
-                        "conversion to `DevicesConnectDeviceChannelBody` for body failed: {}",
-                        s
+                        "conversion to `ChannelConnectRequest` for body failed: {}", s
                     )
                 });
             self
@@ -16674,8 +16504,8 @@ pub mod builder {
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                types::builder::DevicesConnectDeviceChannelBody,
-            ) -> types::builder::DevicesConnectDeviceChannelBody,
+                types::builder::ChannelConnectRequest,
+            ) -> types::builder::ChannelConnectRequest,
         {
             self.body = self.body.map(f);
             self
@@ -16688,8 +16518,7 @@ pub mod builder {
             let x_client_version = x_client_version.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
-                    types::DevicesConnectDeviceChannelBody::try_from(v)
-                        .map_err(|e| e.to_string())
+                    types::ChannelConnectRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v2/devices/channels", client.baseurl,);
@@ -16931,7 +16760,7 @@ pub mod builder {
         channel_id: Result<::std::string::String, String>,
         input_index: Result<i64, String>,
         x_client_version: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::DevicesTriggerRealtimeLoggingEventBody, String>,
+        body: Result<types::builder::TriggerRequest, String>,
     }
     impl<'a> DevicesTriggerRealtimeLoggingEvent<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -16979,27 +16808,24 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DevicesTriggerRealtimeLoggingEventBody>,
+            V: std::convert::TryInto<types::TriggerRequest>,
             <V as std::convert::TryInto<
-                types::DevicesTriggerRealtimeLoggingEventBody,
+                types::TriggerRequest,
             >>::Error: std::fmt::Display,
         {
             self.body = value
                 .try_into()
                 .map(From::from)
                 .map_err(|s| {
-                    format!(
-                        "conversion to `DevicesTriggerRealtimeLoggingEventBody` for body failed: {}",
-                        s
-                    )
+                    format!("conversion to `TriggerRequest` for body failed: {}", s)
                 });
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                types::builder::DevicesTriggerRealtimeLoggingEventBody,
-            ) -> types::builder::DevicesTriggerRealtimeLoggingEventBody,
+                types::builder::TriggerRequest,
+            ) -> types::builder::TriggerRequest,
         {
             self.body = self.body.map(f);
             self
@@ -17012,8 +16838,7 @@ pub mod builder {
             let x_client_version = x_client_version.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
-                    types::DevicesTriggerRealtimeLoggingEventBody::try_from(v)
-                        .map_err(|e| e.to_string())
+                    types::TriggerRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -17281,11 +17106,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<
-                ::std::vec::Vec<
-                    types::V2DevicesAccountsGetResponsesContentApplicationJsonSchemaItems,
-                >,
-            >,
+            ResponseValue<::std::vec::Vec<types::DeviceAccount>>,
             Error<types::Error>,
         > {
             let Self { client, x_client_version } = self;
@@ -17385,11 +17206,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<
-                ::std::vec::Vec<
-                    types::V2DevicesAccountsAccountIdProjectsGetResponsesContentApplicationJsonSchemaItems,
-                >,
-            >,
+            ResponseValue<::std::vec::Vec<types::DeviceProject>>,
             Error<types::Error>,
         > {
             let Self { client, account_id, x_client_version } = self;

@@ -11,6 +11,7 @@ mod c2c_autoversion_id;
 mod c2c_ntsc;
 mod c2c_nullable_actor;
 mod c2c_project_type;
+mod c2c_readable_names;
 mod c2c_revoke_no_body;
 mod c2c_token_poll_secret;
 mod c2c_token_response;
@@ -100,6 +101,7 @@ pub const C2C: &[Repair] = &[
     string_aliases::REPAIR,
     dedupe_schemas::REPAIR,
     prune::REPAIR,
+    c2c_readable_names::REPAIR,
 ];
 
 /// Runs `repairs` in order.
