@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod auth;
+mod body;
 pub mod c2c;
 mod call;
 pub mod client;

@@ -13,10 +13,9 @@ use std::time::{Duration, SystemTime};
 use frameio_ext::auth::AuthError;
 use frameio_ext::c2c::{
     C2cClient, C2cErrorClass, C2cErrorKind, ChannelConnection, DeviceAuth, DeviceCredentials, DeviceStatus,
-    DeviceTokenProvider, DeviceTokens, ExposeSecret, FileTokenStore, Link, PollOutcome, SubDevice, TokenStore,
-    classify, error_kind,
+    DeviceTokenProvider, ExposeSecret, FileTokenStore, Link, PollOutcome, SubDevice, TokenStore, classify, error_kind,
 };
-use frameio_ext::{AccessToken, Error, TokenProvider};
+use frameio_ext::{AccessToken, Error, TokenProvider, TokenSet};
 use support::c2c_fake::{FakeC2c, fixture, form, route, script};
 use support::fake_api::Reply;
 use tokio::time::Instant;
@@ -40,18 +39,18 @@ fn tokens_json(access: &str, refresh: &str) -> String {
     )
 }
 
-fn expired_tokens(access: &str, refresh: &str) -> DeviceTokens {
-    DeviceTokens::new(AccessToken::new(access).with_expiry(SystemTime::now() - Duration::from_secs(1)))
+fn expired_tokens(access: &str, refresh: &str) -> TokenSet {
+    TokenSet::new(AccessToken::new(access).with_expiry(SystemTime::now() - Duration::from_secs(1)))
         .with_refresh_token(refresh)
 }
 
-fn valid_tokens(access: &str, refresh: &str) -> DeviceTokens {
-    DeviceTokens::new(AccessToken::new(access).with_expiry(SystemTime::now() + Duration::from_secs(8 * 3600)))
+fn valid_tokens(access: &str, refresh: &str) -> TokenSet {
+    TokenSet::new(AccessToken::new(access).with_expiry(SystemTime::now() + Duration::from_secs(8 * 3600)))
         .with_refresh_token(refresh)
 }
 
 /// A paired client of `fake` with `tokens`, refreshing through the same fake.
-fn paired(fake: &FakeC2c, tokens: DeviceTokens) -> (C2cClient, DeviceTokenProvider) {
+fn paired(fake: &FakeC2c, tokens: TokenSet) -> (C2cClient, DeviceTokenProvider) {
     let auth = DeviceAuth::new(fake.builder().build().unwrap(), device());
     let provider = DeviceTokenProvider::builder(auth, tokens).build();
     (fake.builder().token_provider(provider.clone()).build().unwrap(), provider)
@@ -384,7 +383,7 @@ fn the_file_store_never_shows_a_torn_file() {
             let mut reads = 0;
             while !done.load(Ordering::SeqCst) {
                 let bytes = std::fs::read(&path).unwrap();
-                let tokens: DeviceTokens = serde_json::from_slice(&bytes)
+                let tokens: TokenSet = serde_json::from_slice(&bytes)
                     .unwrap_or_else(|e| panic!("a reader saw a torn file ({e}): {}", String::from_utf8_lossy(&bytes)));
                 assert!(tokens.refresh_token().is_some());
                 reads += 1;

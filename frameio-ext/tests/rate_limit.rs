@@ -21,6 +21,11 @@ const LIMIT: usize = 5;
 const WINDOW: Duration = Duration::from_millis(100);
 const BURST: usize = 200;
 
+/// The tests measure pacing in wall-clock time, so they take turns: a flood
+/// from one test must not delay another's calls past the limiter's jitter
+/// allowance on a two-core machine.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A server that enforces [`LIMIT`] calls per [`WINDOW`] the way Frame.io
 /// documents it, a leaky bucket ("limits refresh gradually during their
 /// allotted time window"): a bucket of [`LIMIT`] calls that drains
@@ -73,6 +78,7 @@ async fn burst(server: &FakeApi, rate_limiting: RateLimiting) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paced_burst_draws_no_429() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let (server, rejected) = enforcing_server().await;
     let started = Instant::now();
     let failed = burst(&server, RateLimiting::new().window_scale(SCALE)).await;
@@ -87,6 +93,7 @@ async fn a_paced_burst_draws_no_429() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unpaced_burst_is_rejected_by_the_same_server() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let (server, rejected) = enforcing_server().await;
     let failed = burst(&server, RateLimiting::disabled()).await;
     assert!(failed > BURST / 2, "only {failed} of {BURST} calls were rejected");
@@ -95,6 +102,7 @@ async fn an_unpaced_burst_is_rejected_by_the_same_server() {
 
 #[tokio::test]
 async fn pacing_is_per_operation() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let server = FakeApi::scripted(vec![Reply::json(201, UPLOAD_JSON)]).await;
     let client = Client::builder()
         .base_url(server.url())
@@ -179,6 +187,7 @@ async fn list_all(server: &FakeApi, rate_limiting: RateLimiting) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_limit_the_server_announces_replaces_the_documented_one() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     // `folders_index` documents 100 calls per minute: 200 pages would take a
     // minute. This server allows 100 per 500 ms and says so.
     let (server, rejected) = announcing_listing(200, 100, Duration::from_millis(500)).await;
@@ -193,6 +202,7 @@ async fn the_limit_the_server_announces_replaces_the_documented_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lower_announced_limit_slows_the_listing_down_without_429s() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     // 20 calls per 200 ms, lower than the table's burst of 99 would allow.
     let (server, rejected) = announcing_listing(60, 20, Duration::from_millis(200)).await;
     let started = Instant::now();
@@ -204,6 +214,7 @@ async fn a_lower_announced_limit_slows_the_listing_down_without_429s() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_attempts_hold_no_pace() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     // `files_show` documents 10 calls per second: a burst of 9, then one per
     // 100 ms. Twenty 503s are retried at once (a 1 ms floor); had each failed
     // attempt spent pace, the call would wait over a second.
