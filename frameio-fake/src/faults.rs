@@ -169,6 +169,19 @@ impl Fault {
 
 /// Scripted answers beyond the error envelope.
 impl Fault {
+    /// Answer normally: a placeholder that lets a script start later ("two normal answers,
+    /// then a hang-up"). It is a zero [`Fault::delay`].
+    ///
+    /// ```
+    /// use frameio_fake::{Fault, FaultKind};
+    ///
+    /// let script = [Fault::pass().times(2), Fault::hang_up()];
+    /// assert_eq!(script[0].kind(), &FaultKind::Delay(std::time::Duration::ZERO));
+    /// ```
+    pub fn pass() -> Self {
+        Self::delay(Duration::ZERO)
+    }
+
     /// Answer `status` with no body and no `Content-Type` (a bare `204`, or an error a proxy
     /// sent without a body).
     ///

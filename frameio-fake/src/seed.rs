@@ -54,7 +54,7 @@ impl<'a> Seed<'a> {
         AccountSeed { seed: *self, id: id.to_string() }
     }
 
-    /// A C2C device `client_id` (its serial number) paired with `project`, as if it had
+    /// A C2C device `client_id` (its serial number) paired with project `project_id`, as if it had
     /// gone through the device-code flow: it gets tokens at once, and its assets land in the
     /// project's root folder. Pairing it again replaces its tokens.
     ///
@@ -63,7 +63,7 @@ impl<'a> Seed<'a> {
     /// # async fn main() -> std::io::Result<()> {
     /// let fake = frameio_fake::Fake::start().await?;
     /// let project = fake.seed().account("Acme").workspace("W").project("Set 1");
-    /// let device = fake.seed().device("SN-0042", &project);
+    /// let device = fake.seed().device("SN-0042", &project.id);
     /// let me = reqwest::Client::new()
     ///     .get(format!("{}/v2/devices/me", fake.base_url()))
     ///     .bearer_auth(&device.tokens.access_token)
@@ -74,9 +74,15 @@ impl<'a> Seed<'a> {
     /// assert_eq!(fake.device_tokens(&device.id), Some(device.tokens));
     /// # Ok(()) }
     /// ```
-    pub fn device(&self, client_id: &str, project: &ProjectSeed<'_>) -> DeviceSeed {
-        let (id, tokens) = crate::c2c::seed_device(self.shared, client_id, &project.id);
+    pub fn device(&self, client_id: &str, project_id: &str) -> DeviceSeed {
+        let (id, tokens) = crate::c2c::seed_device(self.shared, client_id, project_id);
         DeviceSeed { id, tokens }
+    }
+
+    /// A handle on a folder by id (a project's root folder, one seeded earlier, or one the
+    /// API created), to seed more into it.
+    pub fn existing_folder(&self, account_id: &str, id: &str) -> FolderSeed<'a> {
+        FolderSeed { seed: *self, account_id: account_id.to_string(), id: id.to_string() }
     }
 
     /// The [`Demo`] tree.

@@ -53,7 +53,7 @@ async fn put(url: &str, body: &[u8]) -> u16 {
 async fn a_seeded_device_is_paired_with_its_project_and_its_tokens_rotate() {
     let fake = Fake::start().await.unwrap();
     let project = fake.seed().account("Acme").workspace("W").project("Testbed");
-    let seeded = fake.seed().device("SN-0042", &project);
+    let seeded = fake.seed().device("SN-0042", &project.id);
     let me = device(&fake, &seeded.tokens.access_token).accounts_device_identify().send().await.unwrap().into_inner();
     assert_eq!(me.id.as_deref(), Some(seeded.id.as_str()));
     assert_eq!(me.project_id.as_deref(), Some(project.id.as_str()));
@@ -61,7 +61,7 @@ async fn a_seeded_device_is_paired_with_its_project_and_its_tokens_rotate() {
     assert_eq!(fake.device_tokens(&seeded.id).as_ref(), Some(&seeded.tokens));
     assert!(!format!("{:?}", seeded.tokens).contains(&seeded.tokens.access_token), "tokens stay out of Debug");
 
-    let again = fake.seed().device("SN-0042", &project);
+    let again = fake.seed().device("SN-0042", &project.id);
     assert_eq!(again.id, seeded.id, "the same device, paired again");
     assert_ne!(again.tokens, seeded.tokens);
     let stale = device(&fake, &seeded.tokens.access_token).devices_device_heartbeat().send().await;
@@ -72,7 +72,7 @@ async fn a_seeded_device_is_paired_with_its_project_and_its_tokens_rotate() {
 async fn a_real_time_upload_is_assembled_in_part_order_once_the_final_part_arrives() {
     let fake = Fake::builder().max_file_size(64 * MIB).start().await.unwrap();
     let project = fake.seed().account("Acme").workspace("W").project("Set");
-    let camera = device(&fake, &fake.seed().device("SN-1", &project).tokens.access_token);
+    let camera = device(&fake, &fake.seed().device("SN-1", &project.id).tokens.access_token);
     let asset = camera.devices_device_asset_create().body(realtime("", Some("mp4"))).send().await.unwrap();
     let asset = asset.into_inner();
     assert_eq!(asset.name.as_deref(), Some("[new file].mp4"));
@@ -126,7 +126,7 @@ async fn a_real_time_upload_is_assembled_in_part_order_once_the_final_part_arriv
 async fn real_time_parts_keep_to_s3s_limits() {
     let fake = Fake::start().await.unwrap();
     let project = fake.seed().account("Acme").workspace("W").project("Set");
-    let camera = device(&fake, &fake.seed().device("SN-1", &project).tokens.access_token);
+    let camera = device(&fake, &fake.seed().device("SN-1", &project.id).tokens.access_token);
     let asset = camera.devices_device_asset_create().body(realtime("A.mp4", None)).send().await.unwrap().into_inner();
     assert_eq!(asset.name.as_deref(), Some("A.mp4"));
     for (parts, total) in [
