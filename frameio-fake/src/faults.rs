@@ -35,11 +35,10 @@ impl Target {
     /// part's pre-signed URL, so one part can fail while the others go through.
     ///
     /// ```
-    /// use frameio_fake::{Fault, Target};
+    /// use frameio_fake::Target;
     ///
-    /// let second_part_expired = (Target::upload_part("f1", 2), Fault::status(403));
-    /// assert_eq!(second_part_expired.0, Target::path("/_fake/storage/f1/part_2"));
-    /// # let _ = second_part_expired.1;
+    /// // `fake.fault(Target::upload_part(&upload.id, 2), Fault::status(403))` refuses part 2 once.
+    /// assert_eq!(Target::upload_part("f1", 2), Target::path("/_fake/storage/f1/part_2"));
     /// ```
     pub fn upload_part(file_id: &str, number: usize) -> Self {
         Self::Path(format!("{}{file_id}/part_{number}", crate::storage::UPLOAD_PREFIX))

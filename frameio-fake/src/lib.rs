@@ -29,7 +29,7 @@
 //!
 //! What each module owns: `state` (the world and how it changes), `seed` (the
 //! typed seeding API, [`Seed`]), `api` (routing by the operation table and the V4
-//! handlers), `c2c` (the device API: pairing, tokens, heartbeats, assets), `views` (records as the generated wire types), [`pagination`],
+//! handlers), `c2c` (the device API: pairing, tokens, heartbeats, assets, real-time uploads), `views` (records as the generated wire types), [`pagination`],
 //! [`storage`] (pre-signed uploads, ranged downloads), [`webhooks`], [`faults`],
 //! [`rate_limit`], [`record`] (the request log) and `server` (the HTTP loop).
 //!
