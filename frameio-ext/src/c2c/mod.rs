@@ -66,6 +66,11 @@ pub mod types {
     pub use frameio_gen::c2c::types::*;
 }
 
+/// Typed httpmock helpers for the device API (the `mock` feature), as
+/// [`crate::mock`] is for V4.
+#[cfg(feature = "mock")]
+pub use frameio_gen::c2c::mock;
+
 pub mod channels;
 pub mod client;
 pub mod device_auth;
