@@ -341,6 +341,13 @@ fn handle(ctx: &Ctx<'_>) -> Handled {
                 .collect();
             Ok(list_reply(ctx.page(all)?))
         }
+        // The fake has no project-only collaborators: every project is reached
+        // through its workspace, so nobody is invited to one.
+        "projects_invited_projects_index" => {
+            ctx.includes(&["owner"])?;
+            ctx.account_exists(&ctx.store())?;
+            Ok(list_reply(ctx.page(Vec::<types::ProjectWithIncludes>::new())?))
+        }
         "projects_show" => {
             let includes = ctx.includes(&["owner"])?;
             let store = ctx.store();
