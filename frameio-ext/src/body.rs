@@ -33,10 +33,11 @@ mod tests {
                 then.status(500).body("x".repeat(256 * 1024));
             })
             .await;
-        let mut response = reqwest::get(server.url("/big")).await.unwrap();
+        let http = crate::tls::reqwest_builder(crate::tls::HTTP).unwrap().build().unwrap();
+        let mut response = http.get(server.url("/big")).send().await.unwrap();
         let (prefix, cut) = read_up_to(&mut response, 64 * 1024).await.unwrap();
         assert_eq!((prefix.len(), cut), (64 * 1024, true));
-        let mut response = reqwest::get(server.url("/big")).await.unwrap();
+        let mut response = http.get(server.url("/big")).send().await.unwrap();
         let (whole, cut) = read_up_to(&mut response, usize::MAX).await.unwrap();
         assert_eq!((whole.len(), cut), (256 * 1024, false));
     }

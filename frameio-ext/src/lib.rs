@@ -14,6 +14,7 @@ pub mod rate_limit;
 mod redact;
 pub mod retry;
 pub mod signature;
+pub mod tls;
 pub mod transfer;
 mod transport;
 pub mod tree;

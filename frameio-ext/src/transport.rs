@@ -536,7 +536,7 @@ mod tests {
             .max_attempts(3)
             .server_error_floor(Duration::ZERO);
         let transport = transport(retry);
-        let http = reqwest::Client::new();
+        let http = crate::tls::reqwest_builder(crate::tls::HTTP).unwrap().build().unwrap();
         let chunks = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(b"part"))]);
         let streamed = http.put(server.url("/stream")).body(reqwest::Body::wrap_stream(chunks)).build().unwrap();
         assert!(streamed.try_clone().is_none());

@@ -81,6 +81,7 @@ async fn user_agent_and_http_client_can_be_replaced() {
     let (world, file) = with_file().await;
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("x-proxy-tag", "corp".parse().unwrap());
+    frameio_ext::tls::install_default_provider();
     let http = reqwest::Client::builder().default_headers(headers).build().unwrap();
     let client = builder(&world).user_agent("dailies/2.0").http_client(http).build().unwrap();
     show(&client, &world.account, &file).await.unwrap();

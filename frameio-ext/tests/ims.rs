@@ -942,8 +942,11 @@ async fn secrets_never_show_in_debug_display_errors_or_logs() {
     }
 }
 
-/// Sends a GET to the loopback listener and returns the status.
+/// Sends a GET to the loopback listener, as the user's browser would, and
+/// returns the status. (A client of the test's own, so the crate's TLS
+/// provider is installed as an app building one would.)
 async fn visit(url: &str) -> u16 {
+    frameio_ext::tls::install_default_provider();
     reqwest::get(url).await.unwrap().status().as_u16()
 }
 

@@ -109,6 +109,7 @@ async fn later_pages_repeat_every_parameter_and_only_the_cursor_changes() {
 fn traced_client() -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("x-trace", "kept".parse().unwrap());
+    frameio_ext::tls::install_default_provider();
     reqwest::Client::builder().default_headers(headers).build().unwrap()
 }
 

@@ -347,7 +347,13 @@ impl FakeBuilder {
     }
 
     /// Binds 127.0.0.1 on a free port and serves on the current tokio runtime.
+    ///
+    /// The workspace builds reqwest without a default TLS provider, so this
+    /// makes `ring` the process's default rustls provider if none is set: the
+    /// fake's webhook deliveries, and the `reqwest::Client`s a test builds,
+    /// then work without more setup.
     pub async fn start(self) -> io::Result<Fake> {
+        let _already_set = rustls::crypto::ring::default_provider().install_default();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let http = reqwest::Client::builder().build().map_err(io::Error::other)?;

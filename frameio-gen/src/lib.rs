@@ -8,6 +8,12 @@
 //! for the Camera to Cloud device API. With the `mock` feature each also has a
 //! `mock` module: typed [httpmock](https://docs.rs/httpmock) helpers for tests.
 //!
+//! TLS: the workspace builds reqwest with rustls but no default crypto
+//! provider (frameio-ext configures `ring` itself), so `Client::new` needs a
+//! process default installed first (`frameio_ext::tls::install_default_provider()`,
+//! or `rustls::crypto::ring::default_provider().install_default()`), or a
+//! client of your own through `Client::new_with_client`.
+//!
 //! The generated files (`src/generated/`) are never edited by hand; the files
 //! beside them are the small hand-written glue the generated code needs.
 
