@@ -28,7 +28,7 @@ fn client(world: &World) -> Client {
     world.client().retry_policy(policy).rate_limiting(RateLimiting::disabled()).build().unwrap()
 }
 
-fn header<'a>(world: &'a World, operation: &str, index: usize, name: &str) -> Option<String> {
+fn header(world: &World, operation: &str, index: usize, name: &str) -> Option<String> {
     world.fake.requests_to(operation)[index].headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
