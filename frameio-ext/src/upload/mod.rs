@@ -70,11 +70,12 @@ mod source;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use reqwest::header::HeaderValue;
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -226,12 +227,33 @@ impl Uploader {
         // keeps this future `Send` (closures borrowing `ctx` trip rustc's
         // higher-ranked lifetime inference).
         let done: Vec<usize> = parts.iter().map(|p| p.number).collect();
-        let mut waiting = plan.parts().iter().filter(|p| !done.contains(&p.number()));
+        // Collected, not a lazy filter: a closure held across the awaits below
+        // would make this future not `Send`.
+        let pending: Vec<&Part> = plan.parts().iter().filter(|p| !done.contains(&p.number())).collect();
+        let mut waiting = pending.into_iter().peekable();
         let mut running = FuturesUnordered::new();
         loop {
-            while running.len() < concurrency {
+            while running.len() < concurrency && waiting.peek().is_some() {
+                // A job's budget of parts in flight, shared with its other transfers.
+                let permit = match &options.budget {
+                    None => None,
+                    Some(budget) => match Arc::clone(budget).try_acquire_owned() {
+                        Ok(permit) => Some(permit),
+                        Err(_) if running.is_empty() => {
+                            let acquired = tokio::select! {
+                                () = ctx.cancel.cancelled() => None,
+                                permit = Arc::clone(budget).acquire_owned() => permit.ok(),
+                            };
+                            let Some(permit) = acquired else {
+                                return Err(UploadError::new(UploadErrorKind::Cancelled, parts, plan.parts().len()));
+                            };
+                            Some(permit)
+                        }
+                        Err(_) => break,
+                    },
+                };
                 let Some(next) = waiting.next() else { break };
-                running.push(part::upload(&ctx, next));
+                running.push(upload_part(&ctx, next, permit));
             }
             match running.next().await {
                 Some(Ok(report)) => {
@@ -264,6 +286,17 @@ impl Uploader {
         }
         Ok(UploadReport { parts, bytes: plan.total_bytes(), resumed_bytes, elapsed: started.elapsed() })
     }
+}
+
+/// One part, holding its share of a job's budget while it is in flight.
+async fn upload_part(
+    ctx: &PartContext<'_>,
+    part: &Part,
+    permit: Option<OwnedSemaphorePermit>,
+) -> Result<PartReport, UploadErrorKind> {
+    let report = part::upload(ctx, part).await;
+    drop(permit);
+    report
 }
 
 /// Settings for an [`Uploader`].
@@ -394,6 +427,7 @@ pub struct UploadOptions {
     concurrency: Option<usize>,
     manifest: Option<PathBuf>,
     context: Context,
+    budget: Option<Arc<Semaphore>>,
 }
 
 impl UploadOptions {
@@ -436,6 +470,18 @@ impl UploadOptions {
     /// the created file).
     pub(crate) fn context(mut self, context: serde_json::Value) -> Self {
         self.context = Context(context);
+        self
+    }
+
+    /// Where the manifest goes, if one was asked for.
+    pub(crate) fn manifest_path(&self) -> Option<&Path> {
+        self.manifest.as_deref()
+    }
+
+    /// Takes a permit of `budget` for each part in flight (a job's limit
+    /// across all its transfers).
+    pub(crate) fn budget(mut self, budget: Arc<Semaphore>) -> Self {
+        self.budget = Some(budget);
         self
     }
 
