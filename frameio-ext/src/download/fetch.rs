@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, ETAG, HeaderMap, IF_MATCH, RANGE};
 use reqwest::{Response, StatusCode, Url};
-use tokio::time::{sleep, timeout};
+use tokio::time::{Instant, sleep, timeout};
 use tokio_util::sync::CancellationToken;
 
 use super::error::{DownloadErrorKind, DownloadFailure, RemoteChange};
@@ -254,17 +254,31 @@ pub(crate) async fn receive(
     end: Option<u64>,
     mut discard: u64,
 ) -> Result<(), Attempt> {
+    // One cancellation future and one timer for the whole body, not one per
+    // chunk: the timer is moved on only when it fires before a stall.
+    let cancelled = ctx.cancel.cancelled();
+    tokio::pin!(cancelled);
+    let deadline = sleep(ctx.stall);
+    tokio::pin!(deadline);
+    let mut last_chunk = Instant::now();
     let outcome = loop {
         let next = tokio::select! {
             biased;
-            () = ctx.cancel.cancelled() => break Err(Attempt::Fatal(DownloadErrorKind::Cancelled)),
-            next = timeout(ctx.stall, response.chunk()) => next,
+            () = &mut cancelled => break Err(Attempt::Fatal(DownloadErrorKind::Cancelled)),
+            next = response.chunk() => next,
+            () = &mut deadline => {
+                if last_chunk.elapsed() >= ctx.stall {
+                    break Err(stalled(ctx.stall));
+                }
+                deadline.as_mut().reset(last_chunk + ctx.stall);
+                continue;
+            }
         };
+        last_chunk = Instant::now();
         let mut chunk = match next {
-            Err(_) => break Err(stalled(ctx.stall)),
-            Ok(Err(e)) => break Err(ctx.network(e, Some(&(writer.position()..end.unwrap_or(u64::MAX))))),
-            Ok(Ok(None)) => break Ok(()),
-            Ok(Ok(Some(chunk))) => chunk,
+            Err(e) => break Err(ctx.network(e, Some(&(writer.position()..end.unwrap_or(u64::MAX))))),
+            Ok(None) => break Ok(()),
+            Ok(Some(chunk)) => chunk,
         };
         if discard > 0 {
             let dropped = discard.min(chunk.len() as u64);
@@ -276,7 +290,9 @@ pub(crate) async fn receive(
             let range = Some(writer.position()..end.unwrap_or(u64::MAX));
             break Err(Attempt::Fatal(DownloadErrorKind::BadResponse { range, status: response.status(), reason }));
         }
-        if let Err(e) = writer.push(&chunk).await {
+        if !chunk.is_empty()
+            && let Err(e) = writer.push(chunk).await
+        {
             break Err(Attempt::Fatal(e));
         }
     };

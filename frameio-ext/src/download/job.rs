@@ -24,9 +24,10 @@ use super::{DownloadOptions, DownloadReport, Downloader, Existing};
 use crate::retry::Retrier;
 use crate::upload::Tracker;
 
-/// How often, at most, the manifest is rewritten while parts complete (each
-/// time after flushing the bytes it lists): a process killed without warning
-/// loses at most this much work.
+/// How often, at most, the manifest is rewritten while parts complete: a
+/// process killed without warning loses at most this much work. These saves
+/// do not flush the file (that would write the whole download back to the
+/// disk mid-transfer, at disk speed); the save when a download stops does.
 const SAVE_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The file being downloaded and where its pieces go.
@@ -196,8 +197,8 @@ impl Job<'_> {
     /// `.part` is still there.
     fn resumable(&self) -> Option<DownloadManifest> {
         let manifest = DownloadManifest::load(&self.paths.manifest).ok().flatten()?;
-        let part_exists = std::fs::metadata(&self.paths.part).is_ok_and(|m| m.is_file());
-        (manifest.url() == self.paths.identity && part_exists).then_some(manifest)
+        let part = std::fs::metadata(&self.paths.part).ok().filter(|m| m.is_file())?;
+        (manifest.url() == self.paths.identity).then(|| manifest.within(part.len()))
     }
 
     /// A permit of the job's budget, if there is one, waiting as long as it takes.
@@ -270,10 +271,9 @@ impl Job<'_> {
         let tracker = self.ctx.tracker.clone();
         tracker.set_total(self.ctx.target, total, missing.len());
         tracker.received(resumed);
-        let target =
-            Target::open(&self.paths.part, fresh, total, coverage, self.downloader.buffer_size, parts, tracker)
-                .await
-                .map_err(write_error(&self.paths.part))?;
+        let target = Target::open(&self.paths.part, fresh, total, coverage, self.downloader.buffer_size, tracker)
+            .await
+            .map_err(write_error(&self.paths.part))?;
         let kept = |kind: DownloadErrorKind, target: &Target| Failed {
             kind,
             kept: Some((self.paths.part.clone(), target.coverage().covered())),
@@ -315,7 +315,7 @@ impl Job<'_> {
                 Some(Ok(())) => {
                     self.ctx.tracker.part_done();
                     if saved_at.elapsed() >= SAVE_INTERVAL && saving.as_ref().is_none_or(|s| s.is_finished()) {
-                        saving = Some(save(true));
+                        saving = Some(save(false));
                         saved_at = Instant::now();
                     }
                 }
@@ -369,7 +369,6 @@ impl Job<'_> {
             head.total.unwrap_or(u64::MAX),
             RangeSet::new(),
             self.downloader.buffer_size,
-            1,
             tracker,
         )
         .await
@@ -415,7 +414,7 @@ impl Job<'_> {
     async fn empty(&self) -> Result<DownloadReport, Failed> {
         remove_if_present(&self.paths.manifest);
         let tracker = self.ctx.tracker.clone();
-        let target = Target::open(&self.paths.part, true, 0, RangeSet::new(), 1, 1, tracker)
+        let target = Target::open(&self.paths.part, true, 0, RangeSet::new(), 1, tracker)
             .await
             .map_err(write_error(&self.paths.part))?;
         target.finish(self.downloader.sync_on_complete).await.map_err(write_error(&self.paths.part))?;

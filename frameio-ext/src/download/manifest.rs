@@ -153,6 +153,13 @@ impl DownloadManifest {
     pub(crate) fn coverage(&self) -> &RangeSet {
         &self.completed
     }
+
+    /// The same manifest, trusting no range past `len` (the partial file's
+    /// length: bytes past its end are certainly not there).
+    pub(crate) fn within(mut self, len: u64) -> Self {
+        self.completed = self.completed.below(len);
+        self
+    }
 }
 
 #[cfg(test)]

@@ -245,8 +245,10 @@ impl DownloaderBuilder {
     /// Whether to flush a completed file to the disk (`fsync`) before it
     /// replaces `<name>` (default false, as `curl -o` does not): then a power
     /// loss right after a download cannot leave a `<name>` whose blocks never
-    /// reached the disk. The resume manifest is always written only after the
-    /// bytes it lists were flushed.
+    /// reached the disk. (The resume manifest written when a download stops
+    /// lists only bytes flushed to the disk; the ones written every few
+    /// seconds during a download are not flushed, which a killed process
+    /// cannot undo but a power loss can.)
     pub fn sync_on_complete(mut self, sync: bool) -> Self {
         self.sync_on_complete = sync;
         self

@@ -48,6 +48,12 @@ impl RangeSet {
         &self.ranges
     }
 
+    /// The set without anything at or past `end`.
+    pub(crate) fn below(&self, end: u64) -> RangeSet {
+        let ranges = self.ranges.iter().filter(|r| r.start < end).map(|r| r.start..r.end.min(end)).collect();
+        RangeSet { ranges }
+    }
+
     /// The parts of `within` the set does not cover, in order.
     pub(crate) fn gaps(&self, within: Range<u64>) -> Vec<Range<u64>> {
         let mut gaps = Vec::new();
@@ -113,6 +119,8 @@ mod tests {
         let s = set(&[30..40, 10..20, 15..35]);
         assert_eq!(s.ranges(), [10..40]);
         assert!(s.contains(&(12..38)) && !s.contains(&(5..12)) && s.contains(&(7..7)));
+        assert_eq!(set(&[5..8, 10..25, 30..50]).below(12).ranges(), [5..8, 10..12]);
+        assert_eq!(set(&[5..8]).below(5).ranges(), Vec::<Range<u64>>::new());
     }
 
     #[test]
