@@ -102,7 +102,7 @@ impl Transfers<'_> {
         let max_interval = wait.max_interval.max(MIN_POLL_INTERVAL);
         loop {
             let file = self.client.files_show().account_id(account_id).file_id(file_id).send().await?.data;
-            if file.status == FileStatus::Transcoded {
+            if is_transcoded(&file.status) {
                 return Ok(file);
             }
             let waited = started.elapsed();
@@ -150,6 +150,16 @@ impl Transfers<'_> {
             None => options,
         };
         self.engine()?.download(url, dest, options).await.map_err(Error::from)
+    }
+}
+
+/// Whether Frame.io is done processing: `transcoded`, or `ready`, the status
+/// the Media Links guide waits for (not in the spec's enum yet).
+fn is_transcoded(status: &FileStatus) -> bool {
+    match status {
+        FileStatus::Transcoded => true,
+        FileStatus::Unknown(other) => other == "ready",
+        _ => false,
     }
 }
 

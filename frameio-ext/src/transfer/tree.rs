@@ -168,7 +168,8 @@ pub struct TransferredFile {
     pub file_id: String,
     /// Its length.
     pub bytes: u64,
-    /// The bytes moved in this run (less than `bytes` for a resumed transfer).
+    /// The bytes moved in this run (less than `bytes` for a resumed download;
+    /// an upload counts its whole length).
     pub bytes_moved: u64,
 }
 
