@@ -361,8 +361,7 @@ async fn a_full_disk_is_a_typed_error_and_nothing_is_overwritten() {
 
 #[tokio::test]
 async fn an_unwritable_target_is_a_typed_error() {
-    let data = pattern(2 * MIB, 13);
-    let (fake, _, url) = fake_with(data.clone()).await;
+    let (fake, _, url) = fake_with(pattern(2 * MIB, 13)).await;
     let dir = tempfile::tempdir().unwrap();
     // The destination's directory is a file: nothing can be created in it.
     std::fs::write(dir.path().join("not-a-dir"), b"").unwrap();
@@ -371,22 +370,51 @@ async fn an_unwritable_target_is_a_typed_error() {
     assert!(matches!(err.kind(), DownloadErrorKind::Write { .. }), "{err:?}");
     assert!(err.to_string().contains("clip.mov.part"), "{err}");
 
-    // The destination is a directory: everything arrives, the rename fails, the part stays.
+    // The destination is a directory: refused before anything is fetched.
     let dest = dir.path().join("clip.mov");
     std::fs::create_dir(&dest).unwrap();
-    std::fs::write(dest.join("inside"), b"x").unwrap();
+    fake.clear_requests();
     let err = downloader().download(&url, &dest, DownloadOptions::new()).await.unwrap_err();
     assert!(matches!(err.kind(), DownloadErrorKind::Write { .. }), "{err:?}");
-    assert_eq!(err.bytes_done(), 2 * MIB);
+    assert!(fake.requests_to(STORAGE_DOWNLOAD).is_empty());
+    std::fs::remove_dir(&dest).unwrap();
+}
+
+#[tokio::test]
+async fn a_destination_that_cannot_be_replaced_keeps_the_complete_part_for_a_rename() {
+    let data = pattern(17 * MIB, 18);
+    let (fake, _, url) = fake_with(data.clone()).await;
+    // The last part is held back while a directory takes the destination's name.
+    fake.fault(Target::operation(STORAGE_DOWNLOAD), Fault::delay(Duration::ZERO).times(2));
+    fake.fault(Target::operation(STORAGE_DOWNLOAD), Fault::delay(Duration::from_millis(300)));
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("clip.mov");
+    let single = Downloader::builder().part_size(8 * MIB).parts_in_flight(1).build().unwrap();
+    let (tx, mut rx) = tokio::sync::watch::channel(TransferProgress::default());
+    let squatter = {
+        let dest = dest.clone();
+        tokio::spawn(async move {
+            let _ = rx.wait_for(|p| p.bytes_received >= 16 * MIB).await;
+            std::fs::create_dir(&dest).unwrap();
+            std::fs::write(dest.join("inside"), b"x").unwrap();
+        })
+    };
+
+    let err = single.download(&url, &dest, DownloadOptions::new().progress(tx)).await.unwrap_err();
+    squatter.await.unwrap();
+
+    assert!(matches!(err.kind(), DownloadErrorKind::Write { path: Some(p), .. } if *p == dest), "{err:?}");
+    assert_eq!(err.bytes_done(), 17 * MIB);
     assert!(dest.join("inside").exists(), "nothing overwritten");
     assert_eq!(std::fs::read(dir.path().join("clip.mov.part")).unwrap(), data);
 
     // Once the way is clear, the next run only checks the version and renames.
     std::fs::remove_dir_all(&dest).unwrap();
     fake.clear_requests();
-    let report = downloader().download(&url, &dest, DownloadOptions::new()).await.unwrap();
-    assert_eq!((report.bytes_resumed, report.requests), (2 * MIB, 1));
+    let report = single.download(&url, &dest, DownloadOptions::new()).await.unwrap();
+    assert_eq!((report.bytes_resumed, report.requests), (17 * MIB, 1));
     assert_eq!(std::fs::read(&dest).unwrap(), data);
+    assert_eq!(leftovers(&dest), (false, false));
 }
 
 /// The `Range` and `If-Match` of each request a server received.

@@ -48,6 +48,13 @@ pub(crate) async fn to_path(
     let url = parse_url(raw_url)
         .map_err(|reason| DownloadError::new(DownloadErrorKind::InvalidUrl { reason }, Some(dest), "<invalid URL>"))?;
     let shown = crate::redact::url(&url);
+    // A directory (or a path with no file name) can never be replaced by the
+    // file: say so before fetching anything.
+    if dest.file_name().is_none() || dest.is_dir() {
+        let source = io::Error::new(io::ErrorKind::IsADirectory, "the destination is a directory, not a file path");
+        let kind = DownloadErrorKind::Write { path: Some(dest.to_path_buf()), source };
+        return Err(DownloadError::new(kind, Some(dest), &shown));
+    }
     if options.existing == Existing::Skip
         && let Some(len) = file_len(dest)
     {
