@@ -56,7 +56,8 @@ use crate::download::Downloader;
 use crate::{Client, Error, Result};
 
 /// Downloads and folder trees through a [`Client`]; from [`Client::transfers`].
-#[derive(Debug)]
+/// Cheap to clone (a clone made once a download has run shares its connection pool).
+#[derive(Debug, Clone)]
 pub struct Transfers<'a> {
     client: &'a Client,
     downloader: OnceLock<Downloader>,
