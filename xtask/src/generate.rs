@@ -159,4 +159,3 @@ fn operation_table(doc: &Value) -> Result<String, SpecError> {
     .map_err(|e| SpecError::new("(generated code)", "", format!("operation table does not parse: {e}")))?;
     Ok(format_file(&file))
 }
-
