@@ -150,7 +150,9 @@ pub enum VersionOf {
     Stack(String),
 }
 
-/// Uploads through a [`Client`]; from [`Client::uploads`].
+/// Uploads through a [`Client`]; from [`Client::uploads`]. `Copy`, and its
+/// methods take it by value, so `client.uploads().local(..)` is a future that
+/// borrows only the client.
 #[derive(Debug, Clone, Copy)]
 pub struct Uploads<'a> {
     client: &'a Client,
@@ -183,7 +185,8 @@ impl<'a> Uploads<'a> {
     /// // Run again after an interruption: it picks up where it stopped.
     /// let options = UploadOptions::new().manifest("A001_C003.mov.upload.json");
     /// let file = NewFile::open("A001_C003.mov").await?;
-    /// let created = client.uploads().local("account", "folder", file, options).await?;
+    /// let upload = client.uploads().local("account", "folder", file, options);
+    /// let created = upload.await?; // the future borrows the client, not a temporary
     /// # let _ = created;
     /// # Ok(()) }
     /// ```
@@ -192,7 +195,7 @@ impl<'a> Uploads<'a> {
     /// An API error creating the file, or [`FileUploadError::Parts`] naming the
     /// file and the part that failed.
     pub async fn local(
-        &self,
+        self,
         account_id: &str,
         folder_id: &str,
         file: NewFile,
@@ -279,7 +282,7 @@ impl<'a> Uploads<'a> {
     ///
     /// # Errors
     /// An API error.
-    pub async fn remote(&self, account_id: &str, folder_id: &str, name: &str, source_url: &str) -> Result<types::File> {
+    pub async fn remote(self, account_id: &str, folder_id: &str, name: &str, source_url: &str) -> Result<types::File> {
         let body = types::FileCreateRemoteUploadParams {
             data: types::FileCreateRemoteUploadParamsData {
                 name: name.to_string(),
@@ -303,7 +306,7 @@ impl<'a> Uploads<'a> {
     /// # Errors
     /// As [`Self::local`], plus API errors stacking the new file.
     pub async fn version(
-        &self,
+        self,
         account_id: &str,
         of: VersionOf,
         file: NewFile,
@@ -353,7 +356,7 @@ impl<'a> Uploads<'a> {
     /// # Errors
     /// As [`Self::local`].
     pub async fn attachment(
-        &self,
+        self,
         account_id: &str,
         comment_id: &str,
         file: NewFile,
@@ -389,7 +392,7 @@ impl<'a> Uploads<'a> {
     /// [`FileUploadError::Failed`], [`FileUploadError::NotReady`] when `wait`'s
     /// timeout runs out, or an API error polling.
     pub async fn wait_until_uploaded(
-        &self,
+        self,
         account_id: &str,
         file_id: &str,
         wait: WaitOptions,
