@@ -113,9 +113,12 @@ pub struct TreeArgs {
 
 #[derive(Debug, Args)]
 pub struct UploadArgs {
-    /// Local files and folders, then the Frame.io folder or project to upload into
-    #[arg(required = true, num_args = 2.., value_name = "PATH... DEST")]
-    pub paths: Vec<String>,
+    /// Local files and folders
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The Frame.io folder or project to upload into: id or web URL
+    #[arg(value_name = "DEST")]
+    pub dest: String,
 }
 
 #[derive(Debug, Args)]

@@ -55,16 +55,23 @@ fn fail(failure: &Failure) -> ExitCode {
 fn usage(error: &clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-        let _ = output::out(&error.render().to_string());
+        let text = error.render().to_string();
+        let _ = output::out(&format!("{}\n", text.trim_end()));
         return ExitCode::SUCCESS;
     }
     if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
         output::note(error.render().to_string().trim_end());
         return ExitCode::from(Exit::Usage as u8);
     }
+    // clap's message, without the usage block and the help hint after it.
     let rendered = error.render().to_string();
-    let first = rendered.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
-    fail(&Failure::usage(format!("{first} (see `fio --help`)")))
+    let message: Vec<&str> = rendered
+        .lines()
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+        .map(|line| line.trim().trim_start_matches("error: "))
+        .filter(|line| !line.is_empty() && !line.starts_with("tip:"))
+        .collect();
+    fail(&Failure::usage(format!("{} (see `fio --help`)", message.join(" "))))
 }
 
 /// `-v` levels, or `RUST_LOG`; on stderr.

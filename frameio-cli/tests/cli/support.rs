@@ -4,7 +4,7 @@
 //! checks what every run must hold (no token in the output, errors as one
 //! line).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use frameio_fake::{Demo, Fake};
@@ -48,15 +48,16 @@ impl Env {
         self.fake.demo().expect("demo data")
     }
 
-    pub fn config_dir(&self) -> &Path {
-        self.config.path()
+    /// `FIO_CONFIG_DIR`: not there until `fio` makes it.
+    pub fn config_dir(&self) -> PathBuf {
+        self.config.path().join("fio")
     }
 
     /// The command, pointed at the fake and the private config dir.
     pub fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_fio"));
         command
-            .env("FIO_CONFIG_DIR", self.config.path())
+            .env("FIO_CONFIG_DIR", self.config_dir())
             .env("FIO_BASE_URL", self.fake.base_url())
             .env("FIO_CREDENTIAL_STORE", "file")
             .env_remove("FRAMEIO_TOKEN")
