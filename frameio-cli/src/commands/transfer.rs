@@ -37,11 +37,12 @@ pub struct Sent {
 
 /// `fio upload PATH... DEST`.
 pub async fn upload(ctx: &Ctx, args: UploadArgs, cancel: &CancellationToken) -> Result<()> {
-    let (dest, paths) = args.paths.split_last().ok_or_else(|| Failure::usage("give at least one PATH and a DEST"))?;
     let mut files = Vec::new();
-    for path in paths {
-        let path = PathBuf::from(path);
-        let meta = std::fs::metadata(&path).map_err(|e| Failure::io(&path, &e))?;
+    for path in args.paths {
+        let meta = std::fs::metadata(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Failure::not_found(format!("{} does not exist", path.display())),
+            _ => Failure::io(&path, &e),
+        })?;
         if meta.is_dir() {
             return Err(Failure::usage(format!(
                 "{} is a folder: uploading folders needs the transfer engine, not in this build",
@@ -50,7 +51,7 @@ pub async fn upload(ctx: &Ctx, args: UploadArgs, cancel: &CancellationToken) -> 
         }
         files.push((path, meta.len()));
     }
-    let folder = resolve(ctx, &Target::parse(dest)?, Want::Folder).await?.into_folder("DEST")?;
+    let folder = resolve(ctx, &Target::parse(&args.dest)?, Want::Folder).await?.into_folder("DEST")?;
     let sent = upload_files(ctx, &folder, files, cancel).await;
     report(ctx, &folder, sent, cancel)
 }
@@ -111,7 +112,13 @@ fn report(ctx: &Ctx, folder: &FolderRef, sent: Vec<Sent>, cancel: &CancellationT
             table.row(vec![s.path.display().to_string(), output::bytes(s.size), result, id]);
         }
         table.print()?;
-        note(format!("into \"{}\" ({})", folder.name, folder.folder_id));
+        let done = sent.len() - failed.len();
+        output::out(&format!(
+            "\n{done} of {} uploaded into \"{}\" ({})\n",
+            output::count(sent.len(), "file"),
+            folder.name,
+            folder.folder_id
+        ))?;
     }
     if cancel.is_cancelled() {
         let done = sent.len() - failed.len();
@@ -119,10 +126,10 @@ fn report(ctx: &Ctx, folder: &FolderRef, sent: Vec<Sent>, cancel: &CancellationT
     }
     let total = sent.len();
     let names: Vec<String> = failed.iter().map(|s| s.path.display().to_string()).collect();
-    let mut failures = sent.into_iter().filter_map(|s| s.outcome.err());
+    let mut failures = sent.into_iter().filter_map(|s| s.outcome.err().map(|e| (s.path, e)));
     match (failures.next(), names.len()) {
         (None, _) => Ok(()),
-        (Some(only), 1) if total == 1 => Err(only),
+        (Some((path, only)), 1) if total == 1 => Err(only.context(path.display())),
         (Some(_), n) => Err(Failure::partial(format!("{n} of {total} files failed to upload: {}", names.join(", ")))),
     }
 }

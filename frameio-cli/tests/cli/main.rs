@@ -3,4 +3,9 @@
 //! One test binary, so the suite links once.
 
 mod browse;
+mod login;
+mod review;
+mod search;
 mod support;
+mod transfer;
+mod webhooks;
