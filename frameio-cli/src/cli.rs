@@ -7,12 +7,17 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::store::Preference;
 
-/// fio: the Frame.io command line.
-///
-/// Targets are ids or Frame.io web URLs: https://next.frame.io/project/<id> or
-/// https://next.frame.io/project/<id>/view/<id>.
+/// `fio`'s command line (its help text is in the attributes, as clap prints it).
 #[derive(Debug, Parser)]
-#[command(name = "fio", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "fio",
+    version,
+    propagate_version = true,
+    max_term_width = 100,
+    about = "fio: the Frame.io command line",
+    long_about = "fio: the Frame.io command line.\n\nTargets are ids or Frame.io web URLs: \
+                  https://next.frame.io/project/<id> or https://next.frame.io/project/<id>/view/<id>."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -82,8 +87,11 @@ pub struct LoginArgs {
     /// Client id of your Adobe IMS "OAuth Native App" or single-page app credential
     #[arg(long, env = "FIO_CLIENT_ID", value_name = "ID", conflicts_with = "token")]
     pub client_id: Option<String>,
-    /// Port of the loopback redirect (register http://127.0.0.1:<port>/callback on the credential)
-    #[arg(long, default_value_t = 8765)]
+    #[arg(
+        long,
+        default_value_t = 8765,
+        help = "Port of the loopback redirect (register http://127.0.0.1:<port>/callback on the credential)"
+    )]
     pub port: u16,
     /// Scopes to ask for, replacing the defaults (repeat, or separate with commas)
     #[arg(long = "scope", value_name = "SCOPE", value_delimiter = ',')]

@@ -94,6 +94,7 @@ impl Failure {
     }
 
     /// The exit code.
+    #[cfg(test)]
     pub fn exit(&self) -> Exit {
         self.exit
     }

@@ -107,7 +107,6 @@ pub struct Found {
 pub struct FolderRef {
     pub account_id: String,
     pub folder_id: String,
-    pub project_id: String,
     /// The folder's name (the project's, for a root folder).
     pub name: String,
 }
@@ -118,10 +117,8 @@ impl Found {
     pub fn into_folder(self, role: &str) -> Result<FolderRef> {
         let account_id = self.account_id;
         match self.asset {
-            Asset::Project(p) => {
-                Ok(FolderRef { account_id, folder_id: p.root_folder_id, project_id: p.id, name: p.name })
-            }
-            Asset::Folder(f) => Ok(FolderRef { account_id, folder_id: f.id, project_id: f.project_id, name: f.name }),
+            Asset::Project(p) => Ok(FolderRef { account_id, folder_id: p.root_folder_id, name: p.name }),
+            Asset::Folder(f) => Ok(FolderRef { account_id, folder_id: f.id, name: f.name }),
             other => Err(wrong_kind(role, &other, "a folder or project")),
         }
     }

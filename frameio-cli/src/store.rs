@@ -122,11 +122,6 @@ impl Paths {
             .ok_or_else(|| Failure::local("no config directory is known for this user: set FIO_CONFIG_DIR"))
     }
 
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     fn session(&self) -> PathBuf {
         self.dir.join("session.json")
     }

@@ -69,7 +69,7 @@ impl Target {
         }
         let segments: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
         let segments: Vec<&str> = match segments.split_last() {
-            Some((last, rest)) if last.is_empty() => rest.to_vec(),
+            Some((&"", rest)) => rest.to_vec(),
             _ => segments,
         };
         match segments.as_slice() {

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::UploadArgs;
 use crate::error::{Failure, Result};
-use crate::output::{self, Table, note};
+use crate::output::{self, Table};
 use crate::progress::Bars;
 use crate::resolve::{FolderRef, Want, resolve};
 use crate::session::Ctx;

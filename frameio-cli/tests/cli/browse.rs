@@ -97,3 +97,11 @@ async fn ids_of_the_wrong_kind_and_unknown_ids() {
     env.fio(&["ls", &other_project]).fails(exit::NOT_FOUND, "is not in project");
     env.fio(&["ls", "--account", "nope", &demo.dailies_folder_id]).fails(exit::NOT_FOUND, "account nope");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_api_is_a_network_error() {
+    let env = Env::signed_in().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let run = env.fio(&["ls", "--base-url", &format!("http://{closed}")]);
+    run.fails(exit::NETWORK, "could not reach Frame.io");
+}

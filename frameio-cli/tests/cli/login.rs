@@ -189,7 +189,7 @@ async fn ims_sign_in_in_the_browser_with_pkce_and_a_loopback_redirect() {
         })
         .await;
     assert_eq!(env.fio(&["logout"]).ok(), "Signed out; IMS revoked the tokens.\n");
-    revoke.assert_hits_async(2).await;
+    revoke.assert_calls_async(2).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

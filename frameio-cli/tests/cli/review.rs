@@ -91,3 +91,14 @@ async fn comments_export_quotes_csv_and_wants_a_file() {
     env.fio(&["comments", "export", clip, "-o", dir.to_str().unwrap()])
         .fails(exit::USAGE, "is a folder; give a file name");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_that_cannot_be_written_is_a_local_error() {
+    let env = Env::signed_in().await;
+    let demo = env.demo().clone();
+    let file = env.scratch("local").join("plain-file");
+    std::fs::write(&file, b"x").unwrap();
+    let inside_a_file = file.join("comments.csv");
+    env.fio(&["comments", "export", &demo.cut_file_ids[2], "-o", inside_a_file.to_str().unwrap()])
+        .fails(exit::LOCAL, "comments.csv");
+}
