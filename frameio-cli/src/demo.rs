@@ -1,26 +1,123 @@
-//! `fio demo`: the commands against an embedded fake Frame.io
-//! ([`frameio_fake::Fake::with_demo_data`]) started in this process on
+//! `fio demo`: `fio`'s own commands against an embedded fake Frame.io
+//! ([`frameio_fake::Fake`] with its demo tree) started in this process on
 //! 127.0.0.1: no token, no network, nothing written outside a temporary
-//! folder (removed at the end).
+//! folder, which is removed at the end.
+//!
+//! It lists the projects and the demo project's tree, uploads a generated
+//! file (in several parts), downloads it back and checks that every byte
+//! came back, printing each step as the command a user would type.
+
+use std::path::{Path, PathBuf};
 
 use frameio_ext::Credentials;
-use frameio_fake::Fake;
+use frameio_fake::{Demo, Fake};
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::Global;
+use crate::cli::{Global, LsArgs, TreeArgs};
+use crate::commands::{browse, transfer};
 use crate::error::{Failure, Result};
+use crate::output;
+use crate::resolve::FolderRef;
 use crate::session::{self, Ctx};
+
+/// The generated file: a little over 3 MiB, so it goes up in 4 parts of 1 MiB.
+const DEMO_FILE_SIZE: usize = 3 * 1024 * 1024 + 4321;
+const DEMO_FILE_NAME: &str = "A002_C001_demo.mov";
+const PART_SIZE: u64 = 1024 * 1024;
 
 /// `fio demo`.
 pub async fn run(global: &Global, cancel: &CancellationToken) -> Result<()> {
     let fake = Fake::builder()
         .demo_data()
-        .part_size(1024 * 1024)
+        .part_size(PART_SIZE)
         .start()
         .await
         .map_err(|e| Failure::local(format!("could not start the embedded fake Frame.io: {e}")))?;
+    let demo = fake.demo().cloned().ok_or_else(|| Failure::internal("the fake has no demo tree"))?;
     let client = session::client(Credentials::bearer(fake.token()), Some(fake.base_url()))?;
-    let ctx = Ctx::with_client(client, global);
-    let _ = (ctx, cancel);
-    Ok(())
+    let global = Global { json: false, account: Some(demo.account_id.clone()), ..global.clone() };
+    let ctx = Ctx::with_client(client, &global);
+    let scratch = Scratch::new()?;
+
+    say(&format!(
+        "fio demo: the commands below run against an embedded fake Frame.io at {} (no token, no network).\n",
+        fake.base_url()
+    ))?;
+    step("fio ls")?;
+    browse::ls(&ctx, LsArgs { target: None }).await?;
+
+    let project_url = format!("https://next.frame.io/project/{}", demo.project_id);
+    step(&format!("fio tree {project_url}"))?;
+    browse::tree(&ctx, TreeArgs { target: project_url, depth: None }).await?;
+
+    let (file_id, original) = upload(&ctx, &demo, &scratch, cancel).await?;
+    let _ = (file_id, original);
+    say("\nDone. Next: `fio login`, then the same commands against your Frame.io (`fio --help`).\n")
+}
+
+/// Generates the demo file and uploads it into `Dailies`; its id and bytes.
+async fn upload(ctx: &Ctx, demo: &Demo, scratch: &Scratch, cancel: &CancellationToken) -> Result<(String, Vec<u8>)> {
+    let bytes = generated(DEMO_FILE_SIZE);
+    let path = scratch.path().join(DEMO_FILE_NAME);
+    std::fs::write(&path, &bytes).map_err(|e| Failure::io(&path, &e))?;
+    let dailies = format!("https://next.frame.io/project/{}/view/{}", demo.project_id, demo.dailies_folder_id);
+    step(&format!("fio upload {DEMO_FILE_NAME} {dailies}    # a generated file, in a temporary folder"))?;
+    let folder = FolderRef {
+        account_id: demo.account_id.clone(),
+        folder_id: demo.dailies_folder_id.clone(),
+        name: "Dailies".into(),
+    };
+    let sent = transfer::upload_files(ctx, &folder, vec![(path, bytes.len() as u64)], cancel).await;
+    let file = sent.into_iter().next().ok_or_else(|| Failure::internal("nothing was uploaded"))?.outcome?;
+    let id = file.id.clone().ok_or_else(|| Failure::internal("the uploaded file has no id"))?;
+    say(&format!(
+        "uploaded {} ({}) in {} parts as file {id}\n",
+        DEMO_FILE_NAME,
+        output::bytes(bytes.len() as u64),
+        file.upload_urls.len()
+    ))?;
+    Ok((id, bytes))
+}
+
+/// Deterministic bytes that differ at every offset, so a misplaced part shows.
+fn generated(len: usize) -> Vec<u8> {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[3]
+        })
+        .collect()
+}
+
+fn step(command: &str) -> Result<()> {
+    say(&format!("\n$ {command}\n"))
+}
+
+fn say(text: &str) -> Result<()> {
+    output::out(text)
+}
+
+/// A temporary folder, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Result<Self> {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let dir = std::env::temp_dir().join(format!("fio-demo-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| Failure::io(&dir, &e))?;
+        Ok(Self(dir))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -370,7 +370,9 @@ async fn keychain<T: Send + 'static>(
         let outcome = keyring::Entry::new(SERVICE, &account).and_then(|entry| call(&entry));
         let _ = tx.send(outcome);
     });
-    let why = |e: keyring::Error| Failure::local(format!("the OS keychain refused: {e}"));
+    let why = |e: keyring::Error| {
+        Failure::local(format!("the OS keychain refused ({e}); --credential-store file keeps secrets in a 0600 file"))
+    };
     match tokio::time::timeout(KEYCHAIN_TIMEOUT, rx).await {
         Ok(Ok(outcome)) => outcome.map_err(why),
         Ok(Err(_)) => Err(Failure::local("the OS keychain call failed")),
