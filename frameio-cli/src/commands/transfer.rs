@@ -122,7 +122,10 @@ fn report(ctx: &Ctx, folder: &FolderRef, sent: Vec<Sent>, cancel: &CancellationT
     }
     if cancel.is_cancelled() {
         let done = sent.len() - failed.len();
-        return Err(Failure::interrupted(format!("interrupted: {done} of {} files uploaded", sent.len())));
+        return Err(Failure::interrupted(format!(
+            "interrupted: {done} of {} uploaded",
+            output::count(sent.len(), "file")
+        )));
     }
     let total = sent.len();
     let names: Vec<String> = failed.iter().map(|s| s.path.display().to_string()).collect();

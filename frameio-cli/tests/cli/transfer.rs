@@ -93,3 +93,36 @@ async fn a_failed_file_among_several_is_a_partial_transfer() {
     env.fake.fault(Target::operation(frameio_fake::STORAGE_UPLOAD), Fault::status(403).times(1));
     env.fio(&["upload", dir.join("one.txt").to_str().unwrap(), &demo.dailies_folder_id]).fails(exit::API, "one.txt");
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_an_upload_and_exits_130() {
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    use frameio_fake::{Fault, Target};
+    let env = Env::signed_in().await;
+    let demo = env.demo().clone();
+    let file = env.scratch("stall").join("slow.mov");
+    std::fs::write(&file, pattern(100, 3)).unwrap();
+    env.fake.fault(Target::operation(frameio_fake::STORAGE_UPLOAD), Fault::stall_after(10));
+    let child = env
+        .command()
+        .args(["upload", file.to_str().unwrap(), &demo.dailies_folder_id])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while env.fake.requests_to(frameio_fake::STORAGE_UPLOAD).is_empty() && env.fake.pending_faults() > 0 {
+        assert!(std::time::Instant::now() < deadline, "the upload never reached storage");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let killed = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let run = env.judge(child.wait_with_output().unwrap());
+    assert_eq!(run.code, 130, "{run:#?}");
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines, ["fio: stopping; Ctrl-C again to quit at once", "fio: interrupted: 0 of 1 file uploaded"]);
+}
