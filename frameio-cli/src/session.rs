@@ -9,7 +9,8 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use frameio_ext::ims::{ImsPkceApp, ImsTokens};
+use frameio_ext::auth::TokenSet;
+use frameio_ext::ims::ImsPkceApp;
 use frameio_ext::types::Account;
 use frameio_ext::{Client, Credentials};
 use futures::{StreamExt, TryStreamExt};
@@ -46,7 +47,7 @@ pub struct Ctx {
 #[derive(Debug)]
 struct Renewals {
     session: Session,
-    latest: Arc<Mutex<Option<ImsTokens>>>,
+    latest: Arc<Mutex<Option<TokenSet>>>,
 }
 
 impl Ctx {
@@ -157,7 +158,7 @@ pub fn client(credentials: Credentials, base_url: Option<&str>) -> Result<Client
 }
 
 /// The IMS provider of a stored sign-in; renewed tokens go to `latest`.
-pub fn ims_provider(session: &Session, latest: Option<Arc<Mutex<Option<ImsTokens>>>>) -> Result<ImsPkceApp> {
+pub fn ims_provider(session: &Session, latest: Option<Arc<Mutex<Option<TokenSet>>>>) -> Result<ImsPkceApp> {
     let damaged = || Failure::auth("the stored IMS sign-in lacks its client id; run `fio login`");
     let mut builder = ImsPkceApp::builder()
         .client_id(session.client_id.clone().ok_or_else(damaged)?)

@@ -24,7 +24,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use frameio_ext::ims::ImsTokens;
+use frameio_ext::auth::TokenSet;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Failure, Result};
@@ -160,7 +160,7 @@ impl Vault {
     }
 
     /// The stored sign-in, if any.
-    pub async fn load(&self) -> Result<Option<(Session, ImsTokens)>> {
+    pub async fn load(&self) -> Result<Option<(Session, TokenSet)>> {
         let Some(text) = read_optional(&self.paths.session())? else { return Ok(None) };
         let session: Session = serde_json::from_str(&text).map_err(|e| {
             Failure::local(format!(
@@ -178,7 +178,7 @@ impl Vault {
                 session.store.describe(&self.paths)
             )));
         };
-        let tokens: ImsTokens = serde_json::from_str(&secret).map_err(|_| {
+        let tokens: TokenSet = serde_json::from_str(&secret).map_err(|_| {
             Failure::auth(format!(
                 "the stored tokens in {} cannot be read; run `fio login`",
                 session.store.describe(&self.paths)
@@ -189,7 +189,7 @@ impl Vault {
 
     /// Stores a new sign-in, replacing any other; `session.store` is set to
     /// the backend that took the tokens.
-    pub async fn save(&self, session: &mut Session, tokens: &ImsTokens) -> Result<()> {
+    pub async fn save(&self, session: &mut Session, tokens: &TokenSet) -> Result<()> {
         let previous = self.load_session_only().ok().flatten();
         let secret = secret_json(tokens)?;
         session.store = match self.preference {
@@ -223,7 +223,7 @@ impl Vault {
     }
 
     /// Replaces the tokens of the stored sign-in (after IMS renewed them).
-    pub async fn update_tokens(&self, session: &Session, tokens: &ImsTokens) -> Result<()> {
+    pub async fn update_tokens(&self, session: &Session, tokens: &TokenSet) -> Result<()> {
         let secret = secret_json(tokens)?;
         match session.store {
             Backend::Keychain => keychain_set(self.paths.account("session"), secret).await,
@@ -289,7 +289,7 @@ impl Vault {
     }
 }
 
-fn secret_json(tokens: &ImsTokens) -> Result<String> {
+fn secret_json(tokens: &TokenSet) -> Result<String> {
     serde_json::to_string(tokens).map_err(|e| Failure::internal(format!("could not encode the tokens: {e}")))
 }
 

@@ -4,6 +4,8 @@
 //! refresh behind the scenes (see the IMS providers). Token values are held as
 //! secrets: they never appear in `Debug` output, logs or error messages.
 
+pub(crate) mod cache;
+
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -204,8 +206,7 @@ pub enum AuthError {
 }
 
 /// An access token, its expiry and, when one was issued, the refresh token: a
-/// sign-in's state as kept across restarts ([`ImsTokens`](crate::ims::ImsTokens),
-/// [`DeviceTokens`](crate::c2c::DeviceTokens)).
+/// sign-in's state as kept across restarts (IMS sign-ins and C2C devices alike).
 ///
 /// Store them somewhere safe (they grant API access). They serialize as the
 /// Frame.io Python and TypeScript SDKs export them, with `expires_at` in Unix

@@ -97,7 +97,8 @@ impl Config {
 
 /// An HTTP client for API and identity calls: rustls, no redirects.
 pub(crate) fn http_client(connect_timeout: Duration) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
+    crate::tls::reqwest_builder(crate::tls::HTTP)
+        .map_err(|e| Error::Config(format!("TLS could not be set up: {e}")))?
         .connect_timeout(connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -192,7 +193,9 @@ macro_rules! config_setters {
         /// a shared connection pool. Its default headers and timeouts stay; this
         /// builder's user agent and per-attempt timeout are set on each request.
         /// Build it with `redirect(reqwest::redirect::Policy::none())`: a client
-        /// that follows redirects can carry request bodies (secrets) elsewhere.
+        /// that follows redirects can carry request bodies (secrets) elsewhere,
+        /// after [`tls::install_default_provider`](crate::tls::install_default_provider)
+        /// (reqwest has no TLS provider of its own here).
         pub fn http_client(mut self, client: reqwest::Client) -> Self {
             self.config.http_client = Some(client);
             self

@@ -115,6 +115,10 @@ pub enum Error {
     /// shrinking, or too large for 10,000 parts).
     #[error(transparent)]
     Realtime(#[from] crate::c2c::RealtimeError),
+    /// The C2C realtime socket could not connect, ended, or a request on it
+    /// failed ([`SocketError`](crate::c2c::SocketError) says which).
+    #[error(transparent)]
+    Socket(#[from] crate::c2c::SocketError),
     /// An incoming webhook or custom-action request was rejected: bad or
     /// missing signature, outside the replay window, or an unexpected body.
     /// Each [`VerifyError`](crate::signature::VerifyError) message says what to do.
@@ -187,6 +191,7 @@ impl Error {
             Error::Auth(auth) => {
                 matches!(auth, AuthError::Network(_) | AuthError::Unreachable { .. } | AuthError::RateLimited { .. })
             }
+            Error::Socket(socket) => !socket.is_terminal(),
             _ => false,
         }
     }
@@ -198,6 +203,7 @@ impl Error {
             Error::Transport { .. } | Error::Timeout { .. } => true,
             Error::Decode(decode) => decode.is_truncated(),
             Error::Auth(auth) => matches!(auth, AuthError::Network(_) | AuthError::Unreachable { .. }),
+            Error::Socket(socket) => socket.is_network(),
             _ => false,
         }
     }
@@ -207,6 +213,7 @@ impl Error {
     pub fn is_unauthorized(&self) -> bool {
         self.status() == Some(StatusCode::UNAUTHORIZED)
             || matches!(self.root(), Error::Auth(AuthError::SignInAgain { .. }))
+            || matches!(self.root(), Error::Socket(socket) if socket.is_authorization_lost())
     }
 
     /// A 404: the resource does not exist, or this user cannot see it.

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod auth;
+mod body;
 pub mod c2c;
 mod call;
 pub mod client;
@@ -13,6 +14,7 @@ pub mod rate_limit;
 mod redact;
 pub mod retry;
 pub mod signature;
+pub mod tls;
 pub mod transfer;
 mod transport;
 pub mod tree;
@@ -31,6 +33,14 @@ pub mod ops {
 pub mod types {
     pub use frameio_gen::v4::types::*;
 }
+
+/// Typed httpmock helpers for an app's own tests (the `mock` feature): with
+/// `mock::MockServerExt` in scope, an `httpmock::MockServer` has one method per V4
+/// operation (`server.folders_index(|when, then| ..)`) whose `when` takes the call's
+/// parameters and body and whose `then` answers with its documented types. See
+/// "Testing your app" in the README.
+#[cfg(feature = "mock")]
+pub use frameio_gen::v4::mock;
 
 pub use auth::{AccessToken, AuthError, Credentials, StaticToken, TokenProvider, TokenSet};
 pub use c2c::C2cClient;

@@ -654,7 +654,14 @@ mod tests {
 
     #[tokio::test]
     async fn connection_failures_are_retried_even_for_posts() {
-        let refused = reqwest::Client::new().get("http://127.0.0.1:1/").send().await.unwrap_err();
+        let refused = crate::tls::reqwest_builder(crate::tls::HTTP)
+            .unwrap()
+            .build()
+            .unwrap()
+            .get("http://127.0.0.1:1/")
+            .send()
+            .await
+            .unwrap_err();
         assert!(matches!(classify(Failure::Transport(&refused), false), Some(Retry::Transient { .. })));
     }
 

@@ -21,11 +21,11 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use frameio_gen::pagination::PageParts;
 use frameio_gen::v4::types::{AssetWithIncludes, ProjectWithIncludes};
-use futures::stream::{BoxStream, FuturesUnordered};
+use futures::stream::{BoxStream, FuturesUnordered, Stream};
 use futures::{StreamExt, TryStreamExt};
 
 use crate::pagination::{DEFAULT_PAGE_SIZE, Follow, Follower, List};
@@ -224,6 +224,11 @@ fn item_name(item: &AssetWithIncludes) -> &str {
     }
 }
 
+/// A 404 for the listing's first page: the account does not serve it.
+fn is_unserved(error: &Error) -> bool {
+    error.is_not_found() && error.resume_cursor() == Some(None)
+}
+
 /// A project and where it lives.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -231,35 +236,60 @@ pub struct ProjectEntry {
     pub account_id: String,
     pub workspace_id: String,
     pub project: ProjectWithIncludes,
+    /// Whether the user reaches it only as a project collaborator (an
+    /// invitation), without access to its workspace.
+    pub invited: bool,
 }
 
-/// Every project the user can reach: each account, each of its workspaces, each
-/// of their projects, streamed as they are listed.
+/// Every project the user can reach, streamed as they are listed: for each
+/// account, the projects of each of its workspaces, then the projects the user
+/// was invited to without workspace access (`projects_invited_projects_index`).
+///
+/// A project appears once even if it is listed both ways. An account that
+/// does not serve the invited-projects listing (a 404 for its first page) adds
+/// none, as that operation comes from the SDK rather than the published spec.
 pub fn projects(client: &Client) -> BoxStream<'_, Result<ProjectEntry, Error>> {
     client
         .accounts_index()
         .stream()
         .map_ok(move |account| {
             let account_id = account.id;
-            client
-                .workspaces_index()
-                .account_id(account_id.clone())
-                .stream()
-                .map_ok(move |workspace| {
-                    let (account_id, workspace_id) = (account_id.clone(), workspace.id);
-                    client
-                        .projects_index()
-                        .account_id(account_id.clone())
-                        .workspace_id(workspace_id.clone())
-                        .stream()
-                        .map_ok(move |project| ProjectEntry {
-                            account_id: account_id.clone(),
-                            workspace_id: workspace_id.clone(),
-                            project,
-                        })
-                })
-                .try_flatten()
+            let mut seen = HashSet::new();
+            workspace_projects(client, account_id.clone())
+                .chain(invited_projects(client, account_id))
+                .try_filter(move |entry| std::future::ready(seen.insert(entry.project.id.clone())))
         })
         .try_flatten()
         .boxed()
+}
+
+fn workspace_projects(client: &Client, account_id: String) -> impl Stream<Item = Result<ProjectEntry, Error>> + '_ {
+    client
+        .workspaces_index()
+        .account_id(account_id.clone())
+        .stream()
+        .map_ok(move |workspace| {
+            let (account_id, workspace_id) = (account_id.clone(), workspace.id);
+            client.projects_index().account_id(account_id.clone()).workspace_id(workspace_id.clone()).stream().map_ok(
+                move |project| ProjectEntry {
+                    account_id: account_id.clone(),
+                    workspace_id: workspace_id.clone(),
+                    project,
+                    invited: false,
+                },
+            )
+        })
+        .try_flatten()
+}
+
+fn invited_projects(client: &Client, account_id: String) -> impl Stream<Item = Result<ProjectEntry, Error>> + '_ {
+    let listed = client.projects_invited_projects_index().account_id(account_id.clone()).stream();
+    listed
+        .map_ok(move |project| ProjectEntry {
+            account_id: account_id.clone(),
+            workspace_id: project.workspace_id.clone(),
+            project,
+            invited: true,
+        })
+        .take_while(|item| std::future::ready(!matches!(item, Err(error) if is_unserved(error))))
 }

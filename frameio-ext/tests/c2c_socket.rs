@@ -18,10 +18,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use frameio_ext::c2c::{
-    C2cClient, ConnectionState, DeviceAuth, DeviceCredentials, DeviceStatus, DeviceTokenProvider, DeviceTokens, Event,
-    Link, ReplyStatus, Socket, SocketBuilder, SocketError, SocketState, StatusUpdate,
+    C2cClient, ConnectionState, DeviceAuth, DeviceCredentials, DeviceStatus, DeviceTokenProvider, Event, Link,
+    ReplyStatus, Socket, SocketBuilder, SocketError, SocketState, StatusUpdate,
 };
-use frameio_ext::{AccessToken, Backoff, RetryPolicy};
+use frameio_ext::{AccessToken, Backoff, RetryPolicy, TokenSet};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use support::socket_server::{DEVICE_ID, PhoenixServer, Script};
@@ -53,9 +53,8 @@ fn tokens_json(access: &str, refresh: &str) -> String {
 fn paired(server: &PhoenixServer) -> (C2cClient, DeviceTokenProvider) {
     let builder = C2cClient::builder().base_url(server.url()).client_version("1.4.2").retry_policy(RetryPolicy::none());
     let auth = DeviceAuth::new(builder.clone().build().unwrap(), DeviceCredentials::new("SN-0042", CLIENT_SECRET));
-    let tokens =
-        DeviceTokens::new(AccessToken::new(TOKEN).with_expiry(SystemTime::now() + Duration::from_secs(8 * 3600)))
-            .with_refresh_token(REFRESH);
+    let tokens = TokenSet::new(AccessToken::new(TOKEN).with_expiry(SystemTime::now() + Duration::from_secs(8 * 3600)))
+        .with_refresh_token(REFRESH);
     let provider = DeviceTokenProvider::builder(auth, tokens).build();
     (builder.token_provider(provider.clone()).build().unwrap(), provider)
 }

@@ -1,7 +1,7 @@
-//! C2C uploads against a fake Frame.io API and a fake S3 on 127.0.0.1 that
-//! keeps every byte: basic uploads split as the guide does, asset creation
-//! retried with a fresh `offset`, real-time uploads of a file that grows
-//! while it is being uploaded, and the guide's AWS error table.
+//! C2C uploads against the fake Frame.io's device API and storage on 127.0.0.1,
+//! which keep every byte: basic uploads split as the guide does, asset creation
+//! retried with a fresh `offset`, real-time uploads of a file that grows while
+//! it is being uploaded, and the guide's AWS error table.
 
 mod support;
 
@@ -14,12 +14,18 @@ use frameio_ext::c2c::{
 };
 use frameio_ext::upload::{UploadOptions, UploadSource, Uploader};
 use frameio_ext::{Backoff, Error, RetryPolicy};
-use support::c2c_fake::{FakeC2c, fixture, json, route, script};
-use support::fake_api::Reply;
-use support::fake_storage::{FakeStorage, Received, Reply as Storage, patterned_bytes as data};
+use frameio_fake::{Fake, FakeBuilder, Fault, RecordedRequest, STORAGE_UPLOAD, Target};
+use support::{c2c_builder, fixture, json};
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+const CREATE: &str = "devices_device_asset_create";
+const PARTS: &str = "devices_device_create_realtime_upload_parts";
+
+fn data(len: u64) -> Vec<u8> {
+    frameio_fake::patterned_bytes(42, 0..len)
+}
 
 fn uploader() -> Uploader {
     Uploader::builder()
@@ -33,22 +39,48 @@ fn uploader() -> Uploader {
         .unwrap()
 }
 
-fn client(fake: &FakeC2c) -> C2cClient {
-    fake.builder().bearer_token("at").uploader(uploader()).build().unwrap()
+/// A fake with a device paired to a project; its parts are recorded whole (up to 32 MiB).
+struct Camera {
+    fake: Fake,
+    access_token: String,
 }
 
-/// The part requests the storage received for `path`.
-fn puts(storage: &FakeStorage, path: &str) -> Vec<Received> {
-    storage.received_for(path)
+impl Camera {
+    async fn start() -> Self {
+        Self::with(Fake::builder()).await
+    }
+
+    async fn with(builder: FakeBuilder) -> Self {
+        let fake = builder.record_body_limit(32 << 20).max_file_size(64 << 20).start().await.unwrap();
+        let project = fake.seed().account("Acme").workspace("W").project("Set").id;
+        let access_token = fake.seed().device("SN-0042", &project).tokens.access_token;
+        Self { fake, access_token }
+    }
+
+    fn client(&self) -> C2cClient {
+        c2c_builder(&self.fake).bearer_token(self.access_token.as_str()).uploader(uploader()).build().unwrap()
+    }
+
+    /// The part requests the storage received for part `number`, in order.
+    fn puts(&self, number: usize) -> Vec<RecordedRequest> {
+        let suffix = format!("/part_{number}");
+        self.fake.requests_to(STORAGE_UPLOAD).into_iter().filter(|r| r.path.ends_with(&suffix)).collect()
+    }
 }
 
-fn assert_part(req: &Received, expected: &[u8], media_type: &str) {
+fn assert_part(req: &RecordedRequest, expected: &[u8], media_type: &str) {
     assert_eq!(req.method, "PUT");
     assert_eq!(req.headers["content-type"], media_type);
     assert_eq!(req.headers["x-amz-acl"], "private");
     assert!(req.headers.get("authorization").is_none(), "no credentials to storage");
-    assert!(req.complete, "{} was cut short", req.path);
+    assert!(req.body_complete, "{} was cut short", req.path);
     assert!(req.body == expected, "{} received the wrong bytes", req.path);
+    assert_eq!(req.status(), Some(200), "the storage accepted {}", req.path);
+}
+
+/// When the storage answered `req`.
+fn answered(req: &RecordedRequest) -> Instant {
+    req.response.as_ref().expect("answered").at
 }
 
 // ---------------------------------------------------------------------------
@@ -56,11 +88,8 @@ fn assert_part(req: &Received, expected: &[u8], media_type: &str) {
 
 #[tokio::test]
 async fn a_basic_upload_creates_the_asset_and_splits_the_file_as_the_guide_does() {
-    let storage = FakeStorage::start().await;
-    let urls: Vec<String> = (1..=3).map(|n| storage.url(&format!("/parts/{n}"))).collect();
-    let created = serde_json::json!({"_type": "file", "id": "a-1", "name": "A001_C002.mov", "upload_urls": urls});
-    let fake =
-        FakeC2c::start(vec![route("/v2/devices/assets", script(vec![Reply::json(200, &created.to_string())]))]).await;
+    // Parts of at most 400,000 bytes: the fake splits 1,000,003 bytes in three.
+    let camera = Camera::with(Fake::builder().part_size(400_000)).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("A001_C002.mov");
     let bytes = data(1_000_003);
@@ -68,11 +97,12 @@ async fn a_basic_upload_creates_the_asset_and_splits_the_file_as_the_guide_does(
 
     let source = UploadSource::open(&path).await.unwrap();
     let asset = NewAsset::named_after(&path).created_at(SystemTime::now() - Duration::from_secs(10)).channel(2);
-    let uploaded = client(&fake).upload_file(&source, asset, UploadOptions::new()).await.unwrap();
-    assert_eq!(uploaded.asset.id, "a-1");
+    let uploaded = camera.client().upload_file(&source, asset, UploadOptions::new()).await.unwrap();
     assert_eq!(uploaded.report.bytes, 1_000_003);
+    assert_eq!(uploaded.asset.upload_urls.len(), 3);
+    assert_eq!(camera.fake.file_bytes(&uploaded.asset.id).unwrap(), bytes, "the file is whole in the project");
 
-    let body = json(&fake.hits()[0]);
+    let body = json(&camera.fake.requests_to(CREATE)[0]);
     assert_eq!(body["name"], "A001_C002.mov");
     assert_eq!(body["filetype"], "video/quicktime");
     assert_eq!(body["filesize"], 1_000_003);
@@ -81,7 +111,7 @@ async fn a_basic_upload_creates_the_asset_and_splits_the_file_as_the_guide_does(
     assert!((10..=11).contains(&body["offset"].as_i64().unwrap()), "{body}");
     // ceil(1,000,003 / 3) = 333,335 per part, the last taking the rest.
     for (n, range) in [(1, 0..333_335), (2, 333_335..666_670), (3, 666_670..1_000_003)] {
-        let received = puts(&storage, &format!("/parts/{n}"));
+        let received = camera.puts(n);
         assert_eq!(received.len(), 1);
         assert_part(&received[0], &bytes[range], "video/quicktime");
     }
@@ -89,32 +119,24 @@ async fn a_basic_upload_creates_the_asset_and_splits_the_file_as_the_guide_does(
 
 #[tokio::test]
 async fn the_offset_defaults_to_the_files_age() {
-    let storage = FakeStorage::start().await;
-    let created = serde_json::json!({"id": "a-1", "upload_urls": [storage.url("/parts/1")]});
-    let fake =
-        FakeC2c::start(vec![route("/v2/devices/assets", script(vec![Reply::json(200, &created.to_string())]))]).await;
+    let camera = Camera::start().await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("take.wav");
     std::fs::write(&path, data(1_000)).unwrap();
     let source = UploadSource::open(&path).await.unwrap();
-    client(&fake).upload_file(&source, NewAsset::named_after(&path), UploadOptions::new()).await.unwrap();
-    let body = json(&fake.hits()[0]);
+    camera.client().upload_file(&source, NewAsset::named_after(&path), UploadOptions::new()).await.unwrap();
+    let body = json(&camera.fake.requests_to(CREATE)[0]);
     assert!((0..=2).contains(&body["offset"].as_i64().unwrap()), "a file written just now: {body}");
     assert_eq!(body["filetype"], "audio/wav");
 }
 
 #[tokio::test]
 async fn asset_creation_is_retried_with_a_fresh_offset_and_never_after_a_pause() {
-    let answer = r#"{"id": "a-1", "upload_urls": []}"#;
-    let fake = FakeC2c::start(vec![route(
-        "/v2/devices/assets",
-        script(vec![Reply::json(429, r#"{"error": "slow_down"}"#), Reply::json(200, answer)]),
-    )])
-    .await;
+    let camera = Camera::start().await;
+    camera.fake.fault(Target::operation(CREATE), Fault::json(429, r#"{"error": "slow_down"}"#));
     // One retry, a little over a second later: the offset must have grown.
-    let slow = fake
-        .builder()
-        .bearer_token("at")
+    let slow = c2c_builder(&camera.fake)
+        .bearer_token(camera.access_token.as_str())
         .call_retry_policy(
             RetryPolicy::c2c()
                 .backoff(Backoff::new().initial(Duration::from_millis(1_050)).jitter(0.0))
@@ -124,21 +146,25 @@ async fn asset_creation_is_retried_with_a_fresh_offset_and_never_after_a_pause()
         .build()
         .unwrap();
     let asset = NewAsset::new("A001.mov", "video/quicktime").created_at(SystemTime::now() - Duration::from_secs(60));
-    slow.create_asset(&asset, 10).await.unwrap();
-    let offsets: Vec<i64> = fake.hits().iter().map(|h| json(h)["offset"].as_i64().unwrap()).collect();
+    let created = slow.create_asset(&asset, 10).await.unwrap();
+    assert_eq!(camera.fake.file_status(&created.id), Some("created"), "the fake created it on the retry");
+    let offsets: Vec<i64> = camera.fake.requests().iter().map(|h| json(h)["offset"].as_i64().unwrap()).collect();
     assert_eq!(offsets.len(), 2, "the middleware does not resend the stale body itself");
     assert!(offsets[1] > offsets[0], "each attempt sends the media's age at that moment: {offsets:?}");
 
     for (reply, kind, calls) in [
-        (Reply::json(409, &fixture("assets_create_409_channel_paused")), C2cErrorKind::ChannelPaused, 1),
-        (Reply::json(422, r#"{"code": 422, "message": "Invalid Argument"}"#), C2cErrorKind::InvalidArgument, 1),
-        (Reply::json(400, r#"{"error": "invalid_request"}"#), C2cErrorKind::InvalidRequest, 2),
-        (Reply::json(500, &fixture("assets_create_500_invalid_chunk_count")), C2cErrorKind::InternalServerError, 4),
+        (Fault::json(409, fixture("assets_create_409_channel_paused")), C2cErrorKind::ChannelPaused, 1),
+        (Fault::json(422, r#"{"code": 422, "message": "Invalid Argument"}"#), C2cErrorKind::InvalidArgument, 1),
+        (Fault::json(400, r#"{"error": "invalid_request"}"#), C2cErrorKind::InvalidRequest, 2),
+        (Fault::json(500, fixture("assets_create_500_invalid_chunk_count")), C2cErrorKind::InternalServerError, 4),
     ] {
-        let fake = FakeC2c::start(vec![route("/v2/devices/assets", script(vec![reply]))]).await;
-        let err = client(&fake).create_asset(&asset, 10).await.unwrap_err();
+        camera.fake.clear_requests();
+        camera.fake.fault(Target::operation(CREATE), reply.times(10));
+        let err = camera.client().create_asset(&asset, 10).await.unwrap_err();
+        camera.fake.clear_faults();
         assert_eq!(error_kind(&err), kind, "{err}");
-        assert_eq!(fake.hits().len(), calls, "{kind:?}: fatal once, `once` twice, `yes` as the back-off allows");
+        let sent = camera.fake.requests_to(CREATE).len();
+        assert_eq!(sent, calls, "{kind:?}: fatal once, `once` twice, `yes` as the back-off allows");
     }
 }
 
@@ -175,37 +201,10 @@ fn part_sizes_keep_to_s3s_limits_at_every_edge() {
     }
 }
 
-/// A fake API for a real-time asset whose part URLs point at `storage`
-/// (`/parts/<number>`).
-async fn realtime_api(storage: &FakeStorage) -> FakeC2c {
-    let template = storage.url("/PART");
-    FakeC2c::start(vec![
-        route(
-            "/v2/devices/assets",
-            script(vec![Reply::json(200, &fixture("assets_create_200_realtime").replace("{asset_id}", "rt-1"))]),
-        ),
-        route(
-            "/v2/devices/assets/rt-1/realtime_upload/parts",
-            Box::new(move |hit, _| {
-                let body: serde_json::Value = serde_json::from_slice(&hit.body).unwrap();
-                let urls: Vec<String> = body["parts"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|part| template.replace("/PART", &format!("/parts/{}", part["number"])))
-                    .collect();
-                Reply::json(200, &serde_json::json!({ "upload_urls": urls }).to_string())
-            }),
-        ),
-    ])
-    .await
-}
-
 #[tokio::test]
 async fn a_file_that_grows_while_it_uploads_arrives_whole() {
     const TOTAL: usize = 18_000_000;
-    let storage = FakeStorage::start().await;
-    let fake = realtime_api(&storage).await;
+    let camera = Camera::start().await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("A001_C003.mov");
     std::fs::File::create(&path).unwrap();
@@ -231,7 +230,8 @@ async fn a_file_that_grows_while_it_uploads_arrives_whole() {
         .progress(progress);
     let finished_at = std::sync::Arc::new(std::sync::Mutex::new(None));
     let mark = std::sync::Arc::clone(&finished_at);
-    let report = client(&fake)
+    let report = camera
+        .client()
         .upload_realtime(&path, upload, async move {
             *mark.lock().unwrap() = Some(completed.await.unwrap());
         })
@@ -246,7 +246,7 @@ async fn a_file_that_grows_while_it_uploads_arrives_whole() {
     for (i, part) in report.parts.iter().enumerate() {
         let n = i as u32 + 1;
         assert_eq!(part.number, n);
-        let received = puts(&storage, &format!("/parts/{n}"));
+        let received = camera.puts(n as usize);
         assert_eq!(received.len(), 1, "part {n}");
         let len = (part.range.end - part.range.start) as usize;
         assert_eq!(part.range.start as usize, start);
@@ -261,9 +261,10 @@ async fn a_file_that_grows_while_it_uploads_arrives_whole() {
     }
     assert_eq!((start, report.bytes), (TOTAL, TOTAL as u64));
     assert_eq!(report.parts.len(), 4, "5,242,896 + 5,242,945 + 5,243,026 + the rest");
+    assert_eq!(camera.fake.file_bytes(&report.asset.id).unwrap(), bytes, "the fake assembled the parts in order");
 
     // The URLs were requested as the file grew; only the last request is final.
-    let requests: Vec<_> = fake.hits().into_iter().filter(|h| h.path.ends_with("/realtime_upload/parts")).collect();
+    let requests = camera.fake.requests_to(PARTS);
     assert!(requests[0].at < writer_done, "the first part was requested while the file was still growing");
     let (last, earlier) = requests.split_last().unwrap();
     for request in earlier {
@@ -276,13 +277,13 @@ async fn a_file_that_grows_while_it_uploads_arrives_whole() {
     let flags: Vec<bool> = body["parts"].as_array().unwrap().iter().map(|p| p["is_final"].as_bool().unwrap()).collect();
     assert_eq!(flags.last(), Some(&true));
     assert_eq!(flags.iter().filter(|f| **f).count(), 1);
-    let created = json(&fake.hits()[0]);
+    let created = json(&camera.fake.requests_to(CREATE)[0]);
     assert_eq!((created["is_realtime_upload"].as_bool(), created.get("filesize")), (Some(true), None));
 
     // The final part went out only after every other part was accepted.
-    let final_put = &puts(&storage, &format!("/parts/{}", report.parts.len()))[0];
-    for other in storage.received().iter().filter(|r| r.path != final_put.path) {
-        assert!(other.finished <= final_put.started, "{} ended after the final part began", other.path);
+    let final_put = &camera.puts(report.parts.len())[0];
+    for other in camera.fake.requests_to(STORAGE_UPLOAD).iter().filter(|r| r.path != final_put.path) {
+        assert!(answered(other) <= final_put.at, "{} was answered after the final part began", other.path);
     }
     let progress = *watching.borrow();
     assert_eq!((progress.uploaded, progress.parts, progress.complete), (TOTAL as u64, 4, true));
@@ -290,11 +291,9 @@ async fn a_file_that_grows_while_it_uploads_arrives_whole() {
 
 #[tokio::test]
 async fn the_final_part_goes_out_after_all_others() {
-    let storage = FakeStorage::start().await;
-    for n in 1..=3 {
-        storage.script(&format!("/parts/{n}"), [Storage::AcceptAfter(Duration::from_millis(150))]);
-    }
-    let fake = realtime_api(&storage).await;
+    let camera = Camera::start().await;
+    // The first three parts are answered late: the final one must wait for them.
+    camera.fake.fault(Target::operation(STORAGE_UPLOAD), Fault::delay(Duration::from_millis(150)).times(3));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("render.mp4");
     std::fs::File::create(&path).unwrap();
@@ -303,50 +302,50 @@ async fn the_final_part_goes_out_after_all_others() {
     // all four parts, the final one among them.
     let upload = RealtimeUpload::new(NewAsset::new("render.mp4", "video/mp4")).poll_interval(Duration::from_secs(30));
     let report =
-        client(&fake).upload_realtime(&path, upload, async { std::fs::write(&path, &bytes).unwrap() }).await.unwrap();
+        camera.client().upload_realtime(&path, upload, async { std::fs::write(&path, &bytes).unwrap() }).await.unwrap();
     assert_eq!(report.parts.len(), 4);
-    let requests: Vec<_> = fake.hits().into_iter().filter(|h| h.path.ends_with("/realtime_upload/parts")).collect();
+    let requests = camera.fake.requests_to(PARTS);
     assert_eq!(requests.len(), 1);
     assert_eq!(json(&requests[0])["parts"].as_array().unwrap().len(), 4);
-    let final_put = &puts(&storage, "/parts/4")[0];
+    let final_put = &camera.puts(4)[0];
     assert_part(final_put, &bytes[15_728_867..], "video/mp4");
     for n in 1..=3 {
-        let other = &puts(&storage, &format!("/parts/{n}"))[0];
-        assert!(other.finished <= final_put.started, "part {n} was still in flight when the final part began");
+        let other = &camera.puts(n)[0];
+        assert!(answered(other) - other.finished >= Duration::from_millis(150), "part {n} was answered late");
+        assert!(answered(other) <= final_put.at, "part {n} was still in flight when the final part began");
     }
 }
 
 #[tokio::test]
 async fn a_real_time_part_cut_off_midway_is_read_again_and_sent_again() {
-    let storage = FakeStorage::start().await;
-    storage.script("/parts/1", [Storage::ResetAfter(100_000)]);
-    let fake = realtime_api(&storage).await;
+    let camera = Camera::start().await;
+    // The first part sent is part 1 (the final part waits for the others).
+    camera.fake.fault(Target::operation(STORAGE_UPLOAD), Fault::reset_after(100_000));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("take.wav");
     let bytes = data(6_000_000);
     std::fs::write(&path, &bytes).unwrap();
     let upload = RealtimeUpload::new(NewAsset::new("take.wav", "audio/wav")).poll_interval(Duration::from_millis(5));
-    let report = client(&fake).upload_realtime(&path, upload, async {}).await.unwrap();
+    let report = camera.client().upload_realtime(&path, upload, async {}).await.unwrap();
 
     assert_eq!(report.parts.len(), 2);
-    let first = puts(&storage, "/parts/1");
+    let first = camera.puts(1);
     assert_eq!(first.len(), 2, "cut off, then sent again from the file");
-    assert!(!first[0].complete);
+    assert!(!first[0].body_complete && first[0].status().is_none());
     assert_part(&first[1], &bytes[..5_242_896], "audio/wav");
-    assert_part(&puts(&storage, "/parts/2")[0], &bytes[5_242_896..], "audio/wav");
+    assert_part(&camera.puts(2)[0], &bytes[5_242_896..], "audio/wav");
 }
 
 #[tokio::test]
 async fn a_file_that_shrinks_or_is_cancelled_stops_the_upload() {
-    let storage = FakeStorage::start().await;
-    let fake = realtime_api(&storage).await;
+    let camera = Camera::start().await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("take.wav");
     std::fs::write(&path, data(6_000_000)).unwrap();
     let upload = RealtimeUpload::new(NewAsset::new("take.wav", "audio/wav")).poll_interval(Duration::from_millis(5));
-    let client = client(&fake);
+    let client = camera.client();
     let truncate = async {
-        while puts(&storage, "/parts/1").is_empty() {
+        while camera.puts(1).is_empty() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         std::fs::write(&path, b"short").unwrap();
@@ -361,10 +360,10 @@ async fn a_file_that_shrinks_or_is_cancelled_stops_the_upload() {
 
     let cancel = CancellationToken::new();
     cancel.cancel();
-    let created = fake.hits().len();
+    let created = camera.fake.requests().len();
     let err = client.upload_realtime(&path, upload.cancel(cancel), std::future::pending()).await.unwrap_err();
     assert_eq!((error_kind(&err), classify(&err)), (C2cErrorKind::Cancelled, C2cErrorClass::Fatal));
-    assert_eq!(fake.hits().len(), created, "nothing is created for a cancelled upload");
+    assert_eq!(camera.fake.requests().len(), created, "nothing is created for a cancelled upload");
 }
 
 // ---------------------------------------------------------------------------
@@ -383,26 +382,28 @@ async fn every_row_of_the_aws_error_table_is_classified() {
         ("AccessDenied", 403, RetryOnce),
         ("NoSuchUpload", 404, RetryOnce),
     ];
-    let storage = FakeStorage::start().await;
-    let fake = FakeC2c::start(vec![]).await;
+    let camera = Camera::start().await;
     let no_retry = Uploader::builder().retry_policy(RetryPolicy::none()).build().unwrap();
-    let client = fake.builder().bearer_token("at").uploader(no_retry).build().unwrap();
-    let source = UploadSource::from_reader(std::io::Cursor::new(vec![1u8; 10]), 10);
+    let client =
+        c2c_builder(&camera.fake).bearer_token(camera.access_token.as_str()).uploader(no_retry).build().unwrap();
+    // A 10-byte upload waiting on the fake's storage, whose one part answers each row in turn.
+    let upload = {
+        let project = camera.fake.seed().account("Acme").workspace("W").project("P");
+        project.root().upload("clip.mp4", &[10])
+    };
+    let asset: CreatedAsset =
+        serde_json::from_value(serde_json::json!({"id": upload.id, "upload_urls": [upload.parts[0].url]})).unwrap();
+    let part = Target::upload_part(&upload.id, 1);
     for (code, status, class) in rows {
-        let path = format!("/parts/{code}");
-        let xml: &'static str =
-            Box::leak(format!("<Error><Code>{code}</Code><Message>m</Message></Error>").into_boxed_str());
-        storage.script(&path, [Storage::Status(status, xml)]);
-        let asset: CreatedAsset =
-            serde_json::from_value(serde_json::json!({"id": "a", "upload_urls": [storage.url(&path)]})).unwrap();
+        let xml = format!("<Error><Code>{code}</Code><Message>m</Message></Error>");
+        camera.fake.fault(part.clone(), Fault::status(status).body("application/xml", xml));
         let source = UploadSource::from_reader(std::io::Cursor::new(vec![1u8; 10]), 10);
         let err = client.upload_asset(&asset, &source, "video/mp4", UploadOptions::new()).await.unwrap_err();
         assert_eq!((error_kind(&err), classify(&err)), (C2cErrorKind::Storage(Some(code.to_owned())), class), "{err}");
     }
     // A refusal without an S3 document: by its status.
-    storage.script("/parts/bare", [Storage::Status(403, "")]);
-    let asset: CreatedAsset =
-        serde_json::from_value(serde_json::json!({"id": "a", "upload_urls": [storage.url("/parts/bare")]})).unwrap();
+    camera.fake.fault(part, Fault::empty(403));
+    let source = UploadSource::from_reader(std::io::Cursor::new(vec![1u8; 10]), 10);
     let err = client.upload_asset(&asset, &source, "video/mp4", UploadOptions::new()).await.unwrap_err();
     assert_eq!((error_kind(&err), classify(&err)), (C2cErrorKind::Storage(None), RetryOnce));
 }

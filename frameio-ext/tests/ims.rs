@@ -10,12 +10,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use frameio_ext::TokenProvider;
 use frameio_ext::auth::{AccessToken, AuthError};
 use frameio_ext::ims::{
-    ExposeSecret, ImsConfigError, ImsPkceApp, ImsServerToServer, ImsTokens, ImsWebApp, LoopbackError, LoopbackRedirect,
+    ExposeSecret, ImsConfigError, ImsPkceApp, ImsServerToServer, ImsWebApp, LoopbackError, LoopbackRedirect,
     USER_SCOPES,
 };
+use frameio_ext::{TokenProvider, TokenSet};
 use httpmock::Mock;
 use httpmock::prelude::*;
 use serde_json::{Value, json};
@@ -52,12 +52,12 @@ impl FakeClock {
     }
 }
 
-/// Every `ImsTokens` the `on_token` callback saw.
+/// Every `TokenSet` the `on_token` callback saw.
 #[derive(Clone, Default)]
-struct Saved(Arc<Mutex<Vec<ImsTokens>>>);
+struct Saved(Arc<Mutex<Vec<TokenSet>>>);
 
 impl Saved {
-    fn callback(&self) -> impl Fn(&ImsTokens) + Send + Sync + 'static {
+    fn callback(&self) -> impl Fn(&TokenSet) + Send + Sync + 'static {
         let saved = self.clone();
         move |tokens| saved.0.lock().unwrap().push(tokens.clone())
     }
@@ -143,8 +143,8 @@ async fn signed_in_web_app(server: &MockServer, clock: &FakeClock, saved: &Saved
 }
 
 /// Tokens that expired a second ago, with refresh token `rt-1`.
-fn expired_tokens(clock: &FakeClock) -> ImsTokens {
-    ImsTokens::new(AccessToken::new("at-old").with_expiry(clock.now() - Duration::from_secs(1)))
+fn expired_tokens(clock: &FakeClock) -> TokenSet {
+    TokenSet::new(AccessToken::new("at-old").with_expiry(clock.now() - Duration::from_secs(1)))
         .with_refresh_token("rt-1")
 }
 
@@ -598,7 +598,7 @@ async fn pkce_revoke_sends_the_client_id_in_the_query_and_no_secret() {
     let clock = FakeClock::new();
     let auth = pkce_app(&server, &clock).build().unwrap();
     auth.import(
-        ImsTokens::new(AccessToken::new("at-p").with_expiry(clock.now() + Duration::from_secs(HOUR)))
+        TokenSet::new(AccessToken::new("at-p").with_expiry(clock.now() + Duration::from_secs(HOUR)))
             .with_refresh_token("rt-p"),
     );
     let mut revocations = Vec::new();
@@ -661,7 +661,7 @@ async fn exported_tokens_round_trip_through_json_into_a_new_provider() {
     assert_eq!(token.expires_at(), Some(expires_at));
 
     // Integer `expires_at`, as another SDK may have written it, reads too.
-    let tokens: ImsTokens =
+    let tokens: TokenSet =
         serde_json::from_value(json!({"access_token": "a", "refresh_token": null, "expires_at": 1_800_000_000u64}))
             .unwrap();
     assert_eq!(tokens.expires_at(), Some(UNIX_EPOCH + Duration::from_secs(1_800_000_000)));
@@ -889,7 +889,7 @@ async fn secrets_never_show_in_debug_display_errors_or_logs() {
         })
         .await;
     web.import(
-        ImsTokens::new(AccessToken::new("at-secret-1").with_expiry(clock.now() + Duration::from_secs(HOUR)))
+        TokenSet::new(AccessToken::new("at-secret-1").with_expiry(clock.now() + Duration::from_secs(HOUR)))
             .with_refresh_token("rt-secret-1"),
     );
     let revoke_error = web.revoke().await.unwrap_err();
@@ -931,8 +931,8 @@ async fn secrets_never_show_in_debug_display_errors_or_logs() {
     }
     shown.push(format!("{config:?} {config}"));
     let logs = logs.lock().unwrap().clone();
-    assert!(logs.contains("IMS issued a new token"), "the subscriber saw the provider's events: {logs}");
-    assert!(logs.contains("IMS token renewal failed"), "{logs}");
+    assert!(logs.contains("new token issued"), "the subscriber saw the provider's events: {logs}");
+    assert!(logs.contains("token renewal failed"), "{logs}");
     shown.push(logs);
 
     for text in &shown {
@@ -942,8 +942,11 @@ async fn secrets_never_show_in_debug_display_errors_or_logs() {
     }
 }
 
-/// Sends a GET to the loopback listener and returns the status.
+/// Sends a GET to the loopback listener, as the user's browser would, and
+/// returns the status. (A client of the test's own, so the crate's TLS
+/// provider is installed as an app building one would.)
 async fn visit(url: &str) -> u16 {
+    frameio_ext::tls::install_default_provider();
     reqwest::get(url).await.unwrap().status().as_u16()
 }
 

@@ -2,6 +2,8 @@
 //! parameters kept, one page ahead, errors that carry their cursor, resuming,
 //! the server's quirks followed with a bound, and cycles caught.
 
+mod support;
+
 use std::time::Duration;
 
 use frameio_ext::pagination::{EMPTY_PAGE_RETRIES, PaginationError};
@@ -107,6 +109,7 @@ async fn later_pages_repeat_every_parameter_and_only_the_cursor_changes() {
 fn traced_client() -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("x-trace", "kept".parse().unwrap());
+    frameio_ext::tls::install_default_provider();
     reqwest::Client::builder().default_headers(headers).build().unwrap()
 }
 
@@ -406,9 +409,10 @@ async fn the_tree_walk_returns_every_item_once_with_its_path() {
 }
 
 /// Two accounts; the first has two workspaces (one with two projects on two
-/// pages), the second one workspace with none.
+/// pages) and invitations to a project it already sees and one it does not;
+/// the second one workspace with no projects and no invited-projects listing.
 #[tokio::test]
-async fn projects_are_listed_across_accounts_and_workspaces() {
+async fn projects_are_listed_across_accounts_workspaces_and_invitations() {
     let server = MockServer::start_async().await;
     let at = "2024-01-01T00:00:00Z";
     let account = |id: &str| json!({"id": id, "created_at": at, "updated_at": at, "display_name": id, "roles": [], "storage_limit": null, "storage_usage": 0});
@@ -430,6 +434,7 @@ async fn projects_are_listed_across_accounts_and_workspaces() {
         ("/v4/accounts/acc1/workspaces/w1/projects".into(), Some("n"), vec![project("w1", "p2")], None),
         ("/v4/accounts/acc1/workspaces/w2/projects".into(), None, vec![project("w2", "p3")], None),
         ("/v4/accounts/acc2/workspaces/w3/projects".into(), None, vec![], None),
+        ("/v4/accounts/acc1/invited_projects".into(), None, vec![project("w1", "p2"), project("w9", "p9")], None),
     ];
     for (path, after, items, next) in listings {
         server
@@ -443,11 +448,32 @@ async fn projects_are_listed_across_accounts_and_workspaces() {
             })
             .await;
     }
+    let unserved = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/v4/accounts/acc2/invited_projects");
+            then.status(404).json_body(json!({"errors": [{"detail": "Not found"}]}));
+        })
+        .await;
     let client = client(&server.base_url());
     let found: Vec<_> = frameio_ext::tree::projects(&client)
-        .map_ok(|p| format!("{}/{}/{}", p.account_id, p.workspace_id, p.project.id))
+        .map_ok(|p| {
+            format!("{}/{}/{}{}", p.account_id, p.workspace_id, p.project.id, if p.invited { " (invited)" } else { "" })
+        })
         .try_collect()
         .await
         .unwrap();
-    assert_eq!(found, ["acc1/w1/p1", "acc1/w1/p2", "acc1/w2/p3"]);
+    assert_eq!(found, ["acc1/w1/p1", "acc1/w1/p2", "acc1/w2/p3", "acc1/w9/p9 (invited)"]);
+    assert_eq!(unserved.calls_async().await, 1);
+}
+
+/// The same walk on the fake, which serves the invited-projects listing
+/// (empty: its projects are all reached through their workspaces).
+#[tokio::test]
+async fn projects_of_the_fake_are_found_through_their_workspace() {
+    let world = support::World::start().await;
+    let client = world.client().build().unwrap();
+    let found: Vec<_> = frameio_ext::tree::projects(&client).try_collect().await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!((found[0].project.id.as_str(), found[0].invited), (world.project.as_str(), false));
+    assert_eq!(found[0].account_id, world.account);
 }

@@ -1,6 +1,6 @@
-//! Retries against a fake API: what is retried for which method, how long the
-//! client waits (`Retry-After`, rate-limit headers, floors), and the caps on
-//! attempts and time, reported in the final error.
+//! Retries against the fake Frame.io: what is retried for which method, how
+//! long the client waits (`Retry-After`, rate-limit headers, floors), and the
+//! caps on attempts and time, reported in the final error.
 
 mod support;
 
@@ -10,144 +10,147 @@ use std::time::{Duration, Instant};
 use frameio_ext::auth::AuthError;
 use frameio_ext::types::{FileCreateLocalUploadParams, FileCreateLocalUploadParamsData};
 use frameio_ext::{AccessToken, Backoff, Client, Error, RateLimiting, RetryPolicy, TokenProvider};
+use frameio_fake::{Fault, Target};
 use futures::future::BoxFuture;
-use support::fake_api::{FILE_JSON, FakeApi, Reply, TOKEN, UPLOAD_JSON};
+use support::{TOKEN, World};
 
 const MS: Duration = Duration::from_millis(1);
 const ENVELOPE: &str = r#"{"errors": [{"detail": "Something went wrong"}]}"#;
+const SHOW: &str = "files_show";
+const CREATE: &str = "files_create_local_upload";
 
 /// The default policy with waits short enough for tests.
 fn fast() -> RetryPolicy {
     RetryPolicy::new().backoff(Backoff::new().initial(10 * MS)).rate_limit_floor(20 * MS).server_error_floor(20 * MS)
 }
 
-fn client(url: &str, policy: RetryPolicy) -> Client {
-    Client::builder()
-        .base_url(url)
-        .bearer_token(TOKEN)
-        .retry_policy(policy)
-        .rate_limiting(RateLimiting::disabled())
-        .build()
-        .unwrap()
+/// A world with a file to show; its first answers to `operation` are `faults`, in order.
+async fn scripted(operation: &str, faults: impl IntoIterator<Item = Fault>) -> (World, String) {
+    let world = World::start().await;
+    let file = world.file("a.mp4", 10);
+    for fault in faults {
+        world.fake.fault(Target::operation(operation), fault);
+    }
+    (world, file)
+}
+
+fn client(world: &World, policy: RetryPolicy) -> Client {
+    world.client().retry_policy(policy).rate_limiting(RateLimiting::disabled()).build().unwrap()
 }
 
 /// A GET (safe to repeat).
-async fn get(client: &Client) -> Result<(), Error> {
-    client.files_show().account_id("a").file_id("f").send().await.map(drop)
+async fn get(client: &Client, world: &World, file: &str) -> Result<(), Error> {
+    client.files_show().account_id(&world.account).file_id(file).send().await.map(drop)
 }
 
 /// A POST (not safe to repeat).
-async fn post(client: &Client) -> Result<(), Error> {
+async fn post(client: &Client, world: &World) -> Result<(), Error> {
     let body = FileCreateLocalUploadParams {
         data: FileCreateLocalUploadParamsData { file_size: 10, name: "a.mp4".to_string() },
     };
-    client.files_create_local_upload().account_id("a").folder_id("d").body(body).send().await?;
+    client.files_create_local_upload().account_id(&world.account).folder_id(&world.folder).body(body).send().await?;
     Ok(())
 }
 
-/// The time between consecutive requests the server received.
-fn gaps(server: &FakeApi) -> Vec<Duration> {
-    server.received().windows(2).map(|w| w[1].at - w[0].at).collect()
+/// How many requests reached `operation`.
+fn count(world: &World, operation: &str) -> usize {
+    world.fake.requests_to(operation).len()
+}
+
+/// The time between consecutive requests to `operation`.
+fn gaps(world: &World, operation: &str) -> Vec<Duration> {
+    world.fake.requests_to(operation).windows(2).map(|w| w[1].at - w[0].at).collect()
 }
 
 #[tokio::test]
 async fn a_429_waits_for_retry_after_then_succeeds() {
-    let server =
-        FakeApi::scripted(vec![Reply::json(429, ENVELOPE).header("retry-after", "1"), Reply::json(200, FILE_JSON)])
-            .await;
+    let (world, file) = scripted(SHOW, [Fault::json(429, ENVELOPE).header("retry-after", "1")]).await;
     let started = Instant::now();
-    get(&client(&server.url(), fast())).await.unwrap();
-    assert_eq!(server.count(), 2);
-    assert!(gaps(&server)[0] >= Duration::from_secs(1), "{:?}", gaps(&server));
+    get(&client(&world, fast()), &world, &file).await.unwrap();
+    assert_eq!(count(&world, SHOW), 2);
+    assert!(gaps(&world, SHOW)[0] >= Duration::from_secs(1), "{:?}", gaps(&world, SHOW));
     assert!(started.elapsed() < Duration::from_secs(3), "jitter adds at most half");
 }
 
 #[tokio::test]
 async fn a_429_with_none_remaining_waits_the_window() {
-    let server = FakeApi::scripted(vec![
-        Reply::json(429, ENVELOPE).header("x-ratelimit-remaining", "0").header("x-ratelimit-window", "300"),
-        Reply::json(200, FILE_JSON),
-    ])
-    .await;
-    get(&client(&server.url(), fast())).await.unwrap();
-    assert!(gaps(&server)[0] >= 300 * MS, "{:?}", gaps(&server));
+    let limited = Fault::json(429, ENVELOPE).header("x-ratelimit-remaining", "0").header("x-ratelimit-window", "300");
+    let (world, file) = scripted(SHOW, [limited]).await;
+    get(&client(&world, fast()), &world, &file).await.unwrap();
+    assert!(gaps(&world, SHOW)[0] >= 300 * MS, "{:?}", gaps(&world, SHOW));
 }
 
 #[tokio::test]
 async fn repeated_429s_wait_the_floor_then_at_least_double() {
-    let server =
-        FakeApi::scripted(vec![Reply::json(429, ENVELOPE), Reply::json(429, ENVELOPE), Reply::json(200, FILE_JSON)])
-            .await;
-    get(&client(&server.url(), fast().rate_limit_floor(100 * MS))).await.unwrap();
-    assert_eq!(server.count(), 3);
-    let gaps = gaps(&server);
+    let (world, file) = scripted(SHOW, [Fault::json(429, ENVELOPE).times(2)]).await;
+    get(&client(&world, fast().rate_limit_floor(100 * MS)), &world, &file).await.unwrap();
+    assert_eq!(count(&world, SHOW), 3);
+    let gaps = gaps(&world, SHOW);
     assert!(gaps[0] >= 100 * MS && gaps[1] >= 200 * MS, "{gaps:?}");
 }
 
 #[tokio::test]
 async fn a_post_that_gets_429_is_retried() {
-    let server = FakeApi::scripted(vec![Reply::json(429, ENVELOPE), Reply::json(201, UPLOAD_JSON)]).await;
-    post(&client(&server.url(), fast())).await.unwrap();
-    assert_eq!(server.count(), 2);
+    let (world, _) = scripted(CREATE, [Fault::json(429, ENVELOPE)]).await;
+    post(&client(&world, fast()), &world).await.unwrap();
+    assert_eq!(count(&world, CREATE), 2);
+    assert_eq!(world.fake.requests_to(CREATE)[1].status(), Some(201), "the fake created the file");
 }
 
 #[tokio::test]
 async fn a_post_that_gets_500_is_not_retried() {
-    let server = FakeApi::scripted(vec![Reply::json(500, ENVELOPE), Reply::json(201, UPLOAD_JSON)]).await;
-    let error = post(&client(&server.url(), fast())).await.unwrap_err();
+    let (world, _) = scripted(CREATE, [Fault::json(500, ENVELOPE)]).await;
+    let error = post(&client(&world, fast()), &world).await.unwrap_err();
     assert_eq!(error.status(), Some(http::StatusCode::INTERNAL_SERVER_ERROR));
-    assert_eq!((server.count(), error.attempts()), (1, Some(1)));
+    assert_eq!((count(&world, CREATE), error.attempts()), (1, Some(1)));
     assert!(error.is_retryable(), "retryable by the caller, who knows whether repeating is safe");
 }
 
 #[tokio::test]
 async fn a_get_that_gets_5xx_is_retried() {
-    let server = FakeApi::scripted(vec![
-        Reply::json(500, ENVELOPE),
-        Reply::text(503, "Service Unavailable"),
-        Reply::json(200, FILE_JSON),
-    ])
-    .await;
-    get(&client(&server.url(), fast())).await.unwrap();
-    assert_eq!(server.count(), 3);
+    let unavailable = Fault::status(503).body("text/plain", "Service Unavailable");
+    let (world, file) = scripted(SHOW, [Fault::json(500, ENVELOPE), unavailable]).await;
+    get(&client(&world, fast()), &world, &file).await.unwrap();
+    assert_eq!(count(&world, SHOW), 3);
 }
 
 #[tokio::test]
 async fn a_408_is_retried_for_a_get_and_a_404_is_not() {
-    let server = FakeApi::scripted(vec![Reply::empty(408), Reply::json(200, FILE_JSON)]).await;
-    get(&client(&server.url(), fast())).await.unwrap();
-    assert_eq!(server.count(), 2);
+    let (world, file) = scripted(SHOW, [Fault::empty(408)]).await;
+    get(&client(&world, fast()), &world, &file).await.unwrap();
+    assert_eq!(count(&world, SHOW), 2);
 
-    let server = FakeApi::scripted(vec![Reply::json(404, ENVELOPE), Reply::json(200, FILE_JSON)]).await;
-    assert!(get(&client(&server.url(), fast())).await.unwrap_err().is_not_found());
-    assert_eq!(server.count(), 1);
+    // The fake's own 404, for a file it does not have.
+    let world = World::start().await;
+    assert!(get(&client(&world, fast()), &world, "no-such-file").await.unwrap_err().is_not_found());
+    assert_eq!(count(&world, SHOW), 1);
 }
 
 #[tokio::test]
 async fn the_server_error_floor_is_waited_in_full() {
-    let server = FakeApi::scripted(vec![Reply::json(502, ENVELOPE), Reply::json(200, FILE_JSON)]).await;
-    get(&client(&server.url(), fast().server_error_floor(250 * MS))).await.unwrap();
-    assert!(gaps(&server)[0] >= 250 * MS, "{:?}", gaps(&server));
+    let (world, file) = scripted(SHOW, [Fault::json(502, ENVELOPE)]).await;
+    get(&client(&world, fast().server_error_floor(250 * MS)), &world, &file).await.unwrap();
+    assert!(gaps(&world, SHOW)[0] >= 250 * MS, "{:?}", gaps(&world, SHOW));
 }
 
 #[tokio::test]
 async fn the_attempt_cap_is_respected_and_reported() {
-    let server = FakeApi::scripted(vec![Reply::json(503, ENVELOPE)]).await;
-    let error = get(&client(&server.url(), fast().max_attempts(3))).await.unwrap_err();
-    assert_eq!((server.count(), error.attempts()), (3, Some(3)));
+    let (world, file) = scripted(SHOW, [Fault::json(503, ENVELOPE).times(10)]).await;
+    let error = get(&client(&world, fast().max_attempts(3)), &world, &file).await.unwrap_err();
+    assert_eq!((count(&world, SHOW), error.attempts()), (3, Some(3)));
     assert!(error.to_string().contains("after 3 attempts"), "{error}");
 
-    let server = FakeApi::scripted(vec![Reply::json(503, ENVELOPE)]).await;
-    let error = get(&client(&server.url(), RetryPolicy::none())).await.unwrap_err();
-    assert_eq!((server.count(), error.attempts()), (1, Some(1)));
+    let (world, file) = scripted(SHOW, [Fault::json(503, ENVELOPE).times(10)]).await;
+    let error = get(&client(&world, RetryPolicy::none()), &world, &file).await.unwrap_err();
+    assert_eq!((count(&world, SHOW), error.attempts()), (1, Some(1)));
 }
 
 #[tokio::test]
 async fn the_time_cap_stops_retries() {
-    let server = FakeApi::scripted(vec![Reply::json(503, ENVELOPE), Reply::json(200, FILE_JSON)]).await;
+    let (world, file) = scripted(SHOW, [Fault::json(503, ENVELOPE)]).await;
     let policy = fast().server_error_floor(300 * MS).max_elapsed(100 * MS);
-    let error = get(&client(&server.url(), policy)).await.unwrap_err();
-    assert_eq!((server.count(), error.attempts()), (1, Some(1)), "a 300 ms wait does not fit in 100 ms");
+    let error = get(&client(&world, policy), &world, &file).await.unwrap_err();
+    assert_eq!((count(&world, SHOW), error.attempts()), (1, Some(1)), "a 300 ms wait does not fit in 100 ms");
 }
 
 /// A URL nothing listens on.
@@ -160,7 +163,9 @@ async fn dead_url() -> String {
 
 #[tokio::test]
 async fn a_refused_connection_is_retried_even_for_a_post() {
-    let error = post(&client(&dead_url().await, fast().max_attempts(3))).await.unwrap_err();
+    let world = World::start().await;
+    let dead = Client::builder().base_url(dead_url().await).bearer_token(TOKEN).retry_policy(fast().max_attempts(3));
+    let error = post(&dead.rate_limiting(RateLimiting::disabled()).build().unwrap(), &world).await.unwrap_err();
     assert!(matches!(error, Error::Transport { attempts: Some(3), .. }), "{error:?}");
     assert!(error.is_retryable());
     let text = error.to_string();
@@ -170,47 +175,41 @@ async fn a_refused_connection_is_retried_even_for_a_post() {
 
 #[tokio::test]
 async fn a_dropped_connection_is_retried_only_for_safe_methods() {
-    let server = FakeApi::scripted(vec![Reply::hang_up()]).await;
-    let error = post(&client(&server.url(), fast().max_attempts(3))).await.unwrap_err();
+    let (world, _) = scripted(CREATE, [Fault::hang_up().times(3)]).await;
+    let error = post(&client(&world, fast().max_attempts(3)), &world).await.unwrap_err();
     assert!(matches!(error, Error::Transport { attempts: Some(1), .. }), "{error:?}");
-    assert_eq!(server.count(), 1, "the server may have acted on the POST");
+    assert_eq!(count(&world, CREATE), 1, "the server may have acted on the POST");
 
-    let server = FakeApi::scripted(vec![Reply::hang_up(), Reply::json(200, FILE_JSON)]).await;
-    get(&client(&server.url(), fast().max_attempts(3))).await.unwrap();
-    assert_eq!(server.count(), 2);
+    let (world, file) = scripted(SHOW, [Fault::hang_up()]).await;
+    get(&client(&world, fast().max_attempts(3)), &world, &file).await.unwrap();
+    assert_eq!(count(&world, SHOW), 2);
+    assert_eq!(world.fake.requests_to(SHOW).iter().map(|r| r.status()).collect::<Vec<_>>(), [None, Some(200)]);
 }
 
 #[tokio::test]
 async fn timeouts_are_retried_only_for_safe_methods() {
-    let slow = || Reply::json(200, FILE_JSON).after(Duration::from_secs(2));
-    let server = FakeApi::scripted(vec![slow()]).await;
-    let client = Client::builder()
-        .base_url(server.url())
-        .bearer_token(TOKEN)
+    let slow = || Fault::delay(Duration::from_secs(2)).times(2);
+    let (world, file) = scripted(SHOW, [slow()]).await;
+    let client = world
+        .client()
         .timeout(100 * MS)
         .retry_policy(fast().max_attempts(2))
         .rate_limiting(RateLimiting::disabled())
         .build()
         .unwrap();
-    let error = get(&client).await.unwrap_err();
+    let error = get(&client, &world, &file).await.unwrap_err();
     assert!(matches!(error, Error::Timeout { attempts: Some(2), .. }), "{error:?}");
-    assert_eq!(server.count(), 2);
+    assert_eq!(count(&world, SHOW), 2);
     assert!(
         error.to_string().starts_with("Frame.io did not answer in time for `files_show` after 2 attempts"),
         "{error}"
     );
 
-    let server = FakeApi::scripted(vec![slow()]).await;
-    let client = Client::builder()
-        .base_url(server.url())
-        .bearer_token(TOKEN)
-        .timeout(100 * MS)
-        .retry_policy(fast())
-        .build()
-        .unwrap();
-    let error = post(&client).await.unwrap_err();
+    let (world, _) = scripted(CREATE, [slow()]).await;
+    let client = world.client().timeout(100 * MS).retry_policy(fast()).build().unwrap();
+    let error = post(&client, &world).await.unwrap_err();
     assert!(matches!(error, Error::Timeout { attempts: Some(1), .. }), "{error:?}");
-    assert_eq!(server.count(), 1);
+    assert_eq!(count(&world, CREATE), 1);
 }
 
 /// Hands out `tok-<n>` on its n-th call.
@@ -226,14 +225,11 @@ impl TokenProvider for Counting {
 
 #[tokio::test]
 async fn each_retry_asks_the_provider_for_a_token() {
-    let server = FakeApi::scripted(vec![Reply::json(503, ENVELOPE), Reply::json(200, FILE_JSON)]).await;
-    let client = Client::builder()
-        .base_url(server.url())
-        .token_provider(Counting::default())
-        .retry_policy(fast())
-        .build()
-        .unwrap();
-    get(&client).await.unwrap();
-    let sent: Vec<_> = server.received().iter().map(|r| r.header("authorization").unwrap().to_string()).collect();
+    let (world, file) = scripted(SHOW, [Fault::json(503, ENVELOPE)]).await;
+    world.fake.accept_token("tok-2");
+    let client = world.client().token_provider(Counting::default()).retry_policy(fast()).build().unwrap();
+    get(&client, &world, &file).await.unwrap();
+    assert_eq!(world.fake.requests_to(SHOW)[1].status(), Some(200), "the fake took the second token");
+    let sent: Vec<_> = world.fake.requests().iter().map(|r| r.header("authorization").unwrap().to_string()).collect();
     assert_eq!(sent, ["Bearer tok-1", "Bearer tok-2"]);
 }

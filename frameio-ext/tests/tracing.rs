@@ -8,8 +8,9 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use frameio_ext::{Backoff, Client, Credentials, RateLimiting, RetryPolicy};
-use support::fake_api::{FILE_JSON, FakeApi, Reply, TOKEN};
+use frameio_ext::{Backoff, Credentials, RateLimiting, RetryPolicy};
+use frameio_fake::{Fault, Target};
+use support::{TOKEN, World};
 
 /// Collects everything a `tracing` subscriber writes.
 #[derive(Clone, Default)]
@@ -26,9 +27,10 @@ impl Write for Captured {
     }
 }
 
-/// Runs `calls` against a server answering `replies`, and returns the lines
-/// this crate logged (hyper logs connections inside the span too).
-async fn logged(replies: Vec<Reply>, calls: usize) -> (String, FakeApi) {
+/// Runs `calls` of `files_show` against the fake, its first answers being
+/// `faults`, and returns the lines this crate logged (hyper logs connections
+/// inside the span too), with the world (whose ids must not be logged) and file.
+async fn logged(faults: Vec<Fault>, calls: usize) -> (String, World, String) {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -39,12 +41,16 @@ async fn logged(replies: Vec<Reply>, calls: usize) -> (String, FakeApi) {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let server = FakeApi::scripted(replies).await;
+    let world = World::start().await;
+    let file = world.file("sample.pdf", 100);
+    for fault in faults {
+        world.fake.fault(Target::operation("files_show"), fault);
+    }
     let retry = RetryPolicy::new()
         .backoff(Backoff::new().initial(Duration::from_millis(1)))
         .server_error_floor(Duration::from_millis(1));
-    let client = Client::builder()
-        .base_url(server.url())
+    let client = world
+        .client()
         .credentials(Credentials::bearer(TOKEN))
         .retry_policy(retry)
         .rate_limiting(RateLimiting::disabled())
@@ -53,8 +59,8 @@ async fn logged(replies: Vec<Reply>, calls: usize) -> (String, FakeApi) {
     for _ in 0..calls {
         client
             .files_show()
-            .account_id("acc-1")
-            .file_id("file-1")
+            .account_id(&world.account)
+            .file_id(&file)
             .include(frameio_gen::v4::types::AssetInclude::Project)
             .send()
             .await
@@ -62,7 +68,7 @@ async fn logged(replies: Vec<Reply>, calls: usize) -> (String, FakeApi) {
     }
     let everything = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let ours = everything.lines().filter(|l| l.contains(" frameio_ext::")).map(|l| format!("{l}\n")).collect();
-    (ours, server)
+    (ours, world, file)
 }
 
 fn closed_spans(output: &str) -> Vec<&str> {
@@ -71,7 +77,7 @@ fn closed_spans(output: &str) -> Vec<&str> {
 
 #[tokio::test]
 async fn one_span_per_call_with_its_fields_and_no_secrets() {
-    let (output, server) = logged(vec![Reply::json(200, FILE_JSON)], 2).await;
+    let (output, world, file) = logged(Vec::new(), 2).await;
     let closed = closed_spans(&output);
     assert_eq!(closed.len(), 2, "one span per call: {output}");
     for field in [
@@ -86,16 +92,15 @@ async fn one_span_per_call_with_its_fields_and_no_secrets() {
         assert!(closed[0].contains(field), "{field} in {}", closed[0]);
     }
     assert!(output.contains("answered"), "a per-attempt event: {output}");
-    assert_eq!(server.received()[0].query.as_deref(), Some("include=project"));
-    for secret in [TOKEN, "acc-1", "include", "127.0.0.1"] {
+    assert_eq!(world.fake.requests()[0].query.as_deref(), Some("include=project"));
+    for secret in [TOKEN, world.account.as_str(), file.as_str(), "include", "127.0.0.1"] {
         assert!(!output.contains(secret), "{secret} in {output}");
     }
 }
 
 #[tokio::test]
 async fn a_retried_call_is_still_one_span_with_its_last_attempt() {
-    let (output, _) =
-        logged(vec![Reply::json(503, r#"{"errors": [{"detail": "busy"}]}"#), Reply::json(200, FILE_JSON)], 1).await;
+    let (output, ..) = logged(vec![Fault::json(503, r#"{"errors": [{"detail": "busy"}]}"#)], 1).await;
     let [closed] = closed_spans(&output)[..] else { panic!("one span: {output}") };
     assert!(closed.contains("attempt=2") && closed.contains("status=200"), "{closed}");
     assert!(!closed.contains("status=503"), "{closed}");

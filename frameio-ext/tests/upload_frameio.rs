@@ -1,5 +1,6 @@
-//! Frame.io uploads end to end: a fake API (httpmock) hands out upload URLs on a
-//! fake storage server that keeps every byte it receives.
+//! Frame.io uploads end to end against the fake Frame.io: it creates the file
+//! (or attachment), hands out upload URLs on its storage, checks each part as S3
+//! does, keeps every byte, and says when the upload is complete.
 
 mod support;
 
@@ -9,19 +10,15 @@ use frameio_ext::rate_limit::RateLimiting;
 use frameio_ext::transfer::{FileUploadError, NewFile, VersionOf, WaitOptions};
 use frameio_ext::upload::UploadOptions;
 use frameio_ext::{Client, Error};
-use httpmock::prelude::*;
-use serde_json::{Value, json};
-use support::fake_storage::{FakeStorage, Reply};
+use frameio_fake::{Fake, Fault, STORAGE_UPLOAD, Target};
+use serde_json::json;
+use support::{TOKEN, World, json};
 
 const AT: &str = "2024-01-01T00:00:00Z";
+const CREATE: &str = "files_create_local_upload";
 
-fn client(api: &MockServer) -> Client {
-    Client::builder()
-        .base_url(api.base_url())
-        .bearer_token("token")
-        .rate_limiting(RateLimiting::disabled())
-        .build()
-        .unwrap()
+fn client(world: &World) -> Client {
+    world.client().rate_limiting(RateLimiting::disabled()).build().unwrap()
 }
 
 fn bytes(len: usize) -> Vec<u8> {
@@ -32,240 +29,199 @@ fn reader(data: &[u8], name: &str) -> NewFile {
     NewFile::from_reader(std::io::Cursor::new(data.to_vec()), data.len() as u64, name)
 }
 
-fn created(id: &str, urls: Vec<Value>) -> Value {
-    created_as(id, "video/quicktime", urls)
-}
-
-fn created_as(id: &str, media_type: &str, urls: Vec<Value>) -> Value {
-    json!({"data": {"id": id, "name": "clip.mov", "file_size": 10, "media_type": media_type, "status": "created", "upload_urls": urls}})
-}
-
-fn status(complete: bool, failed: bool) -> Value {
-    json!({"data": {"id": "new", "filetype": "video/quicktime", "upload_complete": complete, "upload_failed": failed, "uploaded_at": AT, "upload_completed_at": null}})
-}
-
 #[tokio::test]
 async fn a_local_upload_creates_the_file_and_streams_every_part() {
-    let (api, storage) = (MockServer::start_async().await, FakeStorage::start().await);
+    let world = World::with(Fake::builder().part_size(600)).await;
     let data = bytes(1000);
-    let create = api
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/v4/accounts/a/folders/f/files/local_upload")
-                .header("authorization", "Bearer token")
-                .json_body(json!({"data": {"name": "clip.mov", "file_size": 1000}}));
-            then.status(201).json_body(created(
-                "new",
-                vec![json!({"size": 600, "url": storage.url("/p1")}), json!({"size": 400, "url": storage.url("/p2")})],
-            ));
-        })
-        .await;
-    let file = client(&api).uploads().local("a", "f", reader(&data, "clip.mov"), UploadOptions::new()).await.unwrap();
-    create.assert_async().await;
-    assert_eq!(file.id.as_deref(), Some("new"));
-    let (p1, p2) = (storage.received_for("/p1"), storage.received_for("/p2"));
-    assert_eq!((p1.len(), p2.len()), (1, 1));
-    assert_eq!([p1[0].body.as_slice(), p2[0].body.as_slice()].concat(), data);
-    assert_eq!(p1[0].headers["content-type"], "video/quicktime");
-    assert!(p1[0].headers.get("authorization").is_none(), "the API token went to storage");
+    let file = client(&world)
+        .uploads()
+        .local(&world.account, &world.folder, reader(&data, "clip.mov"), UploadOptions::new())
+        .await
+        .unwrap();
+    let id = file.id.clone().unwrap();
+    let [create] = &world.fake.requests_to(CREATE)[..] else { panic!("one creation") };
+    assert_eq!(create.header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
+    assert_eq!(json(create), json!({"data": {"name": "clip.mov", "file_size": 1000}}));
+    assert_eq!(file.upload_urls.len(), 2, "the fake split 1000 bytes into parts of at most 600");
+
+    let parts = world.fake.requests_to(STORAGE_UPLOAD);
+    assert_eq!(parts.len(), 2, "each part sent once");
+    for part in &parts {
+        assert_eq!(part.headers["content-type"], "video/quicktime");
+        assert!(part.headers.get("authorization").is_none(), "the API token went to storage");
+        assert_eq!(part.status(), Some(200));
+    }
+    assert_eq!(world.fake.file_bytes(&id).unwrap(), data, "every byte, in order");
+    assert_ne!(world.fake.file_status(&id), Some("created"));
 }
 
 #[tokio::test]
 async fn parts_carry_the_media_type_the_created_file_has_not_the_local_guess() {
-    let (api, storage) = (MockServer::start_async().await, FakeStorage::start().await);
+    let world = World::start().await;
     let data = bytes(64);
-    api.mock_async(|when, then| {
-        when.method(POST).path("/v4/accounts/a/folders/f/files/local_upload");
-        then.status(201).json_body(created_as(
-            "new",
-            "video/mp4",
-            vec![json!({"size": 64, "url": storage.url("/p1")})],
-        ));
-    })
-    .await;
-    // `.bin` guesses `application/octet-stream`; the URL is signed for `video/mp4`.
+    // Frame.io created the file as `video/mp4` and signed its URL for that type; the
+    // storage refuses any other `Content-Type`.
+    let upload = world.folder_seed().upload("clip.mp4", &[64]);
+    let created = json!({"data": {"id": upload.id, "name": "clip.bin", "file_size": 64, "media_type": "video/mp4",
+        "status": "created", "upload_urls": [{"size": 64, "url": upload.parts[0].url}]}});
+    world.fake.fault(Target::operation(CREATE), Fault::json(201, created.to_string()));
+    // `.bin` guesses `application/octet-stream`.
     let file = reader(&data, "clip.bin");
-    client(&api).uploads().local("a", "f", file, UploadOptions::new()).await.unwrap();
-    let received = storage.received_for("/p1");
+    client(&world).uploads().local(&world.account, &world.folder, file, UploadOptions::new()).await.unwrap();
+    let received = world.fake.requests_to(STORAGE_UPLOAD);
     assert_eq!(received[0].headers["content-type"], "video/mp4");
-    assert_eq!(received[0].body, data);
+    assert_eq!(world.fake.file_bytes(&upload.id).unwrap(), data);
 }
 
 #[tokio::test]
 async fn a_failed_part_names_the_created_file() {
-    let (api, storage) = (MockServer::start_async().await, FakeStorage::start().await);
-    storage.script(
-        "/p1",
-        [Reply::Status(403, "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>")],
-    );
-    api.mock_async(|when, then| {
-        when.method(POST).path("/v4/accounts/a/folders/f/files/local_upload");
-        then.status(201).json_body(created("new", vec![json!({"size": 10, "url": storage.url("/p1")})]));
-    })
-    .await;
-    let err =
-        client(&api).uploads().local("a", "f", reader(&bytes(10), "x.mov"), UploadOptions::new()).await.unwrap_err();
+    let world = World::start().await;
+    let expired = "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>";
+    world.fake.fault(Target::operation(STORAGE_UPLOAD), Fault::status(403).body("application/xml", expired));
+    let err = client(&world)
+        .uploads()
+        .local(&world.account, &world.folder, reader(&bytes(10), "x.mov"), UploadOptions::new())
+        .await
+        .unwrap_err();
     let Error::FileUpload(FileUploadError::Parts { file_id, source }) = &err else { panic!("{err:?}") };
-    assert_eq!(file_id, "new");
+    assert_eq!(world.fake.file_status(file_id), Some("created"), "the file the fake created, still waiting");
     assert_eq!(source.failed_part().map(|p| p.number), Some(1));
     assert!(err.to_string().contains("AccessDenied"), "{err}");
 }
 
 #[tokio::test]
 async fn waiting_polls_until_complete() {
-    let api = MockServer::start_async().await;
-    let pending = api
-        .mock_async(|when, then| {
-            when.method(GET).path("/v4/accounts/a/files/new/status");
-            then.status(200).json_body(status(false, false));
-        })
-        .await;
-    let client = client(&api);
+    let world = World::start().await;
+    let upload = world.folder_seed().upload("clip.mov", &[5]);
+    let client = client(&world);
     let uploads = client.uploads();
     let wait = WaitOptions::new().first_interval(Duration::from_millis(20)).timeout(Duration::from_secs(10));
-    let waiting = uploads.wait_until_uploaded("a", "new", wait);
-    let switch = async {
-        while pending.calls_async().await < 2 {
+    let waiting = uploads.wait_until_uploaded(&world.account, &upload.id, wait);
+    // After two polls saw it incomplete, the part arrives.
+    let send = async {
+        while world.fake.requests_to("files_show_file_upload_status").len() < 2 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        pending.delete_async().await;
-        api.mock_async(|when, then| {
-            when.method(GET).path("/v4/accounts/a/files/new/status");
-            then.status(200).json_body(status(true, false));
-        })
-        .await;
+        let put = reqwest::Client::new()
+            .put(&upload.parts[0].url)
+            .header("content-type", &upload.media_type)
+            .header("x-amz-acl", "private")
+            .body(bytes(5));
+        assert_eq!(put.send().await.unwrap().status(), 200);
     };
-    let (result, ()) = tokio::join!(waiting, switch);
+    let (result, ()) = tokio::join!(waiting, send);
     assert!(result.unwrap().upload_complete);
+    assert!(world.fake.requests_to("files_show_file_upload_status").len() >= 3);
 }
 
 #[tokio::test]
 async fn waiting_stops_on_failure_and_on_timeout() {
-    let api = MockServer::start_async().await;
-    api.mock_async(|when, then| {
-        when.method(GET).path("/v4/accounts/a/files/bad/status");
-        then.status(200).json_body(status(false, true));
-    })
-    .await;
-    api.mock_async(|when, then| {
-        when.method(GET).path("/v4/accounts/a/files/slow/status");
-        then.status(200).json_body(status(false, false));
-    })
-    .await;
-    let client = client(&api);
+    let world = World::start().await;
+    let status = |id: &str| {
+        json!({"data": {"id": id, "filetype": "video/quicktime", "upload_complete": false, "upload_failed": true,
+            "uploaded_at": AT, "upload_completed_at": null}})
+    };
+    // The fake never fails an upload by itself.
+    world.fake.fault(Target::operation("files_show_file_upload_status"), Fault::json(200, status("bad").to_string()));
+    let client = client(&world);
     let wait = WaitOptions::new().first_interval(Duration::from_millis(10)).timeout(Duration::from_millis(100));
-    let failed = client.uploads().wait_until_uploaded("a", "bad", wait).await.unwrap_err();
+    let failed = client.uploads().wait_until_uploaded(&world.account, "bad", wait).await.unwrap_err();
     assert!(
         matches!(failed, Error::FileUpload(FileUploadError::Failed { ref file_id }) if file_id == "bad"),
         "{failed:?}"
     );
-    let slow = client.uploads().wait_until_uploaded("a", "slow", wait).await.unwrap_err();
-    assert!(matches!(slow, Error::FileUpload(FileUploadError::NotReady { .. })), "{slow:?}");
+    // A file whose part never arrives.
+    let slow = world.folder_seed().upload("slow.mov", &[5]);
+    let err = client.uploads().wait_until_uploaded(&world.account, &slow.id, wait).await.unwrap_err();
+    assert!(matches!(err, Error::FileUpload(FileUploadError::NotReady { .. })), "{err:?}");
 }
 
 #[tokio::test]
 async fn a_new_version_of_a_file_stacks_old_then_new() {
-    let (api, storage) = (MockServer::start_async().await, FakeStorage::start().await);
-    api.mock_async(|when, then| {
-        when.method(GET).path("/v4/accounts/a/files/old");
-        then.status(200).json_body(json!({"data": {"type": "file", "id": "old", "name": "v1.mov", "created_at": AT, "updated_at": AT,
-            "file_size": 1, "media_type": "video/quicktime", "parent_id": "folder", "project_id": "p", "status": "transcoded", "view_url": "https://x"}}));
-    })
-    .await;
-    api.mock_async(|when, then| {
-        when.method(POST).path("/v4/accounts/a/folders/folder/files/local_upload");
-        then.status(201).json_body(created("new", vec![json!({"size": 5, "url": storage.url("/v2")})]));
-    })
-    .await;
-    let stack = api
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/v4/accounts/a/folders/folder/version_stacks")
-                .json_body(json!({"data": {"file_ids": ["old", "new"]}}));
-            then.status(201).json_body(json!({"data": {"type": "version_stack", "id": "stack", "name": "v1.mov", "created_at": AT,
-                "updated_at": AT, "parent_id": "folder", "project_id": "p", "view_url": "https://x", "head_version": null}}));
-        })
-        .await;
-    let result = client(&api)
+    let world = World::start().await;
+    let old = world.file("v1.mov", 1);
+    let result = client(&world)
         .uploads()
-        .version("a", VersionOf::File("old".into()), reader(&bytes(5), "v2.mov"), UploadOptions::new())
+        .version(&world.account, VersionOf::File(old.clone()), reader(&bytes(5), "v2.mov"), UploadOptions::new())
         .await
         .unwrap();
-    stack.assert_async().await;
-    assert_eq!(result.id, "stack");
-    assert_eq!(storage.received_for("/v2")[0].body, bytes(5));
+    let [created] = &world.fake.requests_to(CREATE)[..] else { panic!("one upload") };
+    assert_eq!(created.path, format!("/v4/accounts/{}/folders/{}/files/local_upload", world.account, world.folder));
+    let [stacked] = &world.fake.requests_to("version_stacks_create")[..] else { panic!("one stack") };
+    assert_eq!(stacked.path, format!("/v4/accounts/{}/folders/{}/version_stacks", world.account, world.folder));
+    let file_ids = json(stacked)["data"]["file_ids"].clone();
+    assert_eq!(file_ids[0], old.as_str(), "the old file at the bottom");
+    let new_id = file_ids[1].as_str().unwrap().to_string();
+    assert_eq!(world.fake.file_bytes(&new_id).unwrap(), bytes(5));
+    assert_eq!(stacked.status(), Some(201));
+    assert_ne!(result.id, old);
+    assert_ne!(result.id, new_id, "the stack, not one of its files");
+    let shown = client(&world).version_stacks_show().account_id(&world.account).version_stack_id(&result.id).await;
+    assert_eq!(shown.unwrap().data.id, result.id, "the fake has the stack");
 }
 
 #[tokio::test]
 async fn an_attachment_splits_evenly_over_its_unsized_urls() {
-    let (api, storage) = (MockServer::start_async().await, FakeStorage::start().await);
-    api.mock_async(|when, then| {
-        when.method(POST)
-            .path("/v4/accounts/a/comments/c/attachments")
-            .json_body(json!({"data": {"name": "notes.pdf", "file_size": 11, "media_type": "application/pdf"}}));
-        then.status(201).json_body(
-            json!({"data": {"id": "att", "name": "notes.pdf", "file_size": 11, "media_type": "application/pdf",
-            "created_at": AT, "upload_urls": [storage.url("/a1"), storage.url("/a2")]}}),
-        );
-    })
-    .await;
+    let world = World::start().await;
+    // The fake has no attachments: its answer is scripted, with URLs on its storage that
+    // expect ceil(11 / 2) bytes, then the rest.
+    let upload = world.folder_seed().upload("notes.pdf", &[6, 5]);
+    let created = json!({"data": {"id": "att", "name": "notes.pdf", "file_size": 11, "media_type": "application/pdf",
+        "created_at": AT, "upload_urls": [upload.parts[0].url, upload.parts[1].url]}});
+    world.fake.fault(Target::operation("comments_create_attachment"), Fault::json(201, created.to_string()));
     let data = bytes(11);
-    let attachment =
-        client(&api).uploads().attachment("a", "c", reader(&data, "notes.pdf"), UploadOptions::new()).await.unwrap();
-    assert_eq!(attachment.id, "att");
-    let (a1, a2) = (storage.received_for("/a1"), storage.received_for("/a2"));
-    assert_eq!((a1[0].body.len(), a2[0].body.len()), (6, 5), "ceil(11/2) then the rest");
-    assert_eq!([a1[0].body.as_slice(), a2[0].body.as_slice()].concat(), data);
+    let attachment = client(&world)
+        .uploads()
+        .attachment(&world.account, "c", reader(&data, "notes.pdf"), UploadOptions::new())
+        .await;
+    assert_eq!(attachment.unwrap().id, "att");
+    let [request] = &world.fake.requests_to("comments_create_attachment")[..] else { panic!("one attachment") };
+    assert_eq!(json(request), json!({"data": {"name": "notes.pdf", "file_size": 11, "media_type": "application/pdf"}}));
+    let sizes: Vec<u64> = world.fake.requests_to(STORAGE_UPLOAD).iter().map(|r| r.body_len).collect();
+    assert_eq!(sizes, [6, 5], "ceil(11/2) then the rest");
+    assert_eq!(world.fake.file_bytes(&upload.id).unwrap(), data);
 }
 
 #[tokio::test]
 async fn a_remote_upload_sends_the_source_url() {
-    let api = MockServer::start_async().await;
-    let mock = api
-        .mock_async(|when, then| {
-            when.method(POST)
-                .path("/v4/accounts/a/folders/f/files/remote_upload")
-                .json_body(json!({"data": {"name": "big.mov", "source_url": "https://example.com/big.mov"}}));
-            then.status(202).json_body(json!({"data": {"id": "r", "name": "big.mov", "created_at": AT, "updated_at": AT, "file_size": 0,
-                "media_type": "video/quicktime", "parent_id": "f", "project_id": "p", "status": "created", "type": "file", "view_url": "https://x"},
-                "links": {"status": "/v4/accounts/a/files/r/status"}}));
-        })
-        .await;
-    let file = client(&api).uploads().remote("a", "f", "big.mov", "https://example.com/big.mov").await.unwrap();
-    mock.assert_async().await;
+    let world = World::start().await;
+    // The fake does not fetch remote files: its answer is scripted.
+    let created = json!({"data": {"id": "r", "name": "big.mov", "created_at": AT, "updated_at": AT, "file_size": 0,
+        "media_type": "video/quicktime", "parent_id": world.folder, "project_id": world.project, "status": "created",
+        "type": "file", "view_url": "https://x"}, "links": {"status": "/v4/accounts/a/files/r/status"}});
+    world.fake.fault(Target::operation("files_create_remote_upload"), Fault::json(202, created.to_string()));
+    let file = client(&world)
+        .uploads()
+        .remote(&world.account, &world.folder, "big.mov", "https://example.com/big.mov")
+        .await
+        .unwrap();
     assert_eq!(file.id, "r");
+    let [request] = &world.fake.requests_to("files_create_remote_upload")[..] else { panic!("one request") };
+    assert_eq!(request.path, format!("/v4/accounts/{}/folders/{}/files/remote_upload", world.account, world.folder));
+    assert_eq!(json(request), json!({"data": {"name": "big.mov", "source_url": "https://example.com/big.mov"}}));
 }
 
 #[tokio::test]
 async fn a_new_version_of_a_stack_moves_the_upload_into_it() {
-    let (api, storage) = (MockServer::start_async().await, FakeStorage::start().await);
-    let stack = json!({"data": {"type": "version_stack", "id": "stack", "name": "v.mov", "created_at": AT, "updated_at": AT,
-        "parent_id": "folder", "project_id": "p", "view_url": "https://x", "head_version": null}});
-    let show = api
-        .mock_async(|when, then| {
-            when.method(GET).path("/v4/accounts/a/version_stacks/stack");
-            then.status(200).json_body(stack.clone());
-        })
-        .await;
-    api.mock_async(|when, then| {
-        when.method(POST).path("/v4/accounts/a/folders/folder/files/local_upload");
-        then.status(201).json_body(created("new", vec![json!({"size": 3, "url": storage.url("/v3")})]));
-    })
-    .await;
-    let moved = api
-        .mock_async(|when, then| {
-            when.method(PATCH).path("/v4/accounts/a/files/new/move").json_body(json!({"data": {"parent_id": "stack"}}));
-            then.status(200).json_body(json!({"data": {"type": "file", "id": "new", "name": "v3.mov", "created_at": AT, "updated_at": AT,
-                "file_size": 3, "media_type": "video/quicktime", "parent_id": "stack", "project_id": "p", "status": "created", "view_url": "https://x"}}));
-        })
-        .await;
-    let result = client(&api)
+    let world = World::start().await;
+    let stack = {
+        let folder = world.folder_seed();
+        let (v1, v2) = (folder.file("v1.mov", vec![1u8]), folder.file("v2.mov", vec![2u8]));
+        folder.version_stack(&[&v1, &v2])
+    };
+    let result = client(&world)
         .uploads()
-        .version("a", VersionOf::Stack("stack".into()), reader(&bytes(3), "v3.mov"), UploadOptions::new())
+        .version(&world.account, VersionOf::Stack(stack.clone()), reader(&bytes(3), "v3.mov"), UploadOptions::new())
         .await
         .unwrap();
-    assert_eq!(result.id, "stack");
-    moved.assert_async().await;
-    assert_eq!(show.calls_async().await, 2, "the stack is read before (its folder) and after (its new head)");
-    assert_eq!(storage.received_for("/v3")[0].body, bytes(3));
+    assert_eq!(result.id, stack);
+    let [created] = &world.fake.requests_to(CREATE)[..] else { panic!("one upload") };
+    assert_eq!(created.path, format!("/v4/accounts/{}/folders/{}/files/local_upload", world.account, world.folder));
+    let [moved] = &world.fake.requests_to("files_move")[..] else { panic!("one move") };
+    assert_eq!(json(moved), json!({"data": {"parent_id": stack}}));
+    assert_eq!(moved.status(), Some(200), "the fake moved it into the stack");
+    let new_id = moved.path.split('/').nth(5).unwrap().to_string();
+    assert_eq!(world.fake.file_bytes(&new_id).unwrap(), bytes(3));
+    let shows = world.fake.requests_to("version_stacks_show").len();
+    assert_eq!(shows, 2, "the stack is read before (its folder) and after (its new head)");
 }

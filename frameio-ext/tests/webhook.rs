@@ -827,6 +827,7 @@ mod over_http {
     }
 
     async fn deliver(url: &str, body: &'static str, timestamp: u64, signature: &str) -> (u16, String) {
+        frameio_ext::tls::install_default_provider();
         let response = reqwest::Client::new()
             .post(url)
             .header("X-Frameio-Request-Timestamp", timestamp.to_string())

@@ -341,6 +341,13 @@ fn handle(ctx: &Ctx<'_>) -> Handled {
                 .collect();
             Ok(list_reply(ctx.page(all)?))
         }
+        // The fake has no project-only collaborators: every project is reached
+        // through its workspace, so nobody is invited to one.
+        "projects_invited_projects_index" => {
+            ctx.includes(&["owner"])?;
+            ctx.account_exists(&ctx.store())?;
+            Ok(list_reply(ctx.page(Vec::<types::ProjectWithIncludes>::new())?))
+        }
         "projects_show" => {
             let includes = ctx.includes(&["owner"])?;
             let store = ctx.store();
@@ -616,22 +623,15 @@ fn create_local_upload(ctx: &Ctx<'_>) -> Handled {
         &crate::state::media_type(&body.data.name),
         parts.clone(),
     )?;
-    let mut signer = lock(&ctx.shared.signer);
     let upload_urls = parts
         .iter()
-        .enumerate()
-        .map(|(i, size)| types::UploadUrl {
+        .zip(storage::part_urls(ctx.shared, &file.id, 1..=parts.len()))
+        .map(|(size, url)| types::UploadUrl {
             size: i64::try_from(*size).unwrap_or(i64::MAX),
-            url: signer.url(
-                &ctx.shared.base_url,
-                &Method::PUT,
-                &format!("{}{}/part_{}", storage::UPLOAD_PREFIX, file.id, i + 1),
-                &[("x-id", "UploadPart")],
-            ),
+            url,
             extra: serde_json::Map::new(),
         })
         .collect();
-    drop(signer);
     let plain = views::file(&file).ok_or_else(|| ApiError::new(500, "Internal Server Error", "not a file"))?;
     ctx.shared.emit(events);
     Ok(data(
@@ -686,10 +686,12 @@ fn upload_part(shared: &Arc<Shared>, req: &Req, file_id: &str, number: usize) ->
     }
     let (media_type, expected) = {
         let store = shared.lock_store();
-        let part =
-            store.assets.get(file_id).and_then(|a| a.file()).filter(|f| f.status == Status::Created).and_then(|f| {
-                number.checked_sub(1).and_then(|i| f.parts.get(i)).map(|p| (f.media_type.clone(), p.size))
-            });
+        let part = store
+            .assets
+            .get(file_id)
+            .and_then(|a| a.file())
+            .filter(|f| f.status == Status::Created)
+            .and_then(|f| f.part_size(number).map(|size| (f.media_type.clone(), size)));
         match part {
             Some(found) => found,
             None => {

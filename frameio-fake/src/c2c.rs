@@ -16,9 +16,10 @@ use std::time::Duration;
 
 use frameio_gen::Operation;
 use frameio_gen::c2c::types;
-use http::Method;
 use serde_json::json;
 use tokio::time::Instant;
+
+mod realtime;
 
 use crate::server::{Reply, Req};
 use crate::state::{Refusal, mix};
@@ -81,10 +82,10 @@ struct Code {
 
 /// A paired device.
 #[derive(Debug, Clone)]
-struct Device {
+pub(crate) struct Device {
     id: String,
     client_id: String,
-    project_id: String,
+    pub project_id: String,
     authorized_at: chrono::DateTime<chrono::Utc>,
     last_seen: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -150,6 +151,56 @@ impl C2c {
         self.access.retain(|_, d| d != device_id);
         self.refresh.retain(|_, d| d != device_id);
     }
+
+    /// (Re)authorizes device `id` (`client_id`) for `project_id`: new tokens, the old ones gone.
+    fn authorize(&mut self, id: &str, client_id: &str, project_id: String) -> types::DeviceTokenResponse {
+        self.forget(id);
+        let device = Device {
+            id: id.to_string(),
+            client_id: client_id.to_string(),
+            project_id,
+            authorized_at: chrono::Utc::now(),
+            last_seen: None,
+        };
+        self.devices.insert(id.to_string(), device);
+        self.issue(id)
+    }
+
+    /// The device already paired with `client_id`, if any.
+    fn device_of(&self, client_id: &str) -> Option<String> {
+        self.devices.values().find(|d| d.client_id == client_id).map(|d| d.id.clone())
+    }
+
+    /// A device's live tokens (access, refresh), if it is authorized.
+    pub fn tokens_of(&self, device_id: &str) -> Option<IssuedTokens> {
+        let find = |map: &HashMap<String, String>| map.iter().find(|(_, d)| *d == device_id).map(|(t, _)| t.clone());
+        Some(IssuedTokens { access_token: find(&self.access)?, refresh_token: find(&self.refresh)? })
+    }
+}
+
+/// A C2C device's live tokens, as the fake issued them last.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IssuedTokens {
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for IssuedTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedTokens").finish_non_exhaustive()
+    }
+}
+
+/// Pairs `client_id` with a project, bypassing the device-code flow (seeding); returns the
+/// device id and its tokens.
+pub(crate) fn seed_device(shared: &Arc<Shared>, client_id: &str, project_id: &str) -> (String, IssuedTokens) {
+    let mut c2c = lock(&shared.c2c);
+    let id = c2c.device_of(client_id).unwrap_or_else(|| shared.lock_store().next_id());
+    let issued = c2c.authorize(&id, client_id, project_id.to_string());
+    let tokens =
+        IssuedTokens { access_token: issued.access_token, refresh_token: issued.refresh_token.unwrap_or_default() };
+    (id, tokens)
 }
 
 /// C2C's simple error: `{"error": code}`.
@@ -157,13 +208,17 @@ fn simple(status: u16, code: &str) -> Reply {
     Reply::json(status, &json!({ "error": code }))
 }
 
-fn not_authorized() -> Reply {
+/// C2C's detailed error: `{"code", "errors": [{"code", "detail", "status", "title"}], "message"}`.
+fn detailed(status: u16, title: &str, detail: &str) -> Reply {
     Reply::json(
-        401,
-        &json!({"code": 401, "message": "Not Authorized",
-            "errors": [{"code": 401, "status": 401, "title": "Not Authorized",
-                "detail": "You are not allowed to access that resource"}]}),
+        status,
+        &json!({"code": status, "message": title,
+            "errors": [{"code": status, "status": status, "title": title, "detail": detail}]}),
     )
+}
+
+fn not_authorized() -> Reply {
+    detailed(401, "Not Authorized", "You are not allowed to access that resource")
 }
 
 /// The form fields of an auth request (`application/x-www-form-urlencoded`).
@@ -193,7 +248,7 @@ pub(crate) fn dispatch(shared: &Arc<Shared>, op: &'static Operation, req: &Req) 
             });
             let Some(device) = device else { return not_authorized() };
             match op.name {
-                "accounts_device_identify" => identify(&device),
+                "accounts_device_identify" => identify(shared, &device),
                 "devices_device_heartbeat" => {
                     if let Some(d) = lock(&shared.c2c).devices.get_mut(&device.id) {
                         d.last_seen = Some(chrono::Utc::now());
@@ -201,6 +256,7 @@ pub(crate) fn dispatch(shared: &Arc<Shared>, op: &'static Operation, req: &Req) 
                     Reply::new(204)
                 }
                 "devices_device_asset_create" => create_asset(shared, &device, req),
+                "devices_device_create_realtime_upload_parts" => realtime::register_parts(shared, &device, req),
                 other => Reply::json(
                     501,
                     &json!({"error": "not_implemented", "message": format!("the fake does not implement {other}")}),
@@ -271,25 +327,14 @@ fn token(shared: &Arc<Shared>, req: &Req) -> Reply {
             let too_soon = code.last_poll.is_some_and(|last| now.saturating_duration_since(last) < pairing.interval);
             code.last_poll = Some(now);
             match code.decision.clone() {
-                Decision::Denied => simple(400, "access_denied"),
+                // The guide's error table: `access_denied` is a 401.
+                Decision::Denied => simple(401, "access_denied"),
                 Decision::Pending if too_soon => simple(400, "slow_down"),
                 Decision::Pending => simple(400, "authorization_pending"),
                 Decision::Paired { project_id } => {
                     c2c.codes.remove(device_code);
-                    let existing = c2c.devices.values().find(|d| d.client_id == client_id).map(|d| d.id.clone());
-                    let id = existing.unwrap_or_else(|| shared.lock_store().next_id());
-                    c2c.forget(&id);
-                    c2c.devices.insert(
-                        id.clone(),
-                        Device {
-                            id: id.clone(),
-                            client_id: client_id.to_string(),
-                            project_id,
-                            authorized_at: chrono::Utc::now(),
-                            last_seen: None,
-                        },
-                    );
-                    Reply::json(200, &c2c.issue(&id))
+                    let id = c2c.device_of(client_id).unwrap_or_else(|| shared.lock_store().next_id());
+                    Reply::json(200, &c2c.authorize(&id, client_id, project_id))
                 }
             }
         }
@@ -324,7 +369,11 @@ fn revoke(shared: &Arc<Shared>, req: &Req) -> Reply {
     Reply::new(200)
 }
 
-fn identify(device: &Device) -> Reply {
+fn identify(shared: &Arc<Shared>, device: &Device) -> Reply {
+    // The guide's example names the project, for the device to show.
+    let project = shared.lock_store().project_by_id(&device.project_id).and_then(|p| {
+        serde_json::from_value::<types::Project>(json!({"_type": "project", "id": p.id, "name": p.name})).ok()
+    });
     let body = types::ProjectDevice {
         asset_type: Some("video".into()),
         authorization: None,
@@ -340,7 +389,7 @@ fn identify(device: &Device) -> Reply {
         name: Some(format!("MyDevice-{}", device.client_id)),
         path_asset_type: None,
         path_name: None,
-        project: None,
+        project,
         project_id: Some(device.project_id.clone()),
         required_metadata_attributes: Vec::new(),
         status: Some(types::ProjectDeviceStatus::Online),
@@ -373,7 +422,7 @@ fn create_asset(shared: &Arc<Shared>, device: &Device, req: &Req) -> Reply {
         Err(e) => return Reply::json(400, &json!({"error": "invalid_argument", "message": e.to_string()})),
     };
     if body.is_realtime_upload {
-        return Reply::json(501, &json!({"error": "not_implemented", "message": "the fake has no real-time uploads"}));
+        return realtime::create(shared, device, &body);
     }
     let size = match &body.filesize {
         Some(types::AssetParts::Integer(n)) => u64::try_from(*n).ok(),
@@ -407,14 +456,7 @@ fn create_asset(shared: &Arc<Shared>, device: &Device, req: &Req) -> Reply {
         }
     };
     let Ok((file, events)) = created else { return simple(401, "unauthorized_client") };
-    let mut signer = lock(&shared.signer);
-    let upload_urls = (1..=parts.len())
-        .map(|n| {
-            let path = format!("{}{}/part_{n}", storage::UPLOAD_PREFIX, file.id);
-            signer.url(&shared.base_url, &Method::PUT, &path, &[("x-id", "UploadPart")])
-        })
-        .collect();
-    drop(signer);
+    let upload_urls = storage::part_urls(shared, &file.id, 1..=parts.len());
     shared.emit(events);
     let response = types::AssetCreateResponse {
         id: file.id,

@@ -31,6 +31,19 @@ impl Target {
         Self::Path(path.to_string())
     }
 
+    /// Part `number` (from 1) of a file's upload to the fake's storage: the path of the
+    /// part's pre-signed URL, so one part can fail while the others go through.
+    ///
+    /// ```
+    /// use frameio_fake::Target;
+    ///
+    /// // `fake.fault(Target::upload_part(&upload.id, 2), Fault::status(403))` refuses part 2 once.
+    /// assert_eq!(Target::upload_part("f1", 2), Target::path("/_fake/storage/f1/part_2"));
+    /// ```
+    pub fn upload_part(file_id: &str, number: usize) -> Self {
+        Self::Path(format!("{}{file_id}/part_{number}", crate::storage::UPLOAD_PREFIX))
+    }
+
     fn matches(&self, operation: Option<&str>, path: &str) -> bool {
         match self {
             Self::Operation(name) => operation == Some(name.as_str()),
@@ -44,7 +57,8 @@ impl Target {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FaultKind {
-    /// Answer this status (with the error envelope unless a body is given), without touching state.
+    /// Answer this status (with the error envelope unless a body is given: its content type,
+    /// none if empty, and bytes), without touching state.
     Status { status: u16, headers: Vec<(String, String)>, body: Option<(String, Vec<u8>)> },
     /// Answer normally, after this delay (on tokio's clock).
     Delay(Duration),
@@ -149,6 +163,49 @@ impl Fault {
     /// What this fault does.
     pub fn kind(&self) -> &FaultKind {
         &self.kind
+    }
+}
+
+/// Scripted answers beyond the error envelope.
+impl Fault {
+    /// Answer normally: a placeholder that lets a script start later ("two normal answers,
+    /// then a hang-up"). It is a zero [`Fault::delay`].
+    ///
+    /// ```
+    /// use frameio_fake::{Fault, FaultKind};
+    ///
+    /// let script = [Fault::pass().times(2), Fault::hang_up()];
+    /// assert_eq!(script[0].kind(), &FaultKind::Delay(std::time::Duration::ZERO));
+    /// ```
+    pub fn pass() -> Self {
+        Self::delay(Duration::ZERO)
+    }
+
+    /// Answer `status` with no body and no `Content-Type` (a bare `204`, or an error a proxy
+    /// sent without a body).
+    ///
+    /// ```
+    /// use frameio_fake::{Fault, FaultKind};
+    ///
+    /// let bare = Fault::empty(404);
+    /// assert!(matches!(bare.kind(), FaultKind::Status { status: 404, body: Some((kind, bytes)), .. }
+    ///     if kind.is_empty() && bytes.is_empty()));
+    /// ```
+    pub fn empty(status: u16) -> Self {
+        Self::status(status).body("", Vec::new())
+    }
+
+    /// Answer `status` with this JSON body (`Content-Type: application/json`), e.g. a
+    /// documented example, or a shape the fake would not produce by itself.
+    ///
+    /// ```
+    /// use frameio_fake::Fault;
+    ///
+    /// let paused = Fault::json(409, r#"{"error": "Channel Paused"}"#);
+    /// # let _ = paused;
+    /// ```
+    pub fn json(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        Self::status(status).body("application/json", body)
     }
 }
 

@@ -29,7 +29,7 @@
 //!
 //! What each module owns: `state` (the world and how it changes), `seed` (the
 //! typed seeding API, [`Seed`]), `api` (routing by the operation table and the V4
-//! handlers), `c2c` (the device API: pairing, tokens, heartbeats, assets), `views` (records as the generated wire types), [`pagination`],
+//! handlers), `c2c` (the device API: pairing, tokens, heartbeats, assets, real-time uploads), `views` (records as the generated wire types), [`pagination`],
 //! [`storage`] (pre-signed uploads, ranged downloads), [`webhooks`], [`faults`],
 //! [`rate_limit`], [`record`] (the request log) and `server` (the HTTP loop).
 //!
@@ -67,11 +67,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::watch;
 
-pub use c2c::Pairing;
+pub use c2c::{IssuedTokens, Pairing};
 pub use faults::{Fault, FaultKind, Target};
 pub use rate_limit::RateLimits;
-pub use record::RecordedRequest;
-pub use seed::{AccountSeed, Demo, FileSeed, FolderSeed, ProjectSeed, Seed, WorkspaceSeed};
+pub use record::{RecordedRequest, RecordedResponse};
+pub use seed::{
+    AccountSeed, Demo, DeviceSeed, FileSeed, FolderSeed, PartUrl, ProjectSeed, Seed, UploadSeed, WorkspaceSeed,
+};
 pub use storage::patterned_bytes;
 pub use webhooks::{Delivery, DeliveryPolicy};
 
@@ -110,6 +112,8 @@ pub(crate) struct Shared {
     pub buckets: Mutex<rate_limit::Buckets>,
     pub signer: Mutex<storage::Signer>,
     log: Mutex<Vec<RecordedRequest>>,
+    /// How many requests were recorded so far (the next one's `seq`).
+    recorded: std::sync::atomic::AtomicU64,
     deliveries: Mutex<Vec<Delivery>>,
     pub tokens: Mutex<HashSet<String>>,
     pub c2c: Mutex<c2c::C2c>,
@@ -137,8 +141,19 @@ impl Shared {
         lock(&self.faults)
     }
 
-    pub fn record(&self, request: RecordedRequest) {
+    /// Logs a request; returns its `seq`, for [`Self::answered`].
+    pub fn record(&self, mut request: RecordedRequest) -> u64 {
+        request.seq = self.recorded.fetch_add(1, Ordering::SeqCst);
+        let seq = request.seq;
         lock(&self.log).push(request);
+        seq
+    }
+
+    /// Attaches the answer to the logged request `seq` (if the log still has it).
+    pub fn answered(&self, seq: u64, response: record::RecordedResponse) {
+        if let Some(request) = lock(&self.log).iter_mut().rev().find(|r| r.seq == seq) {
+            request.response = Some(response);
+        }
     }
 
     /// Runs `task` until it ends or the fake is dropped.
@@ -332,7 +347,13 @@ impl FakeBuilder {
     }
 
     /// Binds 127.0.0.1 on a free port and serves on the current tokio runtime.
+    ///
+    /// The workspace builds reqwest without a default TLS provider, so this
+    /// makes `ring` the process's default rustls provider if none is set: the
+    /// fake's webhook deliveries, and the `reqwest::Client`s a test builds,
+    /// then work without more setup.
     pub async fn start(self) -> io::Result<Fake> {
+        let _already_set = rustls::crypto::ring::default_provider().install_default();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let http = reqwest::Client::builder().build().map_err(io::Error::other)?;
@@ -346,6 +367,7 @@ impl FakeBuilder {
             buckets: Mutex::new(rate_limit::Buckets::new(self.rate_limits)),
             signer: Mutex::new(storage::Signer::new(key, self.url_ttl)),
             log: Mutex::new(Vec::new()),
+            recorded: std::sync::atomic::AtomicU64::new(0),
             deliveries: Mutex::new(Vec::new()),
             tokens: Mutex::new(HashSet::from([self.token.clone()])),
             c2c: Mutex::new(c2c::C2c::new(self.pairing, self.client_secrets)),
@@ -533,6 +555,12 @@ impl Fake {
     /// Denies a pending C2C device code (`access_denied` on the next poll).
     pub fn deny_device(&self, user_code: &str) -> bool {
         lock(&self.shared.c2c).decide(user_code, None)
+    }
+
+    /// A C2C device's live tokens, as the fake issued them last (after a pairing, a
+    /// refresh or [`Seed::device`]); `None` once revoked.
+    pub fn device_tokens(&self, device_id: &str) -> Option<IssuedTokens> {
+        lock(&self.shared.c2c).tokens_of(device_id)
     }
 
     /// The user codes of the C2C pairings waiting for [`Fake::pair_device`].

@@ -42,6 +42,7 @@ impl Limit {
 #[derive(Debug, Clone, Default)]
 pub struct RateLimits {
     enforce: bool,
+    silent: bool,
     limits: HashMap<String, Limit>,
     announced: HashMap<String, Limit>,
 }
@@ -67,6 +68,20 @@ impl RateLimits {
     /// What the headers announce for an operation, whatever is enforced.
     pub fn announce(mut self, operation: &str, calls: u32, window: Duration) -> Self {
         self.announced.insert(operation.to_string(), Limit::new(calls, window));
+        self
+    }
+
+    /// Sends no `x-ratelimit-*` headers (as behind a proxy that strips them), so a client can
+    /// only go by the documented table; an enforced bucket still answers 429 + `Retry-After`.
+    ///
+    /// ```
+    /// use frameio_fake::RateLimits;
+    ///
+    /// let quiet = RateLimits::documented().unannounced();
+    /// # let _ = quiet;
+    /// ```
+    pub fn unannounced(mut self) -> Self {
+        self.silent = true;
         self
     }
 
@@ -131,11 +146,15 @@ impl Buckets {
             None
         };
         let remaining = (calls - bucket.level).floor().clamp(0.0, f64::from(announced.calls));
-        let headers = vec![
-            ("x-ratelimit-limit", announced.calls.to_string()),
-            ("x-ratelimit-remaining", format!("{remaining}")),
-            ("x-ratelimit-window", announced.window.as_millis().to_string()),
-        ];
+        let headers = if self.config.silent {
+            Vec::new()
+        } else {
+            vec![
+                ("x-ratelimit-limit", announced.calls.to_string()),
+                ("x-ratelimit-remaining", format!("{remaining}")),
+                ("x-ratelimit-window", announced.window.as_millis().to_string()),
+            ]
+        };
         Verdict { headers, retry_after }
     }
 }

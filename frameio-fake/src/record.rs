@@ -1,6 +1,8 @@
 //! The request log: every request the fake received, in the order their bodies were read, for
-//! assertions. Its `Debug` never shows a secret: the `Authorization` value and
-//! the signature-bearing query parameters of pre-signed URLs are redacted.
+//! assertions, each with the answer it got ([`RecordedResponse`]: status, headers and when the
+//! head was sent), so a test can count the 429s a burst drew or check that one request was
+//! answered before another began. Its `Debug` never shows a secret: the `Authorization` value
+//! and the signature-bearing query parameters of pre-signed URLs are redacted.
 
 use std::fmt;
 
@@ -30,6 +32,29 @@ pub struct RecordedRequest {
     pub at: Instant,
     /// When reading its body ended (the log is in this order).
     pub finished: Instant,
+    /// The answer, once its head was sent; `None` while the request waits (a delay, a stall)
+    /// and for one that was never answered (a hang-up, a reset).
+    pub response: Option<RecordedResponse>,
+    /// Which request this is, to attach its response.
+    pub(crate) seq: u64,
+}
+
+/// The answer a recorded request got.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RecordedResponse {
+    pub status: u16,
+    /// The headers as sent, `Content-Length` included.
+    pub headers: HeaderMap,
+    /// When the head was sent, on tokio's clock (for a cut body: the head, not its end).
+    pub at: Instant,
+}
+
+impl RecordedResponse {
+    /// A header's value, if present and text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
 }
 
 impl RecordedRequest {
@@ -48,6 +73,11 @@ impl RecordedRequest {
     /// The body as JSON, if it is.
     pub fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_slice(&self.body).ok()
+    }
+
+    /// The status it was answered with, if it was.
+    pub fn status(&self) -> Option<u16> {
+        self.response.as_ref().map(|r| r.status)
     }
 }
 
@@ -97,6 +127,8 @@ impl fmt::Debug for RecordedRequest {
             .field("body_complete", &self.body_complete)
             .field("at", &self.at)
             .field("finished", &self.finished)
+            .field("status", &self.status())
+            .field("answered", &self.response.as_ref().map(|r| r.at))
             .finish()
     }
 }
@@ -121,6 +153,8 @@ mod tests {
             operation: None,
             at: Instant::now(),
             finished: Instant::now(),
+            response: None,
+            seq: 0,
         };
         let shown = format!("{request:?}");
         for secret in ["tok-5ecre7", "d0d0cafe", "AKIA"] {

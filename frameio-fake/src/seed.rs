@@ -12,6 +12,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::Shared;
+use crate::c2c::IssuedTokens;
 use crate::state::{Content, Refusal, Store};
 
 fn seeded<T>(what: &str, result: Result<T, Refusal>) -> T {
@@ -51,6 +52,37 @@ impl<'a> Seed<'a> {
     /// A handle on an account by id (one seeded earlier, or from [`crate::Demo`]).
     pub fn existing_account(&self, id: &str) -> AccountSeed<'a> {
         AccountSeed { seed: *self, id: id.to_string() }
+    }
+
+    /// A C2C device `client_id` (its serial number) paired with project `project_id`, as if it had
+    /// gone through the device-code flow: it gets tokens at once, and its assets land in the
+    /// project's root folder. Pairing it again replaces its tokens.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let fake = frameio_fake::Fake::start().await?;
+    /// let project = fake.seed().account("Acme").workspace("W").project("Set 1");
+    /// let device = fake.seed().device("SN-0042", &project.id);
+    /// let me = reqwest::Client::new()
+    ///     .get(format!("{}/v2/devices/me", fake.base_url()))
+    ///     .bearer_auth(&device.tokens.access_token)
+    ///     .send()
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(me.status(), 200);
+    /// assert_eq!(fake.device_tokens(&device.id), Some(device.tokens));
+    /// # Ok(()) }
+    /// ```
+    pub fn device(&self, client_id: &str, project_id: &str) -> DeviceSeed {
+        let (id, tokens) = crate::c2c::seed_device(self.shared, client_id, project_id);
+        DeviceSeed { id, tokens }
+    }
+
+    /// A handle on a folder by id (a project's root folder, one seeded earlier, or one the
+    /// API created), to seed more into it.
+    pub fn existing_folder(&self, account_id: &str, id: &str) -> FolderSeed<'a> {
+        FolderSeed { seed: *self, account_id: account_id.to_string(), id: id.to_string() }
     }
 
     /// The [`Demo`] tree.
@@ -226,6 +258,39 @@ impl<'a> FolderSeed<'a> {
         FileSeed { seed: self.seed, account_id: self.account_id.clone(), id: file.id }
     }
 
+    /// A file waiting for its local upload in parts of exactly these sizes, with a pre-signed
+    /// URL per part, as if `files_create_local_upload` had split it so: for testing an
+    /// uploader against any split. Its `media_type` follows the name's extension, and each
+    /// part `PUT` is checked as a created upload's are (its exact size, `Content-Type`,
+    /// `x-amz-acl: private`). Once every part arrived the file is `uploaded`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let fake = frameio_fake::Fake::start().await?;
+    /// let root = fake.seed().account("Acme").workspace("W").project("P").root();
+    /// let upload = root.upload("clip.mov", &[400_000, 250_003]);
+    /// assert_eq!((upload.media_type.as_str(), upload.parts[1].size), ("video/quicktime", 250_003));
+    /// assert_eq!(fake.file_status(&upload.id), Some("created"));
+    /// # Ok(()) }
+    /// ```
+    pub fn upload(&self, name: &str, part_sizes: &[u64]) -> UploadSeed {
+        let (file, _) = seeded(
+            "an upload",
+            self.seed.with(|store| {
+                let media_type = crate::state::media_type(name);
+                store.add_upload(&self.account_id, &self.id, name, &media_type, part_sizes.to_vec())
+            }),
+        );
+        let urls = crate::storage::part_urls(self.seed.shared, &file.id, 1..=part_sizes.len());
+        UploadSeed {
+            account_id: self.account_id.clone(),
+            media_type: file.file().map(|f| f.media_type.clone()).unwrap_or_default(),
+            id: file.id,
+            parts: part_sizes.iter().zip(urls).map(|(&size, url)| PartUrl { size, url }).collect(),
+        }
+    }
+
     /// A version stack of these files of this folder, oldest first; returns its id.
     pub fn version_stack(&self, files: &[&FileSeed<'_>]) -> String {
         let ids: Vec<String> = files.iter().map(|f| f.id.clone()).collect();
@@ -233,6 +298,46 @@ impl<'a> FolderSeed<'a> {
             seeded("a version stack", self.seed.with(|store| store.add_stack(&self.account_id, &self.id, &ids)));
         stack.id
     }
+}
+
+/// A seeded upload ([`FolderSeed::upload`]): the file waiting for its parts.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct UploadSeed {
+    pub account_id: String,
+    /// The file's id.
+    pub id: String,
+    /// The type every part must be sent with.
+    pub media_type: String,
+    /// One per part, in order.
+    pub parts: Vec<PartUrl>,
+}
+
+/// One part of an upload: its size and pre-signed `PUT` URL.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PartUrl {
+    pub size: u64,
+    pub url: String,
+}
+
+impl std::fmt::Debug for PartUrl {
+    /// Without the URL's signature.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (base, query) = self.url.split_once('?').unwrap_or((&self.url, ""));
+        let url = format!("{base}?{}", crate::record::redact_query(query));
+        f.debug_struct("PartUrl").field("size", &self.size).field("url", &url).finish()
+    }
+}
+
+/// A C2C device paired by seeding ([`Seed::device`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DeviceSeed {
+    /// The project device's id (what `GET /v2/devices/me` calls `id`).
+    pub id: String,
+    /// Its tokens: the access token works at once; the refresh token can be spent once.
+    pub tokens: IssuedTokens,
 }
 
 /// A seeded file.

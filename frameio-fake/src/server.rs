@@ -269,7 +269,7 @@ async fn serve(
     let read = read_body(body, keep.max(record_limit), stop_at).await;
     let mut bytes = Bytes::from(read.bytes);
     let over_cap = read.len > keep;
-    shared.record(RecordedRequest {
+    let seq = shared.record(RecordedRequest {
         method: parts.method.clone(),
         path: path.clone(),
         query: parts.uri.query().map(str::to_string),
@@ -280,6 +280,8 @@ async fn serve(
         operation,
         at: started,
         finished: Instant::now(),
+        response: None,
+        seq: 0,
     });
     if bytes.len() as u64 > keep {
         bytes.truncate(keep as usize);
@@ -308,12 +310,13 @@ async fn serve(
         Some(FaultKind::Status { status, headers, body }) => {
             let mut reply = match body {
                 Some((content_type, body)) => {
-                    Reply::new(status).header("content-type", &content_type).body(Payload::Bytes(Bytes::from(body)))
+                    let reply = Reply::new(status).body(Payload::Bytes(Bytes::from(body)));
+                    if content_type.is_empty() { reply } else { reply.header("content-type", &content_type) }
                 }
                 None => crate::api::envelope(status, &crate::api::reason(status), "a fault the test scripted"),
             };
             reply.headers.extend(headers);
-            return Ok(response(reply, None));
+            return Ok(respond(&shared, seq, reply, None));
         }
         Some(FaultKind::Delay(delay)) => tokio::time::sleep(delay).await,
         Some(FaultKind::Truncate(n)) => cut = Some(Cut { after: n as u64, reset: None }),
@@ -323,7 +326,19 @@ async fn serve(
     }
     let reply =
         if over_cap { route.too_large() } else { crate::api::dispatch(&shared, route, &incoming, repeat_cursor).await };
-    Ok(response(reply, cut))
+    Ok(respond(&shared, seq, reply, cut))
+}
+
+/// The response to request `seq`, recorded as its answer.
+fn respond(shared: &Shared, seq: u64, reply: Reply, cut: Option<Cut>) -> Response<Outgoing> {
+    let response = response(reply, cut);
+    let recorded = crate::record::RecordedResponse {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        at: Instant::now(),
+    };
+    shared.answered(seq, recorded);
+    response
 }
 
 fn response(reply: Reply, cut: Option<Cut>) -> Response<Outgoing> {

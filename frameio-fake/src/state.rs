@@ -3,7 +3,7 @@
 //! that change it. Seeding and the HTTP handlers both go through these methods,
 //! so the two cannot disagree about what a new file or folder looks like.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -39,6 +39,18 @@ pub(crate) struct Part {
     pub bytes: Option<Bytes>,
 }
 
+/// A real-time upload's parts, registered while the file grows: numbers may skip, and the
+/// file is assembled in number order once a final part gave the total size and every
+/// registered part has arrived.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Realtime {
+    pub parts: BTreeMap<usize, Part>,
+    /// The whole file's size, from the request that registered the final part.
+    pub total: Option<u64>,
+    /// The name is still the `[new file].ext` default, which an `asset_name` replaces.
+    pub default_name: bool,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct FileRec {
     pub media_type: String,
@@ -51,6 +63,51 @@ pub(crate) struct FileRec {
     pub parts: Vec<Part>,
     pub uploaded_at: Option<Time>,
     pub completed_at: Option<Time>,
+    /// For a C2C real-time upload, its parts (and `parts` stays empty).
+    pub realtime: Option<Realtime>,
+}
+
+impl FileRec {
+    /// The size part `number` (from 1) was announced with, while the upload expects it.
+    pub fn part_size(&self, number: usize) -> Option<u64> {
+        match &self.realtime {
+            Some(realtime) => realtime.parts.get(&number).map(|p| p.size),
+            None => number.checked_sub(1).and_then(|i| self.parts.get(i)).map(|p| p.size),
+        }
+    }
+
+    /// Keeps part `number`'s bytes; true when that completed the upload.
+    fn put_part(&mut self, number: usize, bytes: Bytes) -> bool {
+        match &mut self.realtime {
+            Some(realtime) => {
+                let Some(part) = realtime.parts.get_mut(&number) else { return false };
+                part.bytes = Some(bytes);
+                let sizes = realtime
+                    .parts
+                    .values()
+                    .try_fold(0u64, |sum, p| p.bytes.as_ref().and_then(|_| sum.checked_add(p.size)));
+                realtime.total.is_some() && sizes == realtime.total
+            }
+            None => {
+                let Some(part) = number.checked_sub(1).and_then(|i| self.parts.get_mut(i)) else { return false };
+                part.bytes = Some(bytes);
+                self.parts.iter().all(|p| p.bytes.is_some())
+            }
+        }
+    }
+
+    /// The parts' bytes in order, emptying the upload.
+    fn take_parts(&mut self) -> Vec<u8> {
+        let parts: Vec<Part> = match &mut self.realtime {
+            Some(realtime) => std::mem::take(&mut realtime.parts).into_values().collect(),
+            None => self.parts.drain(..).collect(),
+        };
+        let mut all = Vec::with_capacity(usize::try_from(self.size).unwrap_or(0));
+        for part in parts {
+            all.extend_from_slice(&part.bytes.unwrap_or_default());
+        }
+        all
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -381,6 +438,7 @@ impl Store {
             parts: Vec::new(),
             uploaded_at: Some(now),
             completed_at: Some(now),
+            realtime: None,
         };
         Ok(self.insert_child(&parent, name, AssetKind::File(file)))
     }
@@ -407,10 +465,60 @@ impl Store {
             parts: parts.into_iter().map(|size| Part { size, bytes: None }).collect(),
             uploaded_at: None,
             completed_at: None,
+            realtime: None,
         };
         let asset = self.insert_child(&parent, name, AssetKind::File(file));
         let event = self.event("file.created", &asset, "file", &asset.id);
         Ok((asset, vec![event]))
+    }
+
+    /// A placeholder file for a C2C real-time upload, whose parts are registered later.
+    pub fn add_realtime_upload(
+        &mut self,
+        account_id: &str,
+        parent_id: &str,
+        name: &str,
+        media_type: &str,
+        default_name: bool,
+    ) -> Changed<Asset> {
+        let (asset, events) = self.add_upload(account_id, parent_id, name, media_type, Vec::new())?;
+        let Some(AssetKind::File(file)) = self.assets.get_mut(&asset.id).map(|a| &mut a.kind) else {
+            return Err(Refusal::NotFound("file"));
+        };
+        file.realtime = Some(Realtime { default_name, ..Realtime::default() });
+        let asset = self.assets[&asset.id].clone();
+        Ok((asset, events))
+    }
+
+    /// Registers real-time parts (number, size) of `file_id`; `total` is the whole size,
+    /// given with the final part; `name` replaces a default name.
+    pub fn register_realtime_parts(
+        &mut self,
+        file_id: &str,
+        parts: &[(usize, u64)],
+        total: Option<u64>,
+        name: Option<&str>,
+    ) -> Result<(), Refusal> {
+        let asset = self.assets.get_mut(file_id).ok_or(Refusal::NotFound("asset"))?;
+        let AssetKind::File(file) = &mut asset.kind else { return Err(Refusal::NotFound("asset")) };
+        let Some(realtime) = file.realtime.as_mut().filter(|_| file.status == Status::Created) else {
+            return Err(Refusal::Invalid("the asset has no real-time upload in progress".into()));
+        };
+        for &(number, size) in parts {
+            if realtime.parts.get(&number).is_some_and(|p| p.bytes.is_some()) {
+                return Err(Refusal::Invalid(format!("part {number} was uploaded already")));
+            }
+            realtime.parts.insert(number, Part { size, bytes: None });
+        }
+        if total.is_some() {
+            realtime.total = total;
+            file.size = total.unwrap_or_default();
+        }
+        if let Some(name) = name.filter(|n| realtime.default_name && !n.trim().is_empty()) {
+            realtime.default_name = false;
+            asset.name = name.to_string();
+        }
+        Ok(())
     }
 
     /// Stores part `number` (1-based); when it was the last one missing the file
@@ -418,15 +526,11 @@ impl Store {
     pub fn store_part(&mut self, file_id: &str, number: usize, bytes: Bytes) -> Vec<Event> {
         let Some(asset) = self.assets.get_mut(file_id) else { return Vec::new() };
         let AssetKind::File(file) = &mut asset.kind else { return Vec::new() };
-        let Some(part) = number.checked_sub(1).and_then(|i| file.parts.get_mut(i)) else { return Vec::new() };
-        part.bytes = Some(bytes);
-        if file.status != Status::Created || file.parts.iter().any(|p| p.bytes.is_none()) {
+        if !file.put_part(number, bytes) || file.status != Status::Created {
             return Vec::new();
         }
-        let mut all = Vec::with_capacity(usize::try_from(file.size).unwrap_or(0));
-        for part in file.parts.drain(..) {
-            all.extend_from_slice(&part.bytes.unwrap_or_default());
-        }
+        let all = file.take_parts();
+        file.size = all.len() as u64;
         let now = Utc::now();
         file.etag = crate::storage::etag(&all);
         file.content = Content::Bytes(Bytes::from(all));

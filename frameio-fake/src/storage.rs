@@ -124,6 +124,22 @@ impl Signer {
     }
 }
 
+/// Pre-signed `PUT` URLs for these parts (numbered from 1) of `file_id`'s upload, as S3's `UploadPart`.
+pub(crate) fn part_urls(
+    shared: &crate::Shared,
+    file_id: &str,
+    numbers: impl IntoIterator<Item = usize>,
+) -> Vec<String> {
+    let mut signer = crate::lock(&shared.signer);
+    numbers
+        .into_iter()
+        .map(|n| {
+            let path = format!("{UPLOAD_PREFIX}{file_id}/part_{n}");
+            signer.url(&shared.base_url, &Method::PUT, &path, &[("x-id", "UploadPart")])
+        })
+        .collect()
+}
+
 /// An S3 XML error.
 pub(crate) fn s3_error(status: u16, code: &str, message: &str) -> Reply {
     let body = format!(

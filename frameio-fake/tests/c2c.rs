@@ -122,7 +122,7 @@ async fn a_denied_or_expired_code_ends_the_pairing() {
     let (denied, user_code) = request_code(&fake, "SN-2").await;
     assert!(fake.deny_device(&user_code));
     let result = c.authentication_auth_device_token().body(poll_body("SN-2", &denied)).send().await;
-    assert_eq!(error_code(result), (400, "access_denied".into()));
+    assert_eq!(error_code(result), (401, "access_denied".into()), "the guide's error table: 401");
     let (expiring, _) = request_code(&fake, "SN-3").await;
     tokio::time::sleep(Duration::from_secs(31)).await;
     let result = c.authentication_auth_device_token().body(poll_body("SN-3", &expiring)).send().await;

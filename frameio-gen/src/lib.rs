@@ -5,7 +5,14 @@
 //! credentials, retries and rate limits. Each API is a module: [`v4`] holds the
 //! generated `Client` (one builder method per operation, e.g. `files_show`), its
 //! request and response `types`, and its `operations` table; [`c2c`] is the same
-//! for the Camera to Cloud device API.
+//! for the Camera to Cloud device API. With the `mock` feature each also has a
+//! `mock` module: typed [httpmock](https://docs.rs/httpmock) helpers for tests.
+//!
+//! TLS: the workspace builds reqwest with rustls but no default crypto
+//! provider (frameio-ext configures `ring` itself), so `Client::new` needs a
+//! process default installed first (`frameio_ext::tls::install_default_provider()`,
+//! or `rustls::crypto::ring::default_provider().install_default()`), or a
+//! client of your own through `Client::new_with_client`.
 //!
 //! The generated files (`src/generated/`) are never edited by hand; the files
 //! beside them are the small hand-written glue the generated code needs.
@@ -35,6 +42,31 @@ pub mod v4 {
     pub mod operations {
         include!("generated/v4_operations.rs");
     }
+
+    /// Typed [httpmock](https://docs.rs/httpmock) helpers (the `mock` feature): a
+    /// [`MockServerExt`](mock::MockServerExt) method per operation, whose `when` narrows
+    /// the request by its typed parameters and body and whose `then` answers with a
+    /// typed body for a documented status.
+    ///
+    /// ```
+    /// use frameio_gen::v4::mock::MockServerExt;
+    /// use frameio_gen::v4::types::FileWithIncludesResponse;
+    ///
+    /// # fn file() -> FileWithIncludesResponse { serde_json::from_value(serde_json::json!({"data": {
+    /// #     "type": "file", "id": "f", "name": "a.mov", "created_at": "2024-01-01T00:00:00Z",
+    /// #     "updated_at": "2024-01-01T00:00:00Z", "file_size": 1, "media_type": "video/quicktime",
+    /// #     "parent_id": "d", "project_id": "p", "status": "transcoded", "view_url": "https://x"}})).unwrap() }
+    /// let server = httpmock::MockServer::start();
+    /// let shown = server.files_show(|when, then| {
+    ///     when.account_id("acc").file_id("f");
+    ///     then.ok(&file());
+    /// });
+    /// # let _ = shown;
+    /// ```
+    #[cfg(feature = "mock")]
+    pub mod mock {
+        include!("generated/v4_mock.rs");
+    }
 }
 
 /// The Camera to Cloud (C2C) device API (`/v2/...`): device authorization,
@@ -54,5 +86,13 @@ pub mod c2c {
     /// The table of every C2C operation.
     pub mod operations {
         include!("generated/c2c_operations.rs");
+    }
+
+    /// Typed [httpmock](https://docs.rs/httpmock) helpers for the device API (the `mock`
+    /// feature), as [`v4::mock`](crate::v4::mock); the `body` of a form-encoded call
+    /// (`/v2/auth/*`) matches the form's fields.
+    #[cfg(feature = "mock")]
+    pub mod mock {
+        include!("generated/c2c_mock.rs");
     }
 }

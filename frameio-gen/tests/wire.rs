@@ -6,6 +6,13 @@ use frameio_gen::v4::types::{AssetInclude, AuditLogInclude};
 use httpmock::prelude::*;
 use serde_json::json;
 
+/// The raw client as the crate documents it: reqwest's TLS needs a provider
+/// installed before `Client::new`.
+fn client(base_url: &str) -> Client {
+    let _already_set = rustls::crypto::ring::default_provider().install_default();
+    Client::new(base_url, Hooks::default())
+}
+
 fn page() -> serde_json::Value {
     json!({"data": [], "links": {"next": null}})
 }
@@ -25,7 +32,7 @@ async fn api_version_is_sent_only_where_documented() {
             then.status(200).json_body(page());
         })
         .await;
-    let client = Client::new(&server.base_url(), Hooks::default());
+    let client = client(&server.base_url());
     client.accounts_auditlog_index().account_id("a").send().await.unwrap();
     client.accounts_index().send().await.unwrap();
     audit.assert_async().await;
@@ -45,7 +52,7 @@ async fn filters_are_bracketed_and_include_is_comma_separated() {
             then.status(200).json_body(page());
         })
         .await;
-    let client = Client::new(&server.base_url(), Hooks::default());
+    let client = client(&server.base_url());
     client
         .accounts_auditlog_index()
         .account_id("a")
@@ -82,7 +89,7 @@ async fn a_delete_answered_204_with_no_body_succeeds() {
             then.status(204);
         })
         .await;
-    let client = Client::new(&server.base_url(), Hooks::default());
+    let client = client(&server.base_url());
     let response = client.files_delete().account_id("a").file_id("f").send().await.unwrap();
     assert_eq!(response.status(), 204);
 }
@@ -98,7 +105,7 @@ async fn every_error_status_decodes_the_envelope() {
             })
             .await;
     }
-    let client = Client::new(&server.base_url(), Hooks::default());
+    let client = client(&server.base_url());
     for (status, id) in [(404, "missing"), (503, "busy")] {
         match client.files_show().account_id("a").file_id(id).send().await {
             Err(frameio_gen::Error::ErrorResponse(e)) => {

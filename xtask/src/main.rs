@@ -1,7 +1,8 @@
 //! `cargo xtask regen [--check]`: generate `frameio-gen` from the published spec.
 //!
-//! `regen` writes the generated client, its operation table and the final 3.0
-//! document (`openapi/generated/`, so every change is a reviewable diff).
+//! `regen` writes the generated client, its operation table, its httpmock helpers
+//! (`mock.rs`) and the final 3.0 document (`openapi/generated/`, so every change is a
+//! reviewable diff).
 //! `regen --check` regenerates in memory and fails, listing what differs, when
 //! the committed output is stale. Both print each API's operation count and write
 //! (or check) the operations table in `README.md`. `repairs` lists every named spec
@@ -14,6 +15,7 @@ mod ext_client;
 mod generate;
 mod load;
 mod merge;
+mod mock;
 mod name;
 mod operations_table;
 mod pagination;

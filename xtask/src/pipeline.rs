@@ -44,12 +44,13 @@ pub fn run(root: &Path, api: &Api) -> Result<Vec<(String, String)>, SpecError> {
     downgrade::downgrade(&mut doc, &origins)?;
     repair::apply_all(&mut doc, &origins, api.repairs)?;
     let target = ext_client::Target { api: api.name, client: api.client };
-    let Generated { client, operations, ext } = generate::generate(&target, &doc, &origins)?;
+    let Generated { client, operations, ext, mock } = generate::generate(&target, &doc, &origins)?;
     let spec = serde_json::to_string_pretty(&doc).expect("a JSON value always serialises") + "\n";
     Ok(vec![
         (format!("openapi/generated/{}.json", api.name), spec),
         (format!("frameio-gen/src/generated/{}.rs", api.name), client),
         (format!("frameio-gen/src/generated/{}_operations.rs", api.name), operations),
+        (format!("frameio-gen/src/generated/{}_mock.rs", api.name), mock),
         (format!("frameio-ext/src/generated/{}.rs", api.name), ext),
     ])
 }

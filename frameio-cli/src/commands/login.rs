@@ -10,7 +10,8 @@
 use std::io::{BufRead as _, Read as _};
 use std::time::Duration;
 
-use frameio_ext::ims::{ExposeSecret, ImsPkceApp, ImsTokens, LoopbackRedirect};
+use frameio_ext::auth::TokenSet;
+use frameio_ext::ims::{ExposeSecret, ImsPkceApp, LoopbackRedirect};
 use frameio_ext::{AccessToken, Client, Credentials};
 use serde_json::json;
 
@@ -46,7 +47,7 @@ pub async fn login(global: &Global, args: LoginArgs) -> Result<()> {
     }
 }
 
-type SignedIn = (Session, ImsTokens, Client);
+type SignedIn = (Session, TokenSet, Client);
 
 fn with_token(global: &Global, args: &LoginArgs, token: &str) -> Result<SignedIn> {
     let token = if token == "-" { read_stdin_token()? } else { token.trim().to_string() };
@@ -69,7 +70,7 @@ fn with_token(global: &Global, args: &LoginArgs, token: &str) -> Result<SignedIn
         redirect_uri: None,
         scopes: None,
     };
-    Ok((stored, ImsTokens::new(AccessToken::new(token)), client))
+    Ok((stored, TokenSet::new(AccessToken::new(token)), client))
 }
 
 fn read_stdin_token() -> Result<String> {

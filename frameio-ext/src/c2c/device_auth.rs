@@ -17,9 +17,11 @@ use frameio_gen::c2c::types::{
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
+use super::C2cClient;
 use super::errors::{self, C2cErrorClass, C2cErrorKind};
-use super::{C2cClient, DeviceTokens};
+use crate::auth::TokenSet;
 use crate::error::Result;
+use crate::retry::{Retrier, Retry};
 
 /// The scopes a device asks for by default: "`asset_create`: Enables asset
 /// creation and uploading. `offline`: Permits authorization refreshing via
@@ -38,6 +40,15 @@ pub const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 
 /// The interval RFC 8628 prescribes when the server gives none.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The longest a pairing code is believed to live, whatever `expires_in`
+/// says (the guide's codes live minutes): a bogus value cannot make the wait
+/// overflow the clock or never end.
+pub const MAX_CODE_LIFETIME: Duration = Duration::from_secs(60 * 60);
+
+/// The longest polling interval believed, whatever `interval` says (and
+/// however many `slow_down`s): the device keeps checking at least this often.
+pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(60);
 
 /// A device's permanent identity: its `client_id` ("a unique identifier per
 /// hardware device, such as a unique hardware serial number") and the
@@ -94,15 +105,15 @@ pub struct DeviceCode {
 
 impl DeviceCode {
     fn new(answer: CodeResponse) -> Self {
-        let seconds = |value: f64| Duration::try_from_secs_f64(value).ok();
+        let seconds = |value: f64, max: Duration| Duration::try_from_secs_f64(value).ok().map(|d| d.min(max));
         Self {
             device_code: SecretString::from(answer.device_code),
             user_code: answer.user_code,
             device_name: answer.name,
             verification_uri: answer.verification_uri,
             verification_uri_complete: answer.verification_uri_complete,
-            expires_in: seconds(answer.expires_in).unwrap_or_default(),
-            interval: seconds(answer.interval).filter(|i| !i.is_zero()).unwrap_or(DEFAULT_INTERVAL),
+            expires_in: seconds(answer.expires_in, MAX_CODE_LIFETIME).unwrap_or_default(),
+            interval: seconds(answer.interval, MAX_POLL_INTERVAL).filter(|i| !i.is_zero()).unwrap_or(DEFAULT_INTERVAL),
             received_at: Instant::now(),
         }
     }
@@ -163,7 +174,7 @@ impl fmt::Debug for DeviceCode {
 #[non_exhaustive]
 pub enum PollOutcome {
     /// The user entered the code: the device is paired.
-    Authorized(DeviceTokens),
+    Authorized(TokenSet),
     /// The user has not entered the code yet: poll again after the interval.
     Pending,
     /// Polling too fast: poll again after a longer interval.
@@ -275,30 +286,44 @@ impl DeviceAuth {
     }
 
     /// Step 2: polls every [`interval`](DeviceCode::interval) (plus
-    /// [`SLOW_DOWN_STEP`] for each `slow_down`) until the user enters `code`
-    /// (`Some`) or it expires (`None`). Transient failures (network, 5xx)
-    /// do not end the wait: polling goes on until the code expires.
+    /// [`SLOW_DOWN_STEP`] for each `slow_down`, at most [`MAX_POLL_INTERVAL`])
+    /// until the user enters `code` (`Some`) or it expires (`None`). A
+    /// transient failure (network, 5xx) does not end the wait: the next poll
+    /// waits as the client's retry policy says for it (at least the interval),
+    /// until the policy gives up.
     ///
     /// # Errors
     /// A poll failed for good, e.g. the user declined ([`C2cErrorKind::AccessDenied`]).
-    pub async fn wait(&self, code: &DeviceCode) -> Result<Option<DeviceTokens>> {
-        let expires = code.received_at + code.expires_in;
+    pub async fn wait(&self, code: &DeviceCode) -> Result<Option<TokenSet>> {
+        let expires = code.received_at.checked_add(code.expires_in).unwrap_or(code.received_at);
         let mut interval = code.interval;
+        let mut failures = Retrier::new(self.client.call_retry());
+        let mut wait = interval;
         loop {
-            tokio::time::sleep(interval).await;
+            tokio::time::sleep(wait).await;
+            wait = interval;
             if Instant::now() >= expires {
                 return Ok(None);
             }
             match self.poll(code).await {
                 Ok(PollOutcome::Authorized(tokens)) => return Ok(Some(tokens)),
-                Ok(PollOutcome::Pending) => {}
+                Ok(PollOutcome::Pending) => failures = Retrier::new(self.client.call_retry()),
                 Ok(PollOutcome::SlowDown) => {
-                    interval += SLOW_DOWN_STEP;
-                    tracing::debug!(interval_ms = interval.as_millis() as u64, "slow_down: polling less often");
+                    interval = interval.saturating_add(SLOW_DOWN_STEP).min(MAX_POLL_INTERVAL);
+                    wait = interval;
+                    tracing::debug!(interval_ms = crate::retry::millis(interval), "slow_down: polling less often");
                 }
                 Ok(PollOutcome::Expired) => return Ok(None),
                 Err(error) if errors::classify(&error) == C2cErrorClass::Retry => {
-                    tracing::warn!(%error, "polling for the pairing failed; polling on");
+                    failures.attempt();
+                    let retry = match error.status().map(|s| s.as_u16()) {
+                        Some(429) => Retry::RateLimited { hint: error.retry_after() },
+                        Some(500..=599) => Retry::ServerError,
+                        _ => Retry::Transient { reason: "pairing poll failed" },
+                    };
+                    let Some(backoff) = failures.next_wait(retry) else { return Err(error) };
+                    wait = interval.max(backoff);
+                    tracing::warn!(%error, wait_ms = crate::retry::millis(wait), "polling for the pairing failed; polling on");
                 }
                 Err(error) => return Err(error),
             }
@@ -311,7 +336,7 @@ impl DeviceAuth {
     ///
     /// # Errors
     /// A code could not be requested, or a poll failed for good.
-    pub async fn authorize(&self, mut show: impl FnMut(&DeviceCode)) -> Result<DeviceTokens> {
+    pub async fn authorize(&self, mut show: impl FnMut(&DeviceCode)) -> Result<TokenSet> {
         loop {
             let code = self.request_code().await?;
             show(&code);
@@ -330,7 +355,16 @@ impl DeviceAuth {
     /// `invalid_request` when the refresh token expired or was used already,
     /// a 401 when the authorization was revoked: in both cases the device
     /// must be paired again.
-    pub async fn refresh(&self, refresh_token: &SecretString) -> Result<DeviceTokens> {
+    pub async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenSet> {
+        let answer = self.refresh_request(refresh_token).send().await?;
+        Ok(super::tokens::from_response(answer, SystemTime::now()))
+    }
+
+    /// The refresh grant's call.
+    pub(crate) fn refresh_request(
+        &self,
+        refresh_token: &SecretString,
+    ) -> super::ops::AuthenticationAuthDeviceToken<'_> {
         let body = DeviceTokenRequest {
             client_id: self.device.client_id.clone(),
             client_secret: Some(self.device.secret()),
@@ -338,8 +372,7 @@ impl DeviceAuth {
             grant_type: GrantType::RefreshToken,
             refresh_token: Some(refresh_token.expose_secret().to_owned()),
         };
-        let answer = self.client.authentication_auth_device_token().body(body).send().await?;
-        Ok(super::tokens::from_response(answer, SystemTime::now()))
+        self.client.authentication_auth_device_token().body(body)
     }
 
     /// Revokes the authorization that `refresh_token` belongs to ("Following

@@ -24,6 +24,11 @@
 //! failures by their S3 `<Code>` (the AWS table). Errors no table names follow
 //! the guide's `retry_with_backoff` example: an unknown API error is retried,
 //! anything else retried once ("When in Doubt, Retry Once").
+//!
+//! Realtime socket errors ([`Error::Socket`]) have no table of their own: a
+//! lost connection is [`C2cErrorKind::Network`], a refused token
+//! [`C2cErrorKind::SignInAgain`], and an error that ended the socket for good
+//! ([`SocketError::is_terminal`]) is not retried.
 
 use std::future::Future;
 
@@ -31,7 +36,7 @@ use frameio_gen::{c2c, v4};
 
 use self::C2cErrorClass::{Fatal, Retry, RetryOnce};
 use self::C2cErrorKind as Kind;
-use super::RealtimeError;
+use super::{RealtimeError, SocketError};
 use crate::auth::AuthError;
 use crate::error::{ApiError, Error, Result};
 use crate::retry::{self, Failed, RetryPolicy};
@@ -221,8 +226,26 @@ fn lookup(error: &Error) -> (Kind, C2cErrorClass) {
         Error::Realtime(RealtimeError::Read { .. } | RealtimeError::UrlCount { .. }) => (Kind::Other, RetryOnce),
         // A file that shrank or outgrew S3's limits stays that way.
         Error::Realtime(_) => (Kind::Other, Fatal),
+        Error::Socket(socket) => socket_lookup(socket),
         Error::InvalidRequest(_) | Error::Config(_) => (Kind::Other, Fatal),
         _ => (Kind::Other, RetryOnce),
+    }
+}
+
+/// The guide's tables are for HTTP calls; the socket's errors map onto their
+/// kinds: a lost connection is `Network`, refused authorization is
+/// `SignInAgain`, and whatever ended the socket for good is not retried.
+fn socket_lookup(socket: &SocketError) -> (Kind, C2cErrorClass) {
+    match socket {
+        SocketError::AuthorizationLost { .. } => (Kind::SignInAgain, Fatal),
+        SocketError::Upgrade { status, .. } => by_status(*status),
+        SocketError::Timeout { .. } => (Kind::Timeout, Retry),
+        SocketError::Stopped => (Kind::Cancelled, Fatal),
+        // The back-off already ran out: what failed last, not to be retried now.
+        SocketError::GaveUp { last, .. } => (socket_lookup(last).0, Fatal),
+        other if other.is_network() => (Kind::Network, Retry),
+        other if other.is_terminal() => (Kind::Other, Fatal),
+        _ => (Kind::Other, Retry),
     }
 }
 
@@ -347,9 +370,42 @@ fn wait_kind(error: &Error) -> retry::Retry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn decoded(body: &str) -> v4::types::Error {
         v4::types::Error { errors: envelope(body.as_bytes()).expect("a C2C error document") }
+    }
+
+    #[test]
+    fn socket_errors_are_classified_and_answer_the_crate_accessors() {
+        let cases = [
+            (SocketError::AuthorizationLost { reason: "403".into() }, Kind::SignInAgain, Fatal),
+            (SocketError::ConnectionLost, Kind::Network, Retry),
+            (SocketError::Timeout { waiting_for: "join reply", after: Duration::from_secs(10) }, Kind::Timeout, Retry),
+            (SocketError::Upgrade { status: 503, retry_after: None }, Kind::Unknown, Retry),
+            (
+                SocketError::JoinRefused { topic: "devices:d".into(), response: serde_json::json!({}) },
+                Kind::Other,
+                Fatal,
+            ),
+            (
+                SocketError::GaveUp {
+                    attempts: 5,
+                    last: Box::new(SocketError::Closed { code: None, reason: String::new() }),
+                },
+                Kind::Network,
+                Fatal,
+            ),
+            (SocketError::Stopped, Kind::Cancelled, Fatal),
+        ];
+        for (socket, kind, class) in cases {
+            let error = Error::from(socket.clone());
+            assert_eq!((error_kind(&error), classify(&error)), (kind, class), "{socket:?}");
+            assert_eq!(error.is_retryable(), class == Retry, "{socket:?}");
+        }
+        let lost = Error::from(SocketError::AuthorizationLost { reason: "403".into() });
+        assert!(lost.is_unauthorized() && !lost.is_network());
+        assert!(Error::from(SocketError::ConnectionLost).is_network());
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! |---|---|
 //! | the client: the crate's middleware plus `x-client-version` on every call | [`client`] |
 //! | pairing: device code, polling, refresh, revocation | [`device_auth`] |
-//! | the tokens, where they are kept, and the provider that refreshes them | [`tokens`], [`token_store`], [`provider`] |
+//! | where the tokens ([`TokenSet`](crate::auth::TokenSet)) are kept, and the provider that refreshes them | [`token_store`], [`provider`] |
 //! | heartbeat and device status (online, paused, authorization lost) | [`heartbeat`] |
 //! | channels (sub-devices) | [`channels`] |
 //! | basic uploads (`offset` recomputed on each retry) | [`upload`] |
@@ -66,6 +66,11 @@ pub mod types {
     pub use frameio_gen::c2c::types::*;
 }
 
+/// Typed httpmock helpers for the device API (the `mock` feature), as
+/// [`crate::mock`] is for V4.
+#[cfg(feature = "mock")]
+pub use frameio_gen::c2c::mock;
+
 pub mod channels;
 pub mod client;
 pub mod device_auth;
@@ -76,7 +81,7 @@ pub mod provider;
 pub mod realtime;
 pub mod socket;
 pub mod token_store;
-pub mod tokens;
+mod tokens;
 pub mod upload;
 
 pub use channels::{ChannelConnection, SubDevice};
@@ -87,11 +92,10 @@ pub use heartbeat::{DeviceStatus, Heartbeat, HeartbeatHandle, Link};
 pub use part_size::{PartNumberError, PartSizer, part_size};
 pub use provider::{DeviceTokenProvider, DeviceTokenProviderBuilder};
 pub use realtime::{RealtimeError, RealtimePart, RealtimeProgress, RealtimeReport, RealtimeUpload};
-/// For reading a [`DeviceTokens::refresh_token`].
+/// For reading a [`TokenSet::refresh_token`](crate::TokenSet::refresh_token).
 pub use secrecy::ExposeSecret;
 pub use socket::{
     ConnectionState, Event, Events, Reply, ReplyStatus, Socket, SocketBuilder, SocketError, SocketState, StatusUpdate,
 };
 pub use token_store::{FileTokenStore, TokenStore};
-pub use tokens::DeviceTokens;
 pub use upload::{CreatedAsset, NewAsset, UploadedAsset};

@@ -1,29 +1,26 @@
 //! [`DeviceTokenProvider`]: the [`TokenProvider`] a paired [`C2cClient`]
-//! authenticates with, refreshing the device's tokens before they expire.
+//! authenticates with, on the crate's one token cache
+//! ([`auth::cache`](crate::auth)): refreshed ahead of expiry or after the API
+//! rejected the token, single-flight, every new pair of tokens saved to the
+//! [`TokenStore`] before anyone uses it.
 //!
-//! Refresh is single-flight. Callers queue on one async mutex; the first
-//! refreshes, those queued behind it take its outcome instead of refreshing
-//! again, which matters more here than anywhere: a refresh token is spent by
+//! Single flight matters more here than anywhere: a refresh token is spent by
 //! its first use, so a second concurrent refresh would fail and the device
-//! would have to be paired again. The refresh runs in a spawned task that
-//! holds the mutex, so a caller that gives up (a timeout, a dropped future)
-//! cannot lose an answer Frame.io has already acted on, and that task saves
-//! the new tokens to the [`TokenStore`] before anyone uses them.
+//! would have to be paired again; and the refresh runs in a task of its own,
+//! so a caller that gives up cannot lose an answer Frame.io has acted on.
 //!
 //! [`C2cClient`]: super::C2cClient
 
 use std::fmt;
-use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
-use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::OwnedMutexGuard;
 
 use super::errors::{self, C2cErrorKind};
-use super::{DeviceAuth, DeviceTokens, TokenStore};
-use crate::auth::{AccessToken, AuthError, TokenProvider};
+use super::{DeviceAuth, TokenStore};
+use crate::auth::cache::{Holding, Issued, Renewer, TokenCache};
+use crate::auth::{AccessToken, AuthError, TokenProvider, TokenSet};
 use crate::error::{Error, Result};
 
 /// How long before the access token's expiry it is refreshed, by default.
@@ -34,6 +31,37 @@ pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 const NO_REFRESH_TOKEN: &str =
     "the access token expired and there is no refresh token (pair with the `offline` scope to get one)";
 const REVOKED: &str = "the device's authorization was revoked";
+
+/// How a device renews its tokens: the refresh grant, then the store.
+struct DeviceRenewer {
+    auth: DeviceAuth,
+    store: Option<Arc<dyn TokenStore>>,
+}
+
+impl Renewer for DeviceRenewer {
+    fn name(&self) -> &'static str {
+        "c2c_device"
+    }
+
+    fn renew(
+        self: Arc<Self>,
+        holding: Holding<'_>,
+    ) -> std::result::Result<BoxFuture<'static, std::result::Result<Issued, AuthError>>, AuthError> {
+        let refresh_token = holding.refresh_token(REVOKED, NO_REFRESH_TOKEN)?;
+        Ok(Box::pin(async move { self.auth.refresh_issued(&refresh_token).await.map_err(auth_error) }))
+    }
+
+    fn keep(self: Arc<Self>, tokens: TokenSet) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            let Some(store) = self.store.clone() else { return };
+            if let Err(error) = blocking(move || store.save(&tokens)).await {
+                // The old refresh token is spent: these tokens only live in
+                // memory now, and a restart will need a new pairing.
+                tracing::error!(%error, "could not save the refreshed device tokens");
+            }
+        })
+    }
+}
 
 /// Hands out the device's access token, refreshing it ahead of expiry or
 /// after the API rejected it, and saves every refreshed pair of tokens.
@@ -60,77 +88,25 @@ const REVOKED: &str = "the device's authorization was revoked";
 /// ```
 #[derive(Clone)]
 pub struct DeviceTokenProvider {
-    shared: Arc<Shared>,
-}
-
-struct Shared {
-    auth: DeviceAuth,
-    store: Option<Arc<dyn TokenStore>>,
-    margin: Duration,
-    state: Mutex<State>,
-    /// Held for the whole of each refresh or revocation.
-    renewing: Arc<tokio::sync::Mutex<()>>,
-}
-
-#[derive(Default)]
-struct State {
-    tokens: Option<DeviceTokens>,
-    /// The API answered 401 to the current access token.
-    rejected: bool,
-    /// Why there are no tokens (a refused refresh, a revocation).
-    signed_out: Option<String>,
-    /// Finished refreshes: a caller that queued sees it change.
-    attempts: u64,
-    /// The last refresh's error, for the callers that queued behind it.
-    last_failure: Option<AuthError>,
-}
-
-impl State {
-    /// The access token, unless rejected or expired.
-    fn usable(&self, now: SystemTime) -> Option<AccessToken> {
-        let tokens = self.tokens.as_ref().filter(|_| !self.rejected)?;
-        let expired = tokens.expires_at().is_some_and(|at| at <= now);
-        (!expired).then(|| tokens.access_token().clone())
-    }
-
-    /// The access token, unless it is due for a refresh.
-    fn fresh(&self, now: SystemTime, margin: Duration) -> Option<AccessToken> {
-        self.usable(now).filter(|token| !token.expires_within(margin, now))
-    }
-
-    fn refresh_token(&self) -> std::result::Result<SecretString, AuthError> {
-        match &self.tokens {
-            Some(tokens) => tokens
-                .refresh_token()
-                .cloned()
-                .ok_or_else(|| AuthError::SignInAgain { reason: NO_REFRESH_TOKEN.to_owned() }),
-            None => {
-                Err(AuthError::SignInAgain { reason: self.signed_out.clone().unwrap_or_else(|| REVOKED.to_owned()) })
-            }
-        }
-    }
+    cache: Arc<TokenCache<DeviceRenewer>>,
 }
 
 impl DeviceTokenProvider {
     /// A provider of `tokens` (from a pairing, or loaded from a store) that
     /// refreshes them through `auth`.
-    pub fn builder(auth: DeviceAuth, tokens: DeviceTokens) -> DeviceTokenProviderBuilder {
+    pub fn builder(auth: DeviceAuth, tokens: TokenSet) -> DeviceTokenProviderBuilder {
         DeviceTokenProviderBuilder { auth, tokens, store: None, margin: DEFAULT_REFRESH_MARGIN }
     }
 
     /// The current tokens, if the device is still authorized.
-    pub fn tokens(&self) -> Option<DeviceTokens> {
-        self.shared.state().tokens.clone()
+    pub fn tokens(&self) -> Option<TokenSet> {
+        self.cache.tokens()
     }
 
     /// Installs the tokens of a new pairing (after a refused refresh or a
     /// revocation). Save them to the store yourself.
-    pub fn replace(&self, tokens: DeviceTokens) {
-        let mut state = self.shared.state();
-        state.tokens = Some(tokens);
-        state.rejected = false;
-        state.signed_out = None;
-        state.last_failure = None;
+    pub fn replace(&self, tokens: TokenSet) {
+        self.cache.install(tokens);
     }
 
     /// Refreshes now, whatever the access token's expiry.
@@ -139,7 +115,7 @@ impl DeviceTokenProvider {
     /// [`AuthError::SignInAgain`] when Frame.io refused the refresh token
     /// (the device must be paired again), or another [`AuthError`].
     pub async fn refresh(&self) -> std::result::Result<AccessToken, AuthError> {
-        self.token_with(true).await
+        self.cache.token(true).await
     }
 
     /// Revokes the authorization at Frame.io, forgets the tokens and clears
@@ -149,18 +125,13 @@ impl DeviceTokenProvider {
     /// # Errors
     /// The revocation call failed; the tokens are forgotten all the same.
     pub async fn revoke(&self) -> Result<()> {
-        let tokens = {
-            let _renewing = self.shared.renewing.lock().await;
-            let mut state = self.shared.state();
-            state.signed_out = Some(REVOKED.to_owned());
-            state.last_failure = None;
-            state.tokens.take()
-        };
-        let revoked = match tokens.as_ref().and_then(DeviceTokens::refresh_token) {
-            Some(refresh_token) => self.shared.auth.revoke(refresh_token).await,
+        let tokens = self.cache.sign_out(REVOKED).await;
+        let renewer = self.cache.renewer();
+        let revoked = match tokens.as_ref().and_then(TokenSet::refresh_token) {
+            Some(refresh_token) => renewer.auth.revoke(refresh_token).await,
             None => Ok(()),
         };
-        if let Some(store) = self.shared.store.clone()
+        if let Some(store) = renewer.store.clone()
             && let Err(error) = blocking(move || store.clear()).await
         {
             // Harmless: the tokens left behind no longer work.
@@ -168,131 +139,31 @@ impl DeviceTokenProvider {
         }
         revoked
     }
-
-    async fn token_with(&self, forced: bool) -> std::result::Result<AccessToken, AuthError> {
-        let shared = &self.shared;
-        let seen = {
-            let state = shared.state();
-            if !forced && let Some(token) = state.fresh(SystemTime::now(), shared.margin) {
-                return Ok(token);
-            }
-            state.attempts
-        };
-        let renewing = Arc::clone(&shared.renewing).lock_owned().await;
-        let refresh_token = {
-            let now = SystemTime::now();
-            let state = shared.state();
-            if state.attempts != seen {
-                // A refresh finished while this call queued: share its outcome.
-                match &state.last_failure {
-                    None => {
-                        if let Some(token) = state.usable(now) {
-                            return Ok(token);
-                        }
-                    }
-                    Some(failure) => {
-                        return match state.usable(now) {
-                            Some(token) if !forced => Ok(token),
-                            _ => Err(share(failure)),
-                        };
-                    }
-                }
-            }
-            if !forced && let Some(token) = state.fresh(now, shared.margin) {
-                return Ok(token);
-            }
-            state.refresh_token()?
-        };
-        let shared = Arc::clone(shared);
-        holding(renewing, async move {
-            let answer = shared.auth.refresh(&refresh_token).await;
-            shared.settle(answer, forced).await
-        })
-        .await
-    }
 }
 
 impl TokenProvider for DeviceTokenProvider {
     fn token(&self) -> BoxFuture<'_, std::result::Result<AccessToken, AuthError>> {
-        Box::pin(self.token_with(false))
+        Box::pin(self.cache.token(false))
     }
 
     fn invalidate(&self, rejected: &AccessToken) {
-        let mut state = self.shared.state();
-        if state.tokens.as_ref().is_some_and(|t| t.access_token().expose_secret() == rejected.expose_secret()) {
-            state.rejected = true;
-            tracing::debug!("the API rejected the device's access token; refreshing it on next use");
-        }
-    }
-}
-
-impl Shared {
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Records a refresh's outcome (saving new tokens first) and says what the
-    /// caller that made it gets.
-    async fn settle(&self, answer: Result<DeviceTokens>, forced: bool) -> std::result::Result<AccessToken, AuthError> {
-        let mut tokens = match answer {
-            Ok(tokens) => tokens,
-            Err(error) => {
-                let error = auth_error(error);
-                let now = SystemTime::now();
-                let mut state = self.state();
-                if let AuthError::SignInAgain { reason } = &error {
-                    state.tokens = None;
-                    state.signed_out = Some(reason.clone());
-                }
-                state.attempts += 1;
-                state.last_failure = Some(share(&error));
-                if !forced && let Some(token) = state.usable(now) {
-                    tracing::warn!(%error, "refreshing the device token failed; the current one is still valid");
-                    return Ok(token);
-                }
-                return Err(error);
-            }
-        };
-        if tokens.refresh_token().is_none()
-            && let Some(previous) = self.state().tokens.as_ref().and_then(DeviceTokens::refresh_token)
-        {
-            tokens = DeviceTokens::new(tokens.access_token().clone()).with_refresh_token(previous.expose_secret());
-        }
-        if let Some(store) = self.store.clone() {
-            let saved = tokens.clone();
-            if let Err(error) = blocking(move || store.save(&saved)).await {
-                // The old refresh token is spent: these tokens only live in
-                // memory now, and a restart will need a new pairing.
-                tracing::error!(%error, "could not save the refreshed device tokens");
-            }
-        }
-        let access = tokens.access_token().clone();
-        let mut state = self.state();
-        state.tokens = Some(tokens);
-        state.rejected = false;
-        state.signed_out = None;
-        state.last_failure = None;
-        state.attempts += 1;
-        tracing::debug!(expires_at = ?access.expires_at(), "the device token was refreshed");
-        Ok(access)
+        self.cache.invalidate(rejected);
     }
 }
 
 impl fmt::Debug for DeviceTokenProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.shared.state();
         f.debug_struct("DeviceTokenProvider")
-            .field("client_id", &self.shared.auth.device().client_id())
-            .field("tokens", &state.tokens)
-            .field("refresh_margin", &self.shared.margin)
-            .finish_non_exhaustive()
+            .field("client_id", &self.cache.renewer().auth.device().client_id())
+            .field("cache", &self.cache)
+            .finish()
     }
 }
 
 /// Configures a [`DeviceTokenProvider`].
 pub struct DeviceTokenProviderBuilder {
     auth: DeviceAuth,
-    tokens: DeviceTokens,
+    tokens: TokenSet,
     store: Option<Arc<dyn TokenStore>>,
     margin: Duration,
 }
@@ -314,16 +185,10 @@ impl DeviceTokenProviderBuilder {
 
     /// The provider.
     pub fn build(self) -> DeviceTokenProvider {
-        let state = State { tokens: Some(self.tokens), ..State::default() };
-        DeviceTokenProvider {
-            shared: Arc::new(Shared {
-                auth: self.auth,
-                store: self.store,
-                margin: self.margin,
-                state: Mutex::new(state),
-                renewing: Arc::default(),
-            }),
-        }
+        let renewer = DeviceRenewer { auth: self.auth, store: self.store };
+        let cache = TokenCache::new(renewer, self.margin, Arc::new(SystemTime::now));
+        cache.install(self.tokens);
+        DeviceTokenProvider { cache: Arc::new(cache) }
     }
 }
 
@@ -369,43 +234,15 @@ fn auth_error(error: Error) -> AuthError {
     }
 }
 
-/// Runs `work` in its own task, holding the refresh mutex until it is done.
-async fn holding(
-    renewing: OwnedMutexGuard<()>,
-    work: impl Future<Output = std::result::Result<AccessToken, AuthError>> + Send + 'static,
-) -> std::result::Result<AccessToken, AuthError> {
-    let task = tokio::spawn(async move {
-        let outcome = work.await;
-        drop(renewing);
-        outcome
-    });
-    match task.await {
-        Ok(outcome) => outcome,
-        Err(error) => match error.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(_) => Err(AuthError::Unreachable {
-                reason: "the token refresh was cancelled: the runtime is shutting down".into(),
-            }),
-        },
-    }
-}
-
 /// Runs a store operation on the blocking pool.
 async fn blocking(work: impl FnOnce() -> std::io::Result<()> + Send + 'static) -> std::io::Result<()> {
     tokio::task::spawn_blocking(work).await.map_err(std::io::Error::other)?
 }
 
-/// A copy of a refresh's error for the callers that queued behind it
-/// (`reqwest::Error` cannot be cloned, so a network error becomes its text).
-fn share(error: &AuthError) -> AuthError {
-    match error {
-        AuthError::SignInAgain { reason } => AuthError::SignInAgain { reason: reason.clone() },
-        AuthError::RateLimited { retry_after } => AuthError::RateLimited { retry_after: *retry_after },
-        AuthError::Rejected { status, error, description } => {
-            AuthError::Rejected { status: *status, error: error.clone(), description: description.clone() }
-        }
-        AuthError::Network(error) => AuthError::Unreachable { reason: error.to_string() },
-        AuthError::Unreachable { reason } => AuthError::Unreachable { reason: reason.clone() },
-        AuthError::InvalidResponse(message) => AuthError::InvalidResponse(message.clone()),
+impl DeviceAuth {
+    /// The refresh grant's answer, as the token cache takes it.
+    pub(crate) async fn refresh_issued(&self, refresh_token: &secrecy::SecretString) -> Result<Issued> {
+        let answer = self.refresh_request(refresh_token).send().await?;
+        Ok(super::tokens::issued(answer))
     }
 }

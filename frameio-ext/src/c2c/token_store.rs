@@ -14,19 +14,20 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use super::DeviceTokens;
+use crate::auth::TokenSet;
 
 /// Keeps a device's tokens; called by the provider after every pairing and
 /// refresh, from a blocking thread.
 ///
-/// Any `Fn(&DeviceTokens) -> io::Result<()>` is a store, e.g. one writing to
+/// Any `Fn(&TokenSet) -> io::Result<()>` is a store, e.g. one writing to
 /// the platform keychain:
 ///
 /// ```
-/// use frameio_ext::c2c::{DeviceTokens, TokenStore};
+/// use frameio_ext::TokenSet;
+/// use frameio_ext::c2c::TokenStore;
 ///
 /// fn keychain_store() -> impl TokenStore {
-///     |tokens: &DeviceTokens| -> std::io::Result<()> {
+///     |tokens: &TokenSet| -> std::io::Result<()> {
 ///         let _json = serde_json::to_string(tokens)?; // hand it to the keychain
 ///         Ok(())
 ///     }
@@ -36,7 +37,7 @@ use super::DeviceTokens;
 pub trait TokenStore: Send + Sync + 'static {
     /// Stores `tokens` in place of the previous ones. It must not report
     /// success before they would survive a power cut.
-    fn save(&self, tokens: &DeviceTokens) -> io::Result<()>;
+    fn save(&self, tokens: &TokenSet) -> io::Result<()>;
 
     /// Forgets the stored tokens (after a revocation). Does nothing by default.
     fn clear(&self) -> io::Result<()> {
@@ -46,9 +47,9 @@ pub trait TokenStore: Send + Sync + 'static {
 
 impl<F> TokenStore for F
 where
-    F: Fn(&DeviceTokens) -> io::Result<()> + Send + Sync + 'static,
+    F: Fn(&TokenSet) -> io::Result<()> + Send + Sync + 'static,
 {
-    fn save(&self, tokens: &DeviceTokens) -> io::Result<()> {
+    fn save(&self, tokens: &TokenSet) -> io::Result<()> {
         self(tokens)
     }
 }
@@ -92,14 +93,29 @@ impl FileTokenStore {
     ///
     /// # Errors
     /// The file cannot be read, or does not hold tokens.
-    pub fn load(&self) -> io::Result<Option<DeviceTokens>> {
+    pub fn load(&self) -> io::Result<Option<TokenSet>> {
         let bytes = match fs::read(&self.path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
         };
+        // serde_json's message can quote the file, tokens included: only
+        // where it went wrong is reported.
         serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            io::Error::new(io::ErrorKind::InvalidData, format!("{} holds no device tokens: {e}", self.path.display()))
+            let what = match e.classify() {
+                serde_json::error::Category::Eof => "it ends early",
+                serde_json::error::Category::Syntax => "it is not JSON",
+                serde_json::error::Category::Data | serde_json::error::Category::Io => "it does not hold tokens",
+            };
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{} holds no device tokens ({what}, at line {} column {}); pair the device again or restore the file",
+                    self.path.display(),
+                    e.line(),
+                    e.column()
+                ),
+            )
         })
     }
 
@@ -125,7 +141,7 @@ impl FileTokenStore {
 }
 
 impl TokenStore for FileTokenStore {
-    fn save(&self, tokens: &DeviceTokens) -> io::Result<()> {
+    fn save(&self, tokens: &TokenSet) -> io::Result<()> {
         let contents = serde_json::to_vec_pretty(tokens)?;
         let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         // Beside the target (a rename cannot cross file systems), and unique
@@ -162,4 +178,27 @@ fn sync_directory(dir: &Path) -> io::Result<()> {
 #[cfg(not(unix))]
 fn sync_directory(_dir: &Path) -> io::Result<()> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_corrupt_file_is_reported_by_position_not_by_its_contents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.json");
+        for corrupt in [
+            r#"{"access_token": "at-s3cret", "refresh_token": 42}"#,
+            r#"{"access_token": "at-s3cret", "refresh_token": "rt-s3cret""#,
+            "at-s3cret rt-s3cret",
+        ] {
+            fs::write(&path, corrupt).unwrap();
+            let error = FileTokenStore::new(&path).load().unwrap_err();
+            let shown = format!("{error} {error:?}");
+            assert!(!shown.contains("s3cret"), "{shown}");
+            assert!(shown.contains("line 1 column"), "{shown}");
+            assert_eq!(error.kind(), io::ErrorKind::InvalidData);
+        }
+    }
 }

@@ -12,14 +12,11 @@ use std::time::{Duration, SystemTime};
 use reqwest::Url;
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::endpoint::{self, ClientAuth, Endpoint, EndpointConfig};
-use super::session::{Flow, Session};
-use super::{DEFAULT_IMS_BASE_URL, ImsTokens};
-
-/// Callback for each new token set.
-pub(crate) type OnToken = Arc<dyn Fn(&ImsTokens) + Send + Sync>;
-/// The wall clock that decides expiry.
-pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+use super::DEFAULT_IMS_BASE_URL;
+use super::endpoint::{ClientAuth, Endpoint, EndpointConfig};
+use super::session::{Flow, OnToken, Session};
+use crate::auth::TokenSet;
+use crate::auth::cache::Clock;
 
 /// Builds an IMS provider: start from [`ImsServerToServer::builder`],
 /// [`ImsWebApp::builder`] or [`ImsPkceApp::builder`].
@@ -103,7 +100,9 @@ impl<P> ImsBuilder<P> {
     }
 
     /// The HTTP client for IMS requests (proxy, TLS roots, connection
-    /// sharing). Default: a new `reqwest::Client`.
+    /// sharing). Default: a new `reqwest::Client` that follows no redirects
+    /// (a redirect could carry the client secret or a refresh token to another
+    /// host); build yours with `redirect(reqwest::redirect::Policy::none())`.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -129,7 +128,7 @@ impl<P> ImsBuilder<P> {
     /// working. Keep it quick (no blocking I/O; spawn a task for slow
     /// storage), and do not call the provider's `refresh`, `revoke` or
     /// `exchange_code` from it: they wait for the renewal that is calling it.
-    pub fn on_token(mut self, callback: impl Fn(&ImsTokens) + Send + Sync + 'static) -> Self {
+    pub fn on_token(mut self, callback: impl Fn(&TokenSet) + Send + Sync + 'static) -> Self {
         self.on_token = Some(Arc::new(callback));
         self
     }
@@ -164,7 +163,7 @@ impl<P> ImsBuilder<P> {
                     })?)
                 }
             };
-        let base_url = endpoint::base_url(self.ims_base_url.as_deref().unwrap_or(DEFAULT_IMS_BASE_URL))?;
+        let base_url = base_url(self.ims_base_url.as_deref().unwrap_or(DEFAULT_IMS_BASE_URL))?;
         let scopes =
             self.scopes.unwrap_or_else(|| flow.default_scopes().iter().map(|scope| scope.to_string()).collect());
         let endpoint = Endpoint::new(EndpointConfig {
@@ -178,12 +177,28 @@ impl<P> ImsBuilder<P> {
             },
             redirect_uri,
             scopes,
-            http: self.http.unwrap_or_default(),
+            http: match self.http {
+                Some(http) => http,
+                None => crate::config::http_client(crate::config::DEFAULT_CONNECT_TIMEOUT)
+                    .map_err(|e| ImsConfigError::Invalid { field: "http_client", reason: e.to_string() })?,
+            },
             timeout: self.timeout,
         });
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemTime::now));
         Ok(Arc::new(Session::new(endpoint, flow, self.refresh_margin, clock, self.on_token)))
     }
+}
+
+/// Checks an IMS base URL: HTTPS, or plain HTTP on a loopback host (a local
+/// test IMS). The result ends with `/` so that endpoint paths join below it.
+fn base_url(raw: &str) -> Result<Url, ImsConfigError> {
+    let mut url = crate::config::base_url(raw, false)
+        .map_err(|reason| ImsConfigError::Invalid { field: "ims_base_url", reason: format!("`{raw}` {reason}") })?;
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
 }
 
 impl<P> fmt::Debug for ImsBuilder<P> {

@@ -21,27 +21,30 @@
 //! `/ims/token/v3` states `expires_in` in seconds, as `oauth2` reads it (the
 //! older v1 and v2 endpoints used milliseconds), so it needs no conversion.
 
-use std::error::Error as _;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
 use oauth2::basic::{BasicClient, BasicErrorResponse, BasicTokenResponse};
-use oauth2::url::{Host, form_urlencoded};
+use oauth2::url::form_urlencoded;
 use oauth2::{
     AsyncHttpClient, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
     EndpointSet, HttpRequest, HttpResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken,
     RequestTokenError, Scope, TokenResponse, TokenUrl,
 };
-use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use reqwest::{StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::authorization::PkceVerifier;
-use super::builder::ImsConfigError;
 use crate::auth::AuthError;
+use crate::auth::cache::Issued;
+use crate::body::read_up_to;
+
+/// The most of an IMS answer read: token answers are well under a kilobyte.
+const MAX_ANSWER: usize = 64 * 1024;
 
 const AUTHORIZE_PATH: &str = "ims/authorize/v2";
 const TOKEN_PATH: &str = "ims/token/v3";
@@ -72,13 +75,6 @@ pub(crate) struct EndpointConfig {
     pub(crate) scopes: Vec<String>,
     pub(crate) http: reqwest::Client,
     pub(crate) timeout: Duration,
-}
-
-/// What a token request returned.
-pub(crate) struct Issued {
-    pub(crate) access_token: SecretString,
-    pub(crate) refresh_token: Option<SecretString>,
-    pub(crate) expires_in: Option<Duration>,
 }
 
 /// One client's view of IMS.
@@ -182,13 +178,13 @@ impl Endpoint {
         if let Some(secret) = &self.client_secret {
             request = request.basic_auth(&self.client_id, Some(secret.expose_secret()));
         }
-        let response = request.send().await.map_err(AuthError::Network)?;
+        let mut response = request.send().await.map_err(AuthError::Network)?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
         }
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(AuthError::Network)?;
+        let (body, _) = read_up_to(&mut response, MAX_ANSWER).await.map_err(AuthError::Network)?;
         Err(rejection(status, &headers, &body))
     }
 
@@ -197,7 +193,7 @@ impl Endpoint {
     /// headers are still at hand.
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, AuthError> {
         let (parts, body) = request.into_parts();
-        let response = self
+        let mut response = self
             .http
             .request(parts.method, parts.uri.to_string())
             .headers(parts.headers)
@@ -208,9 +204,17 @@ impl Endpoint {
             .map_err(AuthError::Network)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(AuthError::Network)?;
+        let (body, cut) = read_up_to(&mut response, MAX_ANSWER).await.map_err(AuthError::Network)?;
+        if status.is_redirection() {
+            return Err(AuthError::InvalidResponse(format!(
+                "IMS answered {status} (a redirect, which is not followed: it could carry the client secret elsewhere)"
+            )));
+        }
         if status != StatusCode::OK {
             return Err(rejection(status, &headers, &body));
+        }
+        if cut {
+            return Err(AuthError::InvalidResponse(format!("a token answer larger than {MAX_ANSWER} bytes")));
         }
         let mut answer = HttpResponse::new(body.to_vec());
         *answer.status_mut() = status;
@@ -245,32 +249,6 @@ impl fmt::Debug for Endpoint {
     }
 }
 
-/// Checks an IMS base URL: HTTPS, or plain HTTP on a loopback host (a local
-/// test IMS). The result ends with `/` so that endpoint paths join below it.
-pub(crate) fn base_url(raw: &str) -> Result<Url, ImsConfigError> {
-    let invalid = |reason: String| ImsConfigError::Invalid { field: "ims_base_url", reason };
-    let mut url = Url::parse(raw).map_err(|e| invalid(e.to_string()))?;
-    let loopback = match url.host() {
-        Some(Host::Domain(domain)) => domain == "localhost",
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        _ => return Err(invalid(format!("`{raw}` must be an https URL"))),
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid(format!("`{raw}` must not have a query or fragment")));
-    }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
-}
-
 /// Turns an `oauth2` token answer into ours. Parse errors name the field, never
 /// the body, which may hold tokens.
 fn issued(
@@ -297,7 +275,7 @@ fn issued(
 /// The error for a non-success IMS answer.
 fn rejection(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> AuthError {
     if status == StatusCode::TOO_MANY_REQUESTS {
-        return AuthError::RateLimited { retry_after: retry_after(headers, SystemTime::now()) };
+        return AuthError::RateLimited { retry_after: crate::rate_limit::retry_after(headers, SystemTime::now()) };
     }
     #[derive(Deserialize)]
     struct OAuthError {
@@ -310,27 +288,4 @@ fn rejection(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> AuthError 
         }
         Err(_) => AuthError::InvalidResponse(format!("HTTP {status} without an OAuth error body")),
     }
-}
-
-/// `Retry-After` as delay-seconds or an HTTP date (which is compared with the
-/// real clock, like the server's date it is).
-fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or_default())
-}
-
-/// A network error with its causes, as one line (for callers that share it).
-pub(crate) fn error_chain(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -17,7 +17,7 @@
 //!   once, and shares its outcome with all of them;
 //! - drops a token the API answered 401 to
 //!   ([`TokenProvider::invalidate`](crate::auth::TokenProvider::invalidate));
-//! - revokes, exports and imports its tokens ([`ImsTokens`], a serde type);
+//! - revokes, exports and imports its tokens ([`TokenSet`](crate::auth::TokenSet), a serde type);
 //! - calls back on every new token ([`ImsBuilder::on_token`]), so that an app
 //!   can save the refresh token IMS rotated;
 //! - never shows a secret: `Debug`, `Display`, errors and logs are redacted.
@@ -43,9 +43,6 @@ mod server_to_server;
 mod session;
 mod web_app;
 
-/// A sign-in's tokens, from a provider's `export` or its
-/// [`on_token`](ImsBuilder::on_token) callback, for `import` after a restart.
-pub use crate::auth::TokenSet as ImsTokens;
 pub use authorization::{AuthorizationRequest, PkceVerifier};
 pub use builder::{ImsBuilder, ImsConfigError};
 pub use loopback::{LoopbackError, LoopbackRedirect};
@@ -92,14 +89,14 @@ macro_rules! session_api {
 
             /// The current tokens, for saving across restarts (`None` before
             /// the first token and after [`revoke`](Self::revoke)).
-            pub fn export(&self) -> ::std::option::Option<$crate::ims::ImsTokens> {
+            pub fn export(&self) -> ::std::option::Option<$crate::auth::TokenSet> {
                 self.session.export()
             }
 
             /// Restores tokens saved with [`export`](Self::export) (or by the
             /// [`on_token`](crate::ims::ImsBuilder::on_token) callback). An
             /// expired access token is renewed on first use.
-            pub fn import(&self, tokens: $crate::ims::ImsTokens) {
+            pub fn import(&self, tokens: $crate::auth::TokenSet) {
                 self.session.import(tokens)
             }
         }

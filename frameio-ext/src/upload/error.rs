@@ -80,6 +80,9 @@ pub enum UploadErrorKind {
     /// The HTTP client could not be created.
     #[error("cannot build the HTTP client: {0}")]
     Client(#[source] reqwest::Error),
+    /// TLS could not be set up (the platform's trust store could not be read).
+    #[error("TLS could not be set up: {0}")]
+    Tls(String),
     /// Storage refused a part for good (403 for an expired URL, other 4xx).
     #[error("{part} was rejected: {}", describe_status(*.status, .s3.as_ref()))]
     Rejected {

@@ -261,7 +261,8 @@ impl UploaderBuilder {
     /// [`UploadErrorKind::Client`] if the HTTP client cannot be set up (for
     /// instance when no TLS roots can be loaded).
     pub fn build(self) -> Result<Uploader, UploadError> {
-        let client = reqwest::Client::builder()
+        let client = crate::tls::reqwest_builder(crate::tls::HTTP1)
+            .map_err(|e| UploadErrorKind::Tls(e.to_string()))?
             // One TCP connection per part in flight: parallel streams fill a
             // long-distance link better than one multiplexed connection.
             .http1_only()

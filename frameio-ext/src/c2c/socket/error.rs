@@ -132,6 +132,33 @@ impl SocketError {
     pub fn is_authorization_lost(&self) -> bool {
         matches!(self, Self::AuthorizationLost { .. })
     }
+
+    /// Whether the socket is over: it does not reconnect after this error
+    /// (authorization lost, join refused, an unusable device id, attempts run
+    /// out, or closed by the application).
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            Self::AuthorizationLost { .. }
+                | Self::JoinRefused { .. }
+                | Self::InvalidDevice { .. }
+                | Self::GaveUp { .. }
+                | Self::Stopped
+        )
+    }
+
+    /// Whether the network failed: the connection could not be opened, broke,
+    /// timed out or was closed by the server.
+    pub fn is_network(&self) -> bool {
+        matches!(
+            self,
+            Self::Transport { .. }
+                | Self::Timeout { .. }
+                | Self::Closed { .. }
+                | Self::ConnectionLost
+                | Self::NotConnected
+        )
+    }
 }
 
 /// `value` as JSON, cut to [`EXCERPT_CHARS`].
@@ -167,6 +194,9 @@ mod tests {
         );
         let gave_up = SocketError::GaveUp { attempts: 3, last: Box::new(SocketError::NotConnected) };
         assert!(std::error::Error::source(&gave_up).is_some());
-        assert!(SocketError::AuthorizationLost { reason: "403".into() }.is_authorization_lost());
+        let lost = SocketError::AuthorizationLost { reason: "403".into() };
+        assert!(lost.is_authorization_lost() && lost.is_terminal() && !lost.is_network());
+        assert!(gave_up.is_terminal() && !gave_up.is_network());
+        assert!(SocketError::ConnectionLost.is_network() && !SocketError::ConnectionLost.is_terminal());
     }
 }

@@ -117,20 +117,10 @@ fn percent_encoded(value: &str) -> String {
     encoded
 }
 
-/// The TLS settings of `wss` connections: rustls with the `ring` provider,
-/// whatever other providers the build has, and the platform's verifier (the
-/// trust store reqwest uses for the API calls).
+/// The TLS settings of `wss` connections (see [`crate::tls`]).
 pub(crate) fn tls_connector() -> Result<tokio_rustls::TlsConnector, SocketError> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = |error: rustls::Error| SocketError::Transport { reason: format!("TLS setup failed: {error}") };
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(tls)?
-        .with_platform_verifier()
-        .map_err(tls)?
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let config = crate::tls::client_config(crate::tls::HTTP1)
+        .map_err(|error| SocketError::Transport { reason: format!("TLS setup failed: {error}") })?;
     Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }
 
