@@ -20,6 +20,7 @@ use frameio_gen::v4::types;
 use http::{HeaderMap, StatusCode};
 
 use crate::auth::AuthError;
+use crate::download::DownloadError;
 use crate::rate_limit::{self, RateLimitStatus};
 use crate::redact;
 use crate::upload::error::UploadError;
@@ -111,6 +112,14 @@ pub enum Error {
     /// A Frame.io upload (local, attachment, version) did not complete; says which file.
     #[error(transparent)]
     FileUpload(#[from] FileUploadError),
+    /// Fetching a file's bytes from storage failed; says which file, which
+    /// byte range and which status, and what was kept to resume from.
+    #[error(transparent)]
+    Download(#[from] Box<DownloadError>),
+    /// A transfer job (a file download, a folder tree, a wait) could not do
+    /// what was asked for one file; says which.
+    #[error(transparent)]
+    Transfer(#[from] TransferError),
     /// A C2C real-time upload could not follow its growing file (unreadable,
     /// shrinking, or too large for 10,000 parts).
     #[error(transparent)]
@@ -321,6 +330,69 @@ impl From<UploadError> for Error {
     fn from(upload: UploadError) -> Self {
         Error::Upload(Box::new(upload))
     }
+}
+
+impl From<DownloadError> for Error {
+    fn from(download: DownloadError) -> Self {
+        Error::Download(Box::new(download))
+    }
+}
+
+/// A transfer job's failure about one file or folder, naming it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransferError {
+    /// Frame.io gave no download link for the file's original (it is not
+    /// uploaded or processed yet, or this user may not download it).
+    #[error(
+        "Frame.io gives no download link for file {file_id} ({name}, status {status}); wait until it is uploaded          (`wait_until_uploaded`) or check that downloads are allowed"
+    )]
+    NoDownloadLink {
+        /// The file.
+        file_id: String,
+        /// Its name.
+        name: String,
+        /// Its status when asked.
+        status: String,
+    },
+    /// The file was not transcoded when the wait ran out.
+    #[error("file {file_id} was still {status} after {waited:?}; wait longer, or check the file in Frame.io")]
+    NotTranscoded {
+        /// The file.
+        file_id: String,
+        /// Its last status.
+        status: String,
+        /// How long was waited.
+        waited: Duration,
+    },
+    /// A remote name cannot be a local file name (a path separator, `..`, a
+    /// control character): it is not written anywhere.
+    #[error("{kind} {id} is named {name:?}, which cannot be a local file name; rename it in Frame.io")]
+    UnsafeName {
+        /// `file`, `folder` or `version stack`.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+        /// The name.
+        name: String,
+    },
+    /// Two remote items of one folder map to the same local path; only the
+    /// first one is downloaded.
+    #[error("{id} and {other_id} both go to {path}; rename one of them in Frame.io")]
+    DuplicateName {
+        /// The item not downloaded.
+        id: String,
+        /// The one downloaded there.
+        other_id: String,
+        /// The local path.
+        path: String,
+    },
+    /// The local directory given is not one.
+    #[error("{path} is not a directory")]
+    NotADirectory {
+        /// The path.
+        path: String,
+    },
 }
 
 /// A Frame.io upload that did not complete; each says which file it is about.

@@ -7,6 +7,7 @@ mod call;
 pub mod client;
 mod config;
 pub mod custom_action;
+pub mod download;
 pub mod error;
 pub mod ims;
 pub mod pagination;

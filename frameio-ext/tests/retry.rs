@@ -233,3 +233,35 @@ async fn each_retry_asks_the_provider_for_a_token() {
     let sent: Vec<_> = world.fake.requests().iter().map(|r| r.header("authorization").unwrap().to_string()).collect();
     assert_eq!(sent, ["Bearer tok-1", "Bearer tok-2"]);
 }
+
+/// Issue 14's storm, on the documented schedule (default policy, paused
+/// clock): the second page of a listing is answered 503 three times in a
+/// row; the client waits 30 s, 60 s and 120 s and the listing completes.
+#[tokio::test(start_paused = true)]
+async fn three_503s_on_one_page_end_in_a_complete_listing() {
+    use futures::TryStreamExt;
+    let world = World::start().await;
+    for i in 0..5 {
+        world.file(&format!("clip-{i}.mp4"), 1);
+    }
+    let list = "folders_index";
+    world.fake.fault(Target::operation(list), Fault::pass());
+    world.fake.fault(Target::operation(list), Fault::status(503).times(3));
+    let client = world.client().build().unwrap();
+    let names: Vec<_> = client
+        .folders_index()
+        .account_id(&world.account)
+        .folder_id(&world.folder)
+        .page_size(2)
+        .stream()
+        .map_ok(|item| item.name().map(str::to_owned))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(names.len(), 5, "{names:?}");
+    let requests = world.fake.requests_to(list);
+    assert_eq!(requests.len(), 6, "three pages, the second asked four times");
+    let waits: Vec<u64> = gaps(&world, list)[..4].iter().map(Duration::as_secs).collect();
+    // The first gap is the prefetch (no wait); then the documented floor, doubling.
+    assert!(waits[1] >= 30 && waits[2] >= 60 && waits[3] >= 120, "{waits:?}");
+}

@@ -71,7 +71,7 @@ pub fn generate(target: &ext_client::Target, doc: &Value, origins: &Origins) -> 
         .map(|l| (l.operation, syn::parse_str(&format!("types::{}", l.item)).expect("a type name parses")))
         .collect();
     let ext = ext_client::emit(&file, target, &items)?;
-    let mock = crate::mock::emit(target.api, &prepared.spec, &prepared.settings)?;
+    let mock = format_file(&crate::mock::emit(target.api, &prepared.spec, &prepared.settings)?);
     Ok(Generated { client: format_file(&file), operations: operation_table(doc)?, ext, mock })
 }
 
@@ -92,7 +92,7 @@ fn insert_into_types(file: &mut syn::File, items: impl Iterator<Item = TokenStre
     Ok(())
 }
 
-pub fn format_file(file: &syn::File) -> String {
+fn format_file(file: &syn::File) -> String {
     format!("{HEADER}{}", prettyplease::unparse(file))
 }
 
@@ -128,7 +128,7 @@ fn operation_table(doc: &Value) -> Result<String, SpecError> {
         };
         let idempotent = !matches!(o.method, "post" | "patch")
             || o.op.get(crate::repair::SAFE_TO_RETRY).and_then(Value::as_bool) == Some(true);
-        let paginated = is_paginated(o.op, &schemas);
+        let paginated = crate::pagination::is_paginated(o.op, &schemas);
         let doc = format!(" `{} {}`", o.method.to_uppercase(), o.path);
         rows.push((
             name.clone(),
@@ -158,18 +158,4 @@ fn operation_table(doc: &Value) -> Result<String, SpecError> {
     })
     .map_err(|e| SpecError::new("(generated code)", "", format!("operation table does not parse: {e}")))?;
     Ok(format_file(&file))
-}
-
-/// A cursor-paginated list: an `after` query parameter and a `data` + `links` response.
-pub fn is_paginated(op: &serde_json::Map<String, Value>, schemas: &Value) -> bool {
-    let has_after = op
-        .get("parameters")
-        .and_then(Value::as_array)
-        .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query" && p["name"] == "after"));
-    let body = &op["responses"]["200"]["content"]["application/json"]["schema"];
-    let body = match body["$ref"].as_str().and_then(walk::ref_name) {
-        Some(name) => &schemas[name],
-        None => body,
-    };
-    has_after && body["properties"]["data"]["type"] == "array" && body["properties"].get("links").is_some()
 }

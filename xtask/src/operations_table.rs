@@ -33,7 +33,7 @@ pub fn rows(doc: &Value) -> Vec<Row> {
             name: o.op["operationId"].as_str().unwrap_or_default().to_string(),
             method: o.method.to_uppercase(),
             path: o.path.to_string(),
-            paginated: crate::generate::is_paginated(o.op, &schemas),
+            paginated: crate::pagination::is_paginated(o.op, &schemas),
             rate_limit: o.op.get("x-frameio-rate-limit").map(rate_limit),
         });
         Ok::<_, ()>(())

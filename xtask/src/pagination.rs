@@ -34,7 +34,7 @@ pub fn listings(doc: &Value) -> Result<Vec<Listing>, SpecError> {
     let mut listings = Vec::new();
     let mut doc = doc.clone();
     walk::operations(&mut doc, |o| {
-        if !crate::generate::is_paginated(o.op, &schemas) {
+        if !is_paginated(o.op, &schemas) {
             return Ok(());
         }
         let page_schema = o.op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
@@ -126,6 +126,20 @@ fn extend_module(file: &mut syn::File, name: &str, items: Vec<TokenStream>) -> R
         content.extend(parsed.items);
     }
     Ok(())
+}
+
+/// A cursor-paginated list: an `after` query parameter and a `data` + `links` response.
+pub fn is_paginated(op: &serde_json::Map<String, Value>, schemas: &Value) -> bool {
+    let has_after = op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query" && p["name"] == "after"));
+    let body = &op["responses"]["200"]["content"]["application/json"]["schema"];
+    let body = match body["$ref"].as_str().and_then(walk::ref_name) {
+        Some(name) => &schemas[name],
+        None => body,
+    };
+    has_after && body["properties"]["data"]["type"] == "array" && body["properties"].get("links").is_some()
 }
 
 #[cfg(test)]

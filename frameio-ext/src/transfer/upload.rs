@@ -7,6 +7,8 @@
 //! `media_type`), which is what the pre-signed URLs are signed for; the type
 //! guessed from the local name only goes into the creation request.
 //!
+//! A local upload given a manifest path can be resumed (see [`Uploads::local`]).
+//!
 //! ```no_run
 //! use frameio_ext::transfer::{NewFile, WaitOptions};
 //! use frameio_ext::upload::UploadOptions;
@@ -24,11 +26,15 @@ use std::path::Path;
 use std::time::Duration;
 
 use frameio_gen::v4::types;
+use serde::{Deserialize, Serialize};
 use tokio::io::AsyncRead;
 use tokio::time::Instant;
 
 pub use crate::error::FileUploadError;
-use crate::upload::{UploadOptions, UploadReport, UploadSource, UploadUrl, Uploader, guess_media_type};
+use crate::upload::{
+    ManifestError, UploadErrorKind, UploadManifest, UploadOptions, UploadReport, UploadSource, UploadUrl, Uploader,
+    guess_media_type,
+};
 use crate::{Client, Error, Result};
 
 /// A file to upload: its bytes, the name it gets in Frame.io and its media type.
@@ -77,12 +83,22 @@ impl NewFile {
     }
 }
 
-/// How [`Uploads::wait_until_uploaded`] polls the file's upload status.
+/// What a local upload's manifest keeps besides the parts: where the file was
+/// created, and Frame.io's answer (returned again when a resume completes it).
+#[derive(Serialize, Deserialize)]
+struct Job {
+    account_id: String,
+    folder_id: String,
+    created: types::FileWithUploadUrls,
+}
+
+/// How [`Uploads::wait_until_uploaded`] and
+/// [`Transfers::wait_until_transcoded`](super::Transfers::wait_until_transcoded) poll a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitOptions {
-    timeout: Duration,
-    first_interval: Duration,
-    max_interval: Duration,
+    pub(super) timeout: Duration,
+    pub(super) first_interval: Duration,
+    pub(super) max_interval: Duration,
 }
 
 impl Default for WaitOptions {
@@ -152,6 +168,26 @@ impl<'a> Uploads<'a> {
     /// Creates `file` in `folder_id` and sends its bytes; returns the created file
     /// once every part was accepted by storage (see [`Self::wait_until_uploaded`]).
     ///
+    /// With a manifest ([`UploadOptions::manifest`]), an upload that was
+    /// interrupted (cancelled, failed, or its process killed) is finished by
+    /// the next call for the same file, folder and manifest path: only the
+    /// parts storage lacks are sent, to the same Frame.io file. When its URLs
+    /// have expired (or the local file changed since), the unfinished Frame.io
+    /// file is deleted and a new upload starts.
+    ///
+    /// ```no_run
+    /// use frameio_ext::transfer::NewFile;
+    /// use frameio_ext::upload::UploadOptions;
+    ///
+    /// # async fn run(client: frameio_ext::Client) -> frameio_ext::Result<()> {
+    /// // Run again after an interruption: it picks up where it stopped.
+    /// let options = UploadOptions::new().manifest("A001_C003.mov.upload.json");
+    /// let file = NewFile::open("A001_C003.mov").await?;
+    /// let created = client.uploads().local("account", "folder", file, options).await?;
+    /// # let _ = created;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// An API error creating the file, or [`FileUploadError::Parts`] naming the
     /// file and the part that failed.
@@ -162,6 +198,11 @@ impl<'a> Uploads<'a> {
         file: NewFile,
         options: UploadOptions,
     ) -> Result<types::FileWithUploadUrls> {
+        if let Some(manifest) = options.manifest_path().map(Path::to_path_buf)
+            && let Some(resumed) = self.resume(&manifest, account_id, folder_id, &file, options.clone()).await
+        {
+            return resumed;
+        }
         let body = types::FileCreateLocalUploadParams {
             data: types::FileCreateLocalUploadParamsData { file_size: file.size(), name: file.name.clone() },
         };
@@ -181,8 +222,56 @@ impl<'a> Uploads<'a> {
         if media_type != file.media_type {
             tracing::debug!(created = media_type, guessed = %file.media_type, "sending the created file's media type");
         }
+        let job =
+            Job { account_id: account_id.to_string(), folder_id: folder_id.to_string(), created: created.clone() };
+        let options = match serde_json::to_value(&job) {
+            Ok(context) => options.context(context),
+            Err(_) => options,
+        };
         self.send_parts(id, &file, media_type, &urls_of(&created.upload_urls), options).await?;
         Ok(created)
+    }
+
+    /// Finishes the upload the manifest at `path` records, if it is of `file`
+    /// into `folder_id`; `None` when there is nothing to resume and a new
+    /// upload should start (no manifest, another job's, expired URLs, or a
+    /// file changed since: then the unfinished Frame.io file is deleted).
+    async fn resume(
+        &self,
+        path: &Path,
+        account_id: &str,
+        folder_id: &str,
+        file: &NewFile,
+        options: UploadOptions,
+    ) -> Option<Result<types::FileWithUploadUrls>> {
+        let manifest = match UploadManifest::load(path) {
+            Ok(manifest) => manifest,
+            Err(ManifestError::Missing { .. }) => return None,
+            Err(e) => {
+                tracing::info!(error = %e, "not resuming: starting a new upload");
+                return None;
+            }
+        };
+        let job = serde_json::from_value::<Job>(manifest.context().clone()).ok()?;
+        let same_job = job.account_id == account_id
+            && job.folder_id == folder_id
+            && job.created.name.as_deref() == Some(file.name.as_str());
+        let file_id = job.created.id.clone().filter(|_| same_job)?;
+        match self.uploader.resume(&file.source, path, options).await {
+            Ok(report) => {
+                tracing::debug!(file_id, resumed_bytes = report.resumed_bytes, "upload resumed and completed");
+                Some(Ok(job.created))
+            }
+            Err(e) if e.is_expired() || matches!(e.kind(), UploadErrorKind::Manifest(_)) => {
+                tracing::warn!(file_id, reason = %e, "cannot resume the upload: starting a new one");
+                if let Err(e) = self.client.files_delete().account_id(account_id).file_id(&file_id).send().await {
+                    tracing::warn!(file_id, error = %e, "could not delete the unfinished file");
+                }
+                let _ = std::fs::remove_file(path);
+                None
+            }
+            Err(e) => Some(Err(FileUploadError::Parts { file_id, source: Box::new(e) }.into())),
+        }
     }
 
     /// Asks Frame.io to fetch `source_url` into `folder_id` as `name` (files up to

@@ -13,6 +13,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 
 use super::PartReport;
+use super::manifest::ManifestError;
 use super::plan::{Part, PlanError};
 use super::s3::S3Error;
 use super::source::SourceChanged;
@@ -126,6 +127,10 @@ pub enum UploadErrorKind {
     /// after the last): what storage holds may mix two versions of it.
     #[error(transparent)]
     SourceChanged(#[from] SourceChanged),
+    /// The resume manifest is missing, unreadable, for another file, or could
+    /// not be written.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
     /// The upload was cancelled.
     #[error("upload cancelled")]
     Cancelled,
@@ -165,6 +170,14 @@ impl UploadError {
     /// Whether the upload stopped because it was cancelled.
     pub fn is_cancelled(&self) -> bool {
         matches!(*self.kind, UploadErrorKind::Cancelled)
+    }
+
+    /// Whether storage refused a part because its pre-signed URL had expired
+    /// (403 `AccessDenied`, "Request has expired"): the upload cannot be
+    /// finished with these URLs; start over with new ones.
+    pub fn is_expired(&self) -> bool {
+        matches!(&*self.kind, UploadErrorKind::Rejected { status, s3: Some(s3), .. }
+            if *status == StatusCode::FORBIDDEN && s3.is_expired())
     }
 
     /// The part that failed, when one did.

@@ -7,6 +7,14 @@
 //! part with a bounded number in flight, retrying parts that fail
 //! transiently, progress and cancellation.
 //!
+//! An upload given a manifest path ([`UploadOptions::manifest`]) records each
+//! accepted part there as it goes ([`UploadManifest`]); after an interruption,
+//! [`Uploader::resume`] (in this process or a later one) sends only the parts
+//! storage does not have yet, while the URLs are valid. When they are not,
+//! storage says so (403 `AccessDenied`, "Request has expired") and the error
+//! says so too ([`UploadError::is_expired`]): the upload must start over with
+//! new URLs.
+//!
 //! Every part is a `PUT` with `Content-Type` set to the File's `media_type`,
 //! `x-amz-acl: private` and an exact `Content-Length`, and never an
 //! `Authorization` header (the credential is in the URL, whose query string
@@ -52,33 +60,38 @@
 
 mod buffer;
 pub(crate) mod error;
+mod manifest;
 mod media_type;
 mod part;
 mod plan;
 mod progress;
-mod s3;
+pub(crate) mod s3;
 mod source;
 
 use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use reqwest::header::HeaderValue;
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 pub use error::{PartLabel, TransientFailure, UploadError, UploadErrorKind};
+pub use manifest::{ManifestError, UploadManifest};
 pub use media_type::{DEFAULT_MEDIA_TYPE, guess_media_type};
 pub use plan::{Part, PartPlan, PlanError, UploadUrl};
-pub use progress::UploadProgress;
+pub use progress::{TransferProgress, UploadProgress};
 pub use s3::S3Error;
 pub use source::{SourceChanged, UploadSource};
 
 use crate::retry::RetryPolicy;
 use buffer::BufferPool;
+pub(crate) use manifest::Context;
 use part::PartContext;
-use progress::Tracker;
+pub(crate) use progress::{ProgressTarget, Tracker};
 
 /// Sends parts to storage. Cheap to clone; one uploader (and its connection
 /// pool) can serve many uploads at once.
@@ -103,7 +116,10 @@ impl Uploader {
     /// The plan is checked before anything is sent: sizes that do not add up
     /// to `source.len()` fail with [`UploadErrorKind::Plan`] and no request.
     /// The first part to fail for good stops the upload; parts in flight are
-    /// abandoned and the error lists the parts already accepted.
+    /// abandoned and the error lists the parts already accepted. With
+    /// [`UploadOptions::manifest`], each accepted part is recorded there (for
+    /// [`resume`](Self::resume)) and the manifest is removed once the upload
+    /// is complete.
     ///
     /// # Errors
     /// An [`UploadError`] saying which part failed and how, or that the
@@ -116,11 +132,85 @@ impl Uploader {
         options: UploadOptions,
     ) -> Result<UploadReport, UploadError> {
         let plan = PartPlan::new(source.len(), urls).map_err(UploadErrorKind::from)?;
+        let record = match (&options.manifest, source.is_rewindable()) {
+            (Some(path), true) => {
+                let manifest = UploadManifest::new(source, media_type, urls, options.context.0.clone());
+                manifest.save(path).map_err(UploadErrorKind::from)?;
+                Some((path.clone(), manifest))
+            }
+            // A reader cannot be read again, so there is nothing to resume.
+            _ => None,
+        };
+        self.run(source, media_type, &plan, options, record).await
+    }
+
+    /// Finishes the upload recorded in the manifest at `manifest`: sends the
+    /// parts storage has not accepted yet, to the URLs and with the media type
+    /// recorded there, and removes the manifest once every part is in.
+    ///
+    /// ```no_run
+    /// use frameio_ext::upload::{UploadOptions, UploadSource, Uploader};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let source = UploadSource::open("A001_C002.mov").await?;
+    /// let uploader = Uploader::builder().build()?;
+    /// match uploader.resume(&source, "A001_C002.mov.upload.json", UploadOptions::new()).await {
+    ///     Ok(report) => println!("done, {} bytes were already there", report.resumed_bytes),
+    ///     Err(e) if e.is_expired() => println!("the URLs expired: start a new upload"),
+    ///     Err(e) => return Err(e.into()),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`UploadErrorKind::Manifest`] when there is no usable manifest or it is
+    /// for another file (or this one changed since); otherwise as
+    /// [`upload_parts`](Self::upload_parts), an expired URL included
+    /// ([`UploadError::is_expired`]).
+    pub async fn resume(
+        &self,
+        source: &UploadSource,
+        manifest: impl AsRef<Path>,
+        options: UploadOptions,
+    ) -> Result<UploadReport, UploadError> {
+        let path = manifest.as_ref().to_path_buf();
+        let manifest = UploadManifest::load(&path).map_err(UploadErrorKind::from)?;
+        manifest.check_source(&path, source).map_err(UploadErrorKind::from)?;
+        let plan = PartPlan::new(source.len(), manifest.urls()).map_err(UploadErrorKind::from)?;
+        let media_type = manifest.media_type().to_owned();
+        self.run(source, &media_type, &plan, options, Some((path, manifest))).await
+    }
+
+    /// Sends the parts of `plan` that `record` (the manifest and where it
+    /// lives) does not list as accepted.
+    async fn run(
+        &self,
+        source: &UploadSource,
+        media_type: &str,
+        plan: &PartPlan,
+        options: UploadOptions,
+        mut record: Option<(PathBuf, UploadManifest)>,
+    ) -> Result<UploadReport, UploadError> {
         let media_type =
             HeaderValue::from_str(media_type).map_err(|_| UploadErrorKind::InvalidMediaType(media_type.to_owned()))?;
         // A read-once source can only feed one part at a time.
-        let concurrency = if source.is_rewindable() { self.concurrency } else { 1 };
+        let concurrency = if source.is_rewindable() { options.concurrency.unwrap_or(self.concurrency) } else { 1 };
         let started = Instant::now();
+        let mut parts = Vec::with_capacity(plan.parts().len());
+        if let Some((_, manifest)) = &record {
+            for part in plan.parts().iter().filter(|p| manifest.completed_parts().contains(&p.number())) {
+                parts.push(PartReport {
+                    number: part.number(),
+                    range: part.range(),
+                    attempts: 0,
+                    etag: manifest.etag(part.number()).map(str::to_owned),
+                    elapsed: Duration::ZERO,
+                });
+            }
+        }
+        let resumed_bytes: u64 = parts.iter().map(|p| p.range.end - p.range.start).sum();
+        let tracker = Tracker::start(&options.progress, plan.total_bytes(), plan.parts().len());
+        tracker.already_sent(parts.len(), resumed_bytes);
         let ctx = PartContext {
             client: &self.client,
             source,
@@ -129,23 +219,53 @@ impl Uploader {
             buffers: BufferPool::new(self.buffer_size, 2 * concurrency),
             retry: self.retry,
             stall_timeout: self.stall_timeout,
-            tracker: Tracker::start(options.progress, &plan),
+            tracker,
             cancel: options.cancel.unwrap_or_default(),
         };
 
         // A hand-rolled window rather than `buffer_unordered` over a closure
         // keeps this future `Send` (closures borrowing `ctx` trip rustc's
         // higher-ranked lifetime inference).
-        let mut waiting = plan.parts().iter();
+        let done: Vec<usize> = parts.iter().map(|p| p.number).collect();
+        // Collected, not a lazy filter: a closure held across the awaits below
+        // would make this future not `Send`.
+        let pending: Vec<&Part> = plan.parts().iter().filter(|p| !done.contains(&p.number())).collect();
+        let mut waiting = pending.into_iter().peekable();
         let mut running = FuturesUnordered::new();
-        let mut parts = Vec::with_capacity(plan.parts().len());
         loop {
-            while running.len() < concurrency {
+            while running.len() < concurrency && waiting.peek().is_some() {
+                // A job's budget of parts in flight, shared with its other transfers.
+                let permit = match &options.budget {
+                    None => None,
+                    Some(budget) => match Arc::clone(budget).try_acquire_owned() {
+                        Ok(permit) => Some(permit),
+                        Err(_) if running.is_empty() => {
+                            let acquired = tokio::select! {
+                                () = ctx.cancel.cancelled() => None,
+                                permit = Arc::clone(budget).acquire_owned() => permit.ok(),
+                            };
+                            let Some(permit) = acquired else {
+                                return Err(UploadError::new(UploadErrorKind::Cancelled, parts, plan.parts().len()));
+                            };
+                            Some(permit)
+                        }
+                        Err(_) => break,
+                    },
+                };
                 let Some(next) = waiting.next() else { break };
-                running.push(part::upload(&ctx, next));
+                running.push(upload_part(&ctx, next, permit));
             }
             match running.next().await {
-                Some(Ok(report)) => parts.push(report),
+                Some(Ok(report)) => {
+                    if let Some((path, manifest)) = &mut record {
+                        manifest.record(report.number, report.etag.clone());
+                        if let Err(e) = manifest.save(path) {
+                            parts.push(report);
+                            return Err(UploadError::new(e.into(), parts, plan.parts().len()));
+                        }
+                    }
+                    parts.push(report);
+                }
                 Some(Err(kind)) => {
                     tracing::debug!(error = %kind, "upload stopped");
                     return Err(UploadError::new(kind, parts, plan.parts().len()));
@@ -158,8 +278,25 @@ impl Uploader {
         if let Err(changed) = source.check_unchanged().await {
             return Err(UploadError::new(changed.into(), parts, plan.parts().len()));
         }
-        Ok(UploadReport { parts, bytes: plan.total_bytes(), elapsed: started.elapsed() })
+        if let Some((path, _)) = &record
+            && let Err(e) = std::fs::remove_file(path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::debug!(path = %path.display(), error = %e, "could not remove a finished upload's manifest");
+        }
+        Ok(UploadReport { parts, bytes: plan.total_bytes(), resumed_bytes, elapsed: started.elapsed() })
     }
+}
+
+/// One part, holding its share of a job's budget while it is in flight.
+async fn upload_part(
+    ctx: &PartContext<'_>,
+    part: &Part,
+    permit: Option<OwnedSemaphorePermit>,
+) -> Result<PartReport, UploadErrorKind> {
+    let report = part::upload(ctx, part).await;
+    drop(permit);
+    report
 }
 
 /// Settings for an [`Uploader`].
@@ -282,22 +419,70 @@ impl UploaderBuilder {
     }
 }
 
-/// Per-upload hooks: a progress channel and a cancellation token.
+/// Per-upload settings: a progress channel, a cancellation token, parts in
+/// flight, and where to record progress for a resume.
 #[derive(Debug, Clone, Default)]
 pub struct UploadOptions {
-    progress: Option<watch::Sender<UploadProgress>>,
+    progress: ProgressTarget,
     cancel: Option<CancellationToken>,
+    concurrency: Option<usize>,
+    manifest: Option<PathBuf>,
+    context: Context,
+    budget: Option<Arc<Semaphore>>,
 }
 
 impl UploadOptions {
-    /// No progress reporting, no cancellation.
+    /// No progress reporting, no cancellation, no manifest.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Publishes [`UploadProgress`] on `sender` as bytes go out.
-    pub fn progress(mut self, sender: watch::Sender<UploadProgress>) -> Self {
-        self.progress = Some(sender);
+    /// Publishes [`TransferProgress`] on `sender` as bytes go out (its value
+    /// is replaced when the upload starts).
+    pub fn progress(mut self, sender: watch::Sender<TransferProgress>) -> Self {
+        self.progress = ProgressTarget::Own(sender);
+        self
+    }
+
+    /// Adds this upload's parts and bytes to what `sender` holds (a job of
+    /// several uploads owns the totals).
+    pub(crate) fn shared_progress(mut self, sender: watch::Sender<TransferProgress>) -> Self {
+        self.progress = ProgressTarget::Shared(sender);
+        self
+    }
+
+    /// Parts sent at once for this upload, instead of the uploader's
+    /// [`concurrency`](UploaderBuilder::concurrency) (0 counts as 1).
+    pub fn concurrency(mut self, parts: usize) -> Self {
+        self.concurrency = Some(parts.max(1));
+        self
+    }
+
+    /// Records the upload in a manifest at `path` as parts are accepted (for
+    /// [`Uploader::resume`]); it is removed when the upload completes. The
+    /// manifest holds the pre-signed URLs, so it is written readable by its
+    /// owner only. Ignored for a reader source, which cannot be resumed.
+    pub fn manifest(mut self, path: impl Into<PathBuf>) -> Self {
+        self.manifest = Some(path.into());
+        self
+    }
+
+    /// What the manifest keeps besides the upload itself (the transfer jobs:
+    /// the created file).
+    pub(crate) fn context(mut self, context: serde_json::Value) -> Self {
+        self.context = Context(context);
+        self
+    }
+
+    /// Where the manifest goes, if one was asked for.
+    pub(crate) fn manifest_path(&self) -> Option<&Path> {
+        self.manifest.as_deref()
+    }
+
+    /// Takes a permit of `budget` for each part in flight (a job's limit
+    /// across all its transfers).
+    pub(crate) fn budget(mut self, budget: Arc<Semaphore>) -> Self {
+        self.budget = Some(budget);
         self
     }
 
@@ -313,10 +498,13 @@ impl UploadOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct UploadReport {
-    /// One report per part, in order.
+    /// One report per part, in order (those a resumed upload found accepted
+    /// have 0 attempts).
     pub parts: Vec<PartReport>,
     /// The bytes uploaded (the source's length).
     pub bytes: u64,
+    /// The bytes of the parts an earlier run had uploaded (see [`Uploader::resume`]).
+    pub resumed_bytes: u64,
     /// From the first request to the last answer.
     pub elapsed: Duration,
 }
@@ -324,7 +512,7 @@ pub struct UploadReport {
 impl UploadReport {
     /// Attempts that failed and were retried, over all parts.
     pub fn retries(&self) -> u32 {
-        self.parts.iter().map(|p| p.attempts - 1).sum()
+        self.parts.iter().map(|p| p.attempts.saturating_sub(1)).sum()
     }
 }
 
@@ -336,7 +524,8 @@ pub struct PartReport {
     pub number: usize,
     /// The source bytes it carried (end exclusive).
     pub range: Range<u64>,
-    /// How many attempts it took (1 when the first one succeeded).
+    /// How many attempts it took (1 when the first one succeeded, 0 when an
+    /// earlier run had uploaded it).
     pub attempts: u32,
     /// Storage's `ETag` for the part, when it sent one.
     pub etag: Option<String>,

@@ -45,6 +45,13 @@ impl S3Error {
         Some(Self { code, message })
     }
 
+    /// Whether this is S3's answer to a pre-signed URL used after its expiry
+    /// (`AccessDenied`, "Request has expired"): a fresh URL is needed.
+    pub fn is_expired(&self) -> bool {
+        self.code == "AccessDenied"
+            && self.message.as_deref().is_some_and(|m| m.to_ascii_lowercase().contains("expired"))
+    }
+
     /// Whether S3 means "try again" (see [`STORAGE_RETRY_CODES`](crate::retry::STORAGE_RETRY_CODES)).
     pub fn is_transient(&self) -> bool {
         crate::retry::STORAGE_RETRY_CODES.contains(&self.code.as_str())
@@ -112,6 +119,9 @@ mod tests {
         let err = S3Error::parse("<Error><Code>AccessDenied</Code></Error>").unwrap();
         assert_eq!(err.message, None);
         assert!(!err.is_transient());
+        assert!(!err.is_expired(), "a plain denial is not an expiry");
+        let expired = S3Error::parse("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>");
+        assert!(expired.unwrap().is_expired());
         assert_eq!(err.to_string(), "S3 AccessDenied");
         assert_eq!(S3Error::parse("<Error><Message>x</Message></Error>"), None);
         assert_eq!(S3Error::parse("<Error><Code> </Code></Error>"), None);

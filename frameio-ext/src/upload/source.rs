@@ -145,6 +145,14 @@ impl UploadSource {
         }
     }
 
+    /// The file's modification time when it was opened (none for a reader).
+    pub(crate) fn modified(&self) -> Option<std::time::SystemTime> {
+        match &self.kind {
+            Kind::File { opened, .. } => opened.modified,
+            Kind::Reader(_) => None,
+        }
+    }
+
     /// Checks that a file has not been written to since it was opened (its
     /// length and modification time); a reader is taken as it comes.
     pub(crate) async fn check_unchanged(&self) -> Result<(), SourceChanged> {
