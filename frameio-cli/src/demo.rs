@@ -14,7 +14,8 @@ use frameio_fake::{Demo, Fake};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Global, LsArgs, TreeArgs};
-use crate::commands::{browse, transfer};
+use crate::commands::browse;
+use crate::commands::transfer::{self, Outcome};
 use crate::error::{Failure, Result};
 use crate::output;
 use crate::resolve::FolderRef;
@@ -50,13 +51,19 @@ pub async fn run(global: &Global, cancel: &CancellationToken) -> Result<()> {
     step(&format!("fio tree {project_url}"))?;
     browse::tree(&ctx, TreeArgs { target: project_url, depth: None }).await?;
 
-    let (file_id, original) = upload(&ctx, &demo, &scratch, cancel).await?;
-    let _ = (file_id, original);
+    let (file_id, original) = upload(&ctx, &fake, &demo, &scratch, cancel).await?;
+    download(&ctx, &demo, &file_id, &original, &scratch, cancel).await?;
     say("\nDone. Next: `fio login`, then the same commands against your Frame.io (`fio --help`).\n")
 }
 
 /// Generates the demo file and uploads it into `Dailies`; its id and bytes.
-async fn upload(ctx: &Ctx, demo: &Demo, scratch: &Scratch, cancel: &CancellationToken) -> Result<(String, Vec<u8>)> {
+async fn upload(
+    ctx: &Ctx,
+    fake: &Fake,
+    demo: &Demo,
+    scratch: &Scratch,
+    cancel: &CancellationToken,
+) -> Result<(String, Vec<u8>)> {
     let bytes = generated(DEMO_FILE_SIZE);
     let path = scratch.path().join(DEMO_FILE_NAME);
     std::fs::write(&path, &bytes).map_err(|e| Failure::io(&path, &e))?;
@@ -67,16 +74,46 @@ async fn upload(ctx: &Ctx, demo: &Demo, scratch: &Scratch, cancel: &Cancellation
         folder_id: demo.dailies_folder_id.clone(),
         name: "Dailies".into(),
     };
-    let sent = transfer::upload_files(ctx, &folder, vec![(path, bytes.len() as u64)], cancel).await;
-    let file = sent.into_iter().next().ok_or_else(|| Failure::internal("nothing was uploaded"))?.outcome?;
-    let id = file.id.clone().ok_or_else(|| Failure::internal("the uploaded file has no id"))?;
-    say(&format!(
-        "uploaded {} ({}) in {} parts as file {id}\n",
-        DEMO_FILE_NAME,
-        output::bytes(bytes.len() as u64),
-        file.upload_urls.len()
-    ))?;
+    let lines = transfer::upload_files(ctx, &folder, vec![(path, bytes.len() as u64)], None, cancel).await?;
+    let line = lines.into_iter().next().ok_or_else(|| Failure::internal("nothing was uploaded"))?;
+    let id = match line.outcome {
+        Outcome::Done { .. } => line.id.ok_or_else(|| Failure::internal("the uploaded file has no id"))?,
+        Outcome::Failed(failure) => return Err(failure),
+        _ => return Err(Failure::internal("the upload did not run")),
+    };
+    let parts = fake.requests_to(frameio_fake::STORAGE_UPLOAD).len();
+    say(&format!("uploaded {DEMO_FILE_NAME} ({}) in {parts} parts as file {id}\n", output::bytes(bytes.len() as u64)))?;
     Ok((id, bytes))
+}
+
+/// Downloads the file back and checks it is byte for byte what was uploaded.
+async fn download(
+    ctx: &Ctx,
+    demo: &Demo,
+    file_id: &str,
+    original: &[u8],
+    scratch: &Scratch,
+    cancel: &CancellationToken,
+) -> Result<()> {
+    let dir = scratch.path().join("downloads");
+    std::fs::create_dir_all(&dir).map_err(|e| Failure::io(&dir, &e))?;
+    step(&format!("fio download {file_id} ./downloads"))?;
+    let size = i64::try_from(original.len()).unwrap_or(i64::MAX);
+    let line = transfer::download_file(ctx, &demo.account_id, file_id, DEMO_FILE_NAME, size, &dir, cancel).await;
+    if let Outcome::Failed(failure) = line.outcome {
+        return Err(failure);
+    }
+    let back = std::fs::read(&line.path).map_err(|e| Failure::io(&line.path, &e))?;
+    say(&format!("downloaded {} ({})\n", DEMO_FILE_NAME, output::bytes(back.len() as u64)))?;
+    if back != original {
+        let first = back.iter().zip(original).position(|(a, b)| a != b).unwrap_or(back.len().min(original.len()));
+        return Err(Failure::internal(format!(
+            "the downloaded file differs from the uploaded one ({} bytes against {}, first difference at byte {first})",
+            back.len(),
+            original.len()
+        )));
+    }
+    say(&format!("verified: the {} bytes downloaded are the bytes uploaded\n", back.len()))
 }
 
 /// Deterministic bytes that differ at every offset, so a misplaced part shows.

@@ -10,7 +10,10 @@ use std::fmt;
 use std::process::ExitCode;
 
 use frameio_ext::AuthError;
+use frameio_ext::download::DownloadErrorKind;
 use frameio_ext::ims::{ImsConfigError, LoopbackError};
+use frameio_ext::transfer::{FileUploadError, TransferError};
+use frameio_ext::upload::UploadErrorKind;
 
 /// The exit codes, documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,6 +147,11 @@ impl From<frameio_ext::Error> for Failure {
             _ if error.is_not_found() => Failure::not_found(api_detail(&error)),
             _ if error.is_network() => Failure::new(Exit::Network, text),
             E::Io { .. } => Failure::local(text),
+            E::Download(download) => Failure::new(download_exit(download.kind()), text),
+            E::Upload(upload) => Failure::new(upload_exit(upload.kind()), text),
+            E::FileUpload(FileUploadError::Parts { source, .. }) => Failure::new(upload_exit(source.kind()), text),
+            E::Transfer(TransferError::NotADirectory { .. }) => Failure::usage(text),
+            E::Transfer(TransferError::UnsafeName { .. } | TransferError::DuplicateName { .. }) => Failure::local(text),
             E::Decode(_) | E::Pagination(_) => Failure::internal(text),
             E::Config(_) | E::InvalidRequest(_) => Failure::usage(text),
             _ => Failure::new(Exit::Api, text),
@@ -175,6 +183,26 @@ impl From<LoopbackError> for Failure {
             LoopbackError::Denied { .. } => Failure::auth(error.to_string()),
             _ => Failure::local(error.to_string()),
         }
+    }
+}
+
+/// The exit code of a failed download.
+fn download_exit(kind: &DownloadErrorKind) -> Exit {
+    match kind {
+        DownloadErrorKind::Write { .. } => Exit::Local,
+        DownloadErrorKind::Cancelled => Exit::Interrupted,
+        DownloadErrorKind::RetriesExhausted { .. } => Exit::Network,
+        _ => Exit::Api,
+    }
+}
+
+/// The exit code of a failed upload.
+fn upload_exit(kind: &UploadErrorKind) -> Exit {
+    match kind {
+        UploadErrorKind::Source { .. } | UploadErrorKind::SourceChanged(_) => Exit::Local,
+        UploadErrorKind::Cancelled => Exit::Interrupted,
+        UploadErrorKind::RetriesExhausted { .. } => Exit::Network,
+        _ => Exit::Api,
     }
 }
 

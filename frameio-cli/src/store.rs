@@ -135,6 +135,14 @@ impl Paths {
         self.dir.join("webhook-secrets.json")
     }
 
+    /// Where interrupted uploads keep their manifests (pre-signed URLs, so
+    /// private), created `0700` if need be.
+    pub fn resume_dir(&self) -> Result<PathBuf> {
+        let dir = self.dir.join("resume");
+        private_dir(&dir)?;
+        Ok(dir)
+    }
+
     /// The keychain account of an entry, unique to this config directory.
     fn account(&self, name: &str) -> String {
         format!("{name}@{}", self.dir.display())
@@ -318,11 +326,7 @@ fn remove_file(path: &Path) -> Result<()> {
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     let io = |e: std::io::Error, p: &Path| Failure::local(format!("{}: {e}", p.display()));
     let dir = path.parent().ok_or_else(|| Failure::internal("a config file without a directory"))?;
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(|e| io(e, dir))?;
+    private_dir(dir)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
@@ -340,6 +344,15 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
         return Err(io(e, path));
     }
     Ok(())
+}
+
+/// Creates `dir` (and its parents) readable by the owner only, if missing.
+fn private_dir(dir: &Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|e| Failure::local(format!("{}: {e}", dir.display())))
 }
 
 /// Whether this platform has a keychain `keyring` was built with (elsewhere

@@ -3,6 +3,7 @@
 //! One test binary, so the suite links once.
 
 mod browse;
+mod demo;
 mod login;
 mod review;
 mod search;
