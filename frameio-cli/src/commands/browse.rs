@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use frameio_ext::tree::{self, Entry, WalkOptions};
+use frameio_ext::tree::{self, Entry, ProjectEntry, WalkOptions};
 use frameio_ext::types::AssetWithIncludes;
 use futures::TryStreamExt;
 use serde_json::json;
@@ -53,35 +53,43 @@ pub async fn ls(ctx: &Ctx, args: LsArgs) -> Result<()> {
     table.print()
 }
 
-/// Every project the user can reach.
+/// Every project the user can reach (invited ones included), in `--account` if given.
 async fn projects(ctx: &Ctx) -> Result<()> {
-    let mut found = Vec::new();
-    for account_id in ctx.account_ids().await? {
-        let workspaces: Vec<_> = ctx.client.workspaces_index().account_id(&account_id).stream().try_collect().await?;
-        for workspace in workspaces {
-            let projects: Vec<_> = ctx
-                .client
-                .projects_index()
-                .account_id(&account_id)
-                .workspace_id(&workspace.id)
-                .stream()
-                .try_collect()
-                .await?;
-            found.extend(projects.into_iter().map(|p| (account_id.clone(), workspace.name.clone(), p)));
+    let accounts = ctx.account_ids().await?;
+    let mut workspaces = HashMap::new();
+    for account_id in &accounts {
+        let mut listing = ctx.client.workspaces_index().account_id(account_id).stream();
+        while let Some(workspace) = listing.try_next().await? {
+            workspaces.insert(workspace.id, workspace.name);
         }
     }
+    let found: Vec<ProjectEntry> = tree::projects(&ctx.client)
+        .try_filter(|entry| futures::future::ready(accounts.contains(&entry.account_id)))
+        .try_collect()
+        .await?;
+    let workspace_of = |entry: &ProjectEntry| match workspaces.get(&entry.workspace_id) {
+        Some(name) if !entry.invited => name.clone(),
+        _ => "(invited)".to_string(),
+    };
     if ctx.json {
         let list: Vec<_> = found
             .iter()
-            .map(|(account_id, workspace, project)| {
-                json!({ "account_id": account_id, "workspace": workspace, "project": project })
+            .map(|entry| {
+                json!({
+                    "account_id": entry.account_id,
+                    "workspace_id": entry.workspace_id,
+                    "workspace": workspace_of(entry),
+                    "invited": entry.invited,
+                    "project": entry.project,
+                })
             })
             .collect();
         return output::json(&list);
     }
     let mut table = Table::new(&["WORKSPACE", "PROJECT", "ROOT FOLDER", "ID"]);
-    for (_, workspace, project) in &found {
-        table.row(vec![workspace.clone(), project.name.clone(), project.root_folder_id.clone(), project.id.clone()]);
+    for entry in &found {
+        let project = &entry.project;
+        table.row(vec![workspace_of(entry), project.name.clone(), project.root_folder_id.clone(), project.id.clone()]);
     }
     table.print()
 }

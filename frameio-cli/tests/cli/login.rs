@@ -227,3 +227,16 @@ async fn a_refused_ims_refresh_says_to_sign_in_again() {
     ims.store_expired(&env, "ims-refresh-old");
     env.fio(&["ls"]).fails(exit::AUTH, "run `fio login` to sign in again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_logging_shows_no_token() {
+    let mut env = Env::start().await;
+    env.secrets.push("Bearer".to_string());
+    env.fio(&["login", "--token", TOKEN]).ok();
+    let traced = env.run(env.command().args(["ls", "-vvv"]));
+    traced.ok();
+    assert!(traced.stderr.contains("frameio.request"), "trace logs were written: {}", traced.stderr.len());
+    let everything = env.run(env.command().args(["tree", &env.demo().root_folder_id]).env("RUST_LOG", "trace"));
+    everything.ok();
+    assert!(everything.stderr.lines().count() > 50, "everything was logged");
+}
