@@ -20,8 +20,10 @@ use crate::cli::Global;
 use crate::error::{Failure, Result};
 use crate::store::{Kind, Paths, Session, Vault};
 
-/// The `User-Agent` of every request: `fio` and the client library.
-pub const USER_AGENT: &str = concat!("fio/", env!("CARGO_PKG_VERSION"), " ", "frameio-rs");
+/// The `User-Agent` of every request: `fio/<version> frameio-rs/<version>`.
+fn user_agent() -> String {
+    format!("fio/{} {}", env!("CARGO_PKG_VERSION"), frameio_ext::client::DEFAULT_USER_AGENT)
+}
 
 /// The variable a token can come from instead of a stored sign-in.
 pub const TOKEN_VAR: &str = "FRAMEIO_TOKEN";
@@ -150,7 +152,7 @@ pub fn vault(global: &Global) -> Result<Vault> {
 
 /// A client for `credentials` at `base_url` (default: Frame.io's).
 pub fn client(credentials: Credentials, base_url: Option<&str>) -> Result<Client> {
-    let mut builder = Client::builder().credentials(credentials).user_agent(USER_AGENT);
+    let mut builder = Client::builder().credentials(credentials).user_agent(user_agent());
     if let Some(base_url) = base_url {
         builder = builder.base_url(base_url);
     }

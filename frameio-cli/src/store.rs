@@ -242,8 +242,11 @@ impl Vault {
     /// Forgets the sign-in; whether there was one.
     pub async fn clear(&self) -> Result<bool> {
         let session = self.load_session_only().ok().flatten();
-        if session.as_ref().is_some_and(|s| s.store == Backend::Keychain) {
-            keychain_delete(self.paths.account("session")).await?;
+        if session.as_ref().is_some_and(|s| s.store == Backend::Keychain)
+            && let Err(why) = keychain_delete(self.paths.account("session")).await
+        {
+            // The sign-in is forgotten all the same: its session file goes.
+            tracing::warn!(reason = %why, "could not remove the tokens from the OS keychain");
         }
         let had_file = self.paths.credentials().exists();
         remove_file(&self.paths.credentials())?;
