@@ -46,6 +46,7 @@ use std::sync::OnceLock;
 
 pub use crate::download::{DownloadOptions, DownloadReport, Existing, TransferProgress};
 pub use crate::error::{FileUploadError, TransferError};
+pub use names::is_safe as is_safe_local_name;
 pub use tree::{
     DEFAULT_FILES_IN_FLIGHT, DEFAULT_TREE_PARTS_IN_FLIGHT, FailedFile, SkipReason, SkippedFile, TransferredFile,
     TreeOptions, TreeReport, VersionStacks,

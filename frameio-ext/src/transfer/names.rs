@@ -4,8 +4,17 @@
 //! characters, NUL, an empty name) is refused, never rewritten into something
 //! else.
 
-/// Whether `name` can be used as one local path component as it is.
-pub(crate) fn is_safe(name: &str) -> bool {
+/// Whether `name` can be used as one local path component as it is (the
+/// check downloads make; apps naming a local directory after a remote
+/// folder make it too).
+///
+/// ```
+/// use frameio_ext::transfer::is_safe_local_name;
+///
+/// assert!(is_safe_local_name("Day 01"));
+/// assert!(!is_safe_local_name("../etc") && !is_safe_local_name("a/b"));
+/// ```
+pub fn is_safe(name: &str) -> bool {
     !name.is_empty()
         && name != "."
         && name != ".."
