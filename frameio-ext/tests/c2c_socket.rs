@@ -309,6 +309,30 @@ async fn an_unanswered_heartbeat_is_detected_and_the_socket_reconnected() {
     assert_no_secret(&logs);
 }
 
+/// The one-line form: `C2cClient::connect` opens the socket with the
+/// defaults, online when it returns, and `?` turns a refusal into the crate's
+/// error.
+#[tokio::test]
+async fn the_client_connects_with_the_defaults_in_one_call() {
+    let server = PhoenixServer::start(Script::default()).await;
+    let (client, _) = paired(&server);
+    let socket = client.connect().await.unwrap();
+    assert_eq!(socket.current().connection, ConnectionState::Online);
+    assert_eq!(socket.current().device_id(), Some(DEVICE_ID));
+    socket.close().await;
+
+    let refusing = Script {
+        join: Arc::new(|_| json!({"response": {"reason": "unmatched topic"}, "status": "error"})),
+        ..Script::default()
+    };
+    let server = PhoenixServer::start(refusing).await;
+    let (client, _) = paired(&server);
+    let connect = async { Ok::<_, frameio_ext::Error>(client.connect().await?) };
+    let error = connect.await.unwrap_err();
+    assert!(matches!(error, frameio_ext::Error::Socket(SocketError::JoinRefused { .. })), "{error}");
+    assert_eq!(frameio_ext::c2c::classify(&error), frameio_ext::c2c::C2cErrorClass::Fatal);
+}
+
 #[tokio::test]
 async fn a_refused_join_is_a_typed_error_and_not_retried() {
     let logs = capture_logs_on_this_thread();

@@ -143,6 +143,23 @@ impl C2cClient {
             event_capacity: DEFAULT_EVENT_CAPACITY,
         }
     }
+
+    /// Opens the realtime socket with the defaults and waits until it is
+    /// online: `client.socket().connect()` (see [`SocketBuilder::connect`]).
+    ///
+    /// ```no_run
+    /// # async fn run(client: frameio_ext::c2c::C2cClient) -> frameio_ext::Result<()> {
+    /// let socket = client.connect().await?;
+    /// println!("{:?}", socket.status().borrow().connection);
+    /// socket.close().await;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`SocketBuilder::connect`].
+    pub async fn connect(&self) -> Result<Socket, SocketError> {
+        self.socket().connect().await
+    }
 }
 
 impl SocketBuilder {
