@@ -348,9 +348,10 @@ impl FakeBuilder {
     }
 
     /// How long a C2C realtime socket may go without a heartbeat before the fake
-    /// closes it (default 60 s, as Frame.io's; tokio's clock).
+    /// closes it (default 60 s, as Frame.io's; at most a day; tokio's clock).
     pub fn c2c_socket_timeout(mut self, timeout: Duration) -> Self {
-        self.config.socket_timeout = timeout;
+        // Bounded, so that "now + timeout" cannot overflow the clock.
+        self.config.socket_timeout = timeout.min(Duration::from_secs(24 * 3600));
         self
     }
 

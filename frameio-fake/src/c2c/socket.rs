@@ -81,7 +81,10 @@ pub(crate) fn answer(shared: &Arc<Shared>, req: &mut Req) -> Reply {
         c2c.access.get(token).filter(|id| c2c.devices.contains_key(*id)).cloned()
     });
     let Some(device_id) = device_id else { return Reply::json(403, &json!({"message": "Forbidden"})) };
-    lock(&shared.c2c).sockets.entry(device_id.clone()).or_default().sessions += 1;
+    let mut c2c = lock(&shared.c2c);
+    let activity = c2c.sockets.entry(device_id.clone()).or_default();
+    activity.sessions = activity.sessions.saturating_add(1);
+    drop(c2c);
     let idle = shared.lock_config().socket_timeout;
     let session = Arc::clone(shared);
     Arc::clone(shared).spawn(async move {
@@ -106,7 +109,9 @@ struct Joined<'a> {
 
 impl<'a> Joined<'a> {
     fn new(shared: &'a Shared, device_id: &'a str, topic: String) -> Self {
-        lock(&shared.c2c).sockets.entry(device_id.to_string()).or_default().joined += 1;
+        let mut c2c = lock(&shared.c2c);
+        let activity = c2c.sockets.entry(device_id.to_string()).or_default();
+        activity.joined = activity.joined.saturating_add(1);
         Self { shared, device_id, topic }
     }
 }
@@ -157,7 +162,8 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
             "heartbeat" if topic == "phoenix" => {
                 deadline = tokio::time::Instant::now() + idle;
                 let mut c2c = lock(&shared.c2c);
-                c2c.sockets.entry(device_id.to_string()).or_default().heartbeats += 1;
+                let activity = c2c.sockets.entry(device_id.to_string()).or_default();
+                activity.heartbeats = activity.heartbeats.saturating_add(1);
                 if let Some(device) = c2c.devices.get_mut(device_id) {
                     device.last_seen = Some(chrono::Utc::now());
                 }
