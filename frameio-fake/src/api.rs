@@ -20,7 +20,7 @@ use crate::server::{Payload, Reply, Req};
 use crate::state::{Refusal, Status, Store};
 use crate::storage::{self, Stored};
 use crate::views::{self, Includes, View};
-use crate::{Config, STORAGE_DOWNLOAD, STORAGE_UPLOAD, Shared, lock};
+use crate::{C2C_SOCKET, Config, STORAGE_DOWNLOAD, STORAGE_UPLOAD, Shared, lock};
 
 /// A query string, decoded.
 #[derive(Debug, Default)]
@@ -40,10 +40,22 @@ impl Query {
 /// Where a request goes.
 #[derive(Debug)]
 pub(crate) enum Route {
-    V4 { op: &'static Operation, params: Vec<String> },
-    C2c { op: &'static Operation },
-    Upload { file_id: String, part: usize },
-    Media { file_id: String },
+    V4 {
+        op: &'static Operation,
+        params: Vec<String>,
+    },
+    C2c {
+        op: &'static Operation,
+    },
+    Upload {
+        file_id: String,
+        part: usize,
+    },
+    Media {
+        file_id: String,
+    },
+    /// The C2C realtime socket's upgrade.
+    Socket,
     Unknown,
 }
 
@@ -79,6 +91,9 @@ pub(crate) fn route(method: &Method, path: &str) -> Route {
     if let Some((file_id, _)) = storage::parse_media_path(path) {
         return Route::Media { file_id: file_id.to_string() };
     }
+    if path == crate::c2c::SOCKET_PATH && method == Method::GET {
+        return Route::Socket;
+    }
     let Some(method) = method_of(method) else { return Route::Unknown };
     if path.starts_with("/v2/") {
         return frameio_gen::c2c::operations::OPERATIONS
@@ -99,6 +114,7 @@ impl Route {
             Self::V4 { op, .. } | Self::C2c { op } => Some(op.name),
             Self::Upload { .. } => Some(STORAGE_UPLOAD),
             Self::Media { .. } => Some(STORAGE_DOWNLOAD),
+            Self::Socket => Some(C2C_SOCKET),
             Self::Unknown => None,
         }
     }
@@ -257,12 +273,13 @@ fn data(status: u16, value: impl serde::Serialize) -> Reply {
 }
 
 /// Answers one request the router matched (or did not).
-pub(crate) async fn dispatch(shared: &Arc<Shared>, route: Route, req: &Req, repeat_cursor: bool) -> Reply {
+pub(crate) async fn dispatch(shared: &Arc<Shared>, route: Route, req: &mut Req, repeat_cursor: bool) -> Reply {
     match route {
         Route::Unknown => envelope(404, "Not Found", &format!("no route for {} {}", req.method, req.path)),
         Route::Upload { file_id, part } => upload_part(shared, req, &file_id, part),
         Route::Media { file_id } => download(shared, req, &file_id),
         Route::C2c { op } => crate::c2c::dispatch(shared, op, req),
+        Route::Socket => crate::c2c::answer_socket(shared, req),
         Route::V4 { op, params } => {
             let token = req
                 .headers

@@ -4,7 +4,8 @@
 //! `access_denied`), the refresh grant with rotating refresh tokens (a reused one
 //! is `invalid_request`), revocation, `GET /v2/devices/me`, heartbeats, and asset
 //! creation, whose upload URLs are on the fake's storage and whose file lands in
-//! the paired project's root folder (visible through the V4 API).
+//! the paired project's root folder (visible through the V4 API), and the
+//! realtime socket (`socket`), which shows the device online.
 //!
 //! Errors are C2C's simple shape (`{"error": "authorization_pending"}`) on the
 //! auth endpoints and the `{"code", "errors", "message"}` shape for a bad device
@@ -20,6 +21,10 @@ use serde_json::json;
 use tokio::time::Instant;
 
 mod realtime;
+mod socket;
+
+pub use socket::SocketActivity;
+pub(crate) use socket::{DEFAULT_IDLE_TIMEOUT, SOCKET_PATH, answer as answer_socket};
 
 use crate::server::{Reply, Req};
 use crate::state::{Refusal, mix};
@@ -102,6 +107,8 @@ pub(crate) struct C2c {
     /// Access token → device id.
     access: HashMap<String, String>,
     devices: HashMap<String, Device>,
+    /// Device id → what its realtime sockets did.
+    sockets: HashMap<String, SocketActivity>,
     seq: u64,
 }
 
@@ -169,6 +176,11 @@ impl C2c {
     /// The device already paired with `client_id`, if any.
     fn device_of(&self, client_id: &str) -> Option<String> {
         self.devices.values().find(|d| d.client_id == client_id).map(|d| d.id.clone())
+    }
+
+    /// What device `device_id`'s realtime sockets did so far.
+    pub fn socket_activity(&self, device_id: &str) -> SocketActivity {
+        self.sockets.get(device_id).copied().unwrap_or_default()
     }
 
     /// A device's live tokens (access, refresh), if it is authorized.
@@ -374,6 +386,12 @@ fn identify(shared: &Arc<Shared>, device: &Device) -> Reply {
     let project = shared.lock_store().project_by_id(&device.project_id).and_then(|p| {
         serde_json::from_value::<types::Project>(json!({"_type": "project", "id": p.id, "name": p.name})).ok()
     });
+    // "With an active socket connection and channel subscription, your device will show as online".
+    let status = if lock(&shared.c2c).socket_activity(&device.id).joined > 0 {
+        types::ProjectDeviceStatus::Online
+    } else {
+        types::ProjectDeviceStatus::Offline
+    };
     let body = types::ProjectDevice {
         asset_type: Some("video".into()),
         authorization: None,
@@ -392,7 +410,7 @@ fn identify(shared: &Arc<Shared>, device: &Device) -> Reply {
         project,
         project_id: Some(device.project_id.clone()),
         required_metadata_attributes: Vec::new(),
-        status: Some(types::ProjectDeviceStatus::Online),
+        status: Some(status),
         timezone: None,
         type_: "project_device".into(),
         updated_at: None,

@@ -29,7 +29,8 @@
 //!
 //! What each module owns: `state` (the world and how it changes), `seed` (the
 //! typed seeding API, [`Seed`]), `api` (routing by the operation table and the V4
-//! handlers), `c2c` (the device API: pairing, tokens, heartbeats, assets, real-time uploads), `views` (records as the generated wire types), [`pagination`],
+//! handlers), `c2c` (the device API: pairing, tokens, heartbeats, assets, real-time uploads, the
+//! realtime socket), `views` (records as the generated wire types), [`pagination`],
 //! [`storage`] (pre-signed uploads, ranged downloads), [`webhooks`], [`faults`],
 //! [`rate_limit`], [`record`] (the request log) and `server` (the HTTP loop).
 //!
@@ -67,7 +68,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::watch;
 
-pub use c2c::{IssuedTokens, Pairing};
+pub use c2c::{IssuedTokens, Pairing, SocketActivity};
 pub use faults::{Fault, FaultKind, Target};
 pub use rate_limit::RateLimits;
 pub use record::{RecordedRequest, RecordedResponse};
@@ -87,6 +88,9 @@ pub const STORAGE_UPLOAD: &str = "storage.upload_part";
 /// The operation name recorded for (and faults target) downloads from the fake's storage.
 pub const STORAGE_DOWNLOAD: &str = "storage.download";
 
+/// The operation name recorded for (and faults target) upgrades to the C2C realtime socket.
+pub const C2C_SOCKET: &str = "c2c.socket";
+
 /// The bearer token a fake accepts unless told otherwise.
 pub const DEFAULT_TOKEN: &str = "fake-frameio-token";
 
@@ -100,6 +104,8 @@ pub(crate) struct Config {
     pub transcode_delay: Option<Duration>,
     pub ignore_range: bool,
     pub delivery: DeliveryPolicy,
+    /// How long a C2C socket may go without a heartbeat.
+    pub socket_timeout: Duration,
 }
 
 /// The state a running fake shares between its connections and its handle.
@@ -254,6 +260,7 @@ impl Default for FakeBuilder {
                 transcode_delay: None,
                 ignore_range: false,
                 delivery: DeliveryPolicy::default(),
+                socket_timeout: c2c::DEFAULT_IDLE_TIMEOUT,
             },
             rate_limits: RateLimits::documented(),
             url_ttl: Duration::from_secs(3600),
@@ -337,6 +344,14 @@ impl FakeBuilder {
     /// the ones given are (default: any non-empty secret).
     pub fn c2c_client_secret(mut self, secret: &str) -> Self {
         self.client_secrets.push(secret.to_string());
+        self
+    }
+
+    /// How long a C2C realtime socket may go without a heartbeat before the fake
+    /// closes it (default 60 s, as Frame.io's; at most a day; tokio's clock).
+    pub fn c2c_socket_timeout(mut self, timeout: Duration) -> Self {
+        // Bounded, so that "now + timeout" cannot overflow the clock.
+        self.config.socket_timeout = timeout.min(Duration::from_secs(24 * 3600));
         self
     }
 
@@ -561,6 +576,13 @@ impl Fake {
     /// refresh or [`Seed::device`]); `None` once revoked.
     pub fn device_tokens(&self, device_id: &str) -> Option<IssuedTokens> {
         lock(&self.shared.c2c).tokens_of(device_id)
+    }
+
+    /// What C2C device `device_id`'s realtime sockets (`/devices/websocket`) did:
+    /// sessions opened, channels joined now (the device is online while one is),
+    /// heartbeats answered.
+    pub fn device_socket(&self, device_id: &str) -> SocketActivity {
+        lock(&self.shared.c2c).socket_activity(device_id)
     }
 
     /// The user codes of the C2C pairings waiting for [`Fake::pair_device`].

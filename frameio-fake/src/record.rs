@@ -84,8 +84,9 @@ impl RecordedRequest {
 /// Headers whose values are credentials.
 const SECRET_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie", "x-amz-security-token"];
 
-/// Query parameters that carry a pre-signed URL's credential.
-const SECRET_PARAMS: &[&str] = &["x-amz-signature", "x-amz-credential", "x-amz-security-token", "signature"];
+/// Query parameters that carry a credential: a pre-signed URL's, the C2C socket's token.
+const SECRET_PARAMS: &[&str] =
+    &["x-amz-signature", "x-amz-credential", "x-amz-security-token", "signature", "authorization"];
 
 /// A query string with the credential parameters' values replaced.
 pub(crate) fn redact_query(query: &str) -> String {
@@ -145,7 +146,10 @@ mod tests {
         let request = RecordedRequest {
             method: Method::PUT,
             path: "/p".into(),
-            query: Some("X-Amz-Expires=3600&X-Amz-Signature=d0d0cafe&X-Amz-Credential=AKIA".into()),
+            query: Some(
+                "X-Amz-Expires=3600&X-Amz-Signature=d0d0cafe&X-Amz-Credential=AKIA&Authorization=Bearer%20c2c-5ecre7"
+                    .into(),
+            ),
             headers,
             body: Bytes::from_static(b"tok-5ecre7 in a body is not shown either"),
             body_len: 41,
@@ -157,7 +161,7 @@ mod tests {
             seq: 0,
         };
         let shown = format!("{request:?}");
-        for secret in ["tok-5ecre7", "d0d0cafe", "AKIA"] {
+        for secret in ["tok-5ecre7", "d0d0cafe", "AKIA", "c2c-5ecre7"] {
             assert!(!shown.contains(secret), "{shown}");
         }
         assert!(shown.contains("X-Amz-Expires=3600") && shown.contains("video/mp4"), "{shown}");

@@ -198,7 +198,8 @@ pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 let (shared, reset) = (Arc::clone(&shared), Arc::clone(&reset));
                 async move { serve(shared, reset, request).await }
             });
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(conn), service).await;
+            // Upgrades: the C2C realtime socket.
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(conn), service).with_upgrades().await;
         });
     }
 }
@@ -245,14 +246,17 @@ pub(crate) struct Req {
     /// The whole body was read and fit under the cap.
     pub body_complete: bool,
     pub body_len: u64,
+    /// The connection after a `101` (only for the C2C socket's path).
+    pub upgrade: Option<hyper::upgrade::OnUpgrade>,
 }
 
 async fn serve(
     shared: Arc<Shared>,
     reset: Arc<AtomicBool>,
-    request: Request<Incoming>,
+    mut request: Request<Incoming>,
 ) -> Result<Response<Outgoing>, io::Error> {
     let started = Instant::now();
+    let upgrade = (request.uri().path() == crate::c2c::SOCKET_PATH).then(|| hyper::upgrade::on(&mut request));
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_string();
     let route = crate::api::route(&parts.method, &path);
@@ -286,7 +290,7 @@ async fn serve(
     if bytes.len() as u64 > keep {
         bytes.truncate(keep as usize);
     }
-    let incoming = Req {
+    let mut incoming = Req {
         method: parts.method,
         path,
         raw_query: parts.uri.query().map(str::to_string),
@@ -294,6 +298,7 @@ async fn serve(
         body: bytes,
         body_complete: read.complete && !over_cap,
         body_len: read.len,
+        upgrade,
     };
     let mut cut = None;
     let mut repeat_cursor = false;
@@ -324,8 +329,11 @@ async fn serve(
         Some(FaultKind::RepeatCursor) => repeat_cursor = true,
         None => {}
     }
-    let reply =
-        if over_cap { route.too_large() } else { crate::api::dispatch(&shared, route, &incoming, repeat_cursor).await };
+    let reply = if over_cap {
+        route.too_large()
+    } else {
+        crate::api::dispatch(&shared, route, &mut incoming, repeat_cursor).await
+    };
     Ok(respond(&shared, seq, reply, cut))
 }
 
@@ -351,7 +359,12 @@ fn response(reply: Reply, cut: Option<Cut>) -> Response<Outgoing> {
             headers.append(name, value);
         }
     }
-    if !headers.contains_key(http::header::CONTENT_LENGTH) && reply.status != 204 && reply.status != 304 {
+    // RFC 9110 §8.6: no Content-Length on a 1xx (the socket's 101), a 204 or a 304.
+    if !headers.contains_key(http::header::CONTENT_LENGTH)
+        && reply.status >= 200
+        && reply.status != 204
+        && reply.status != 304
+    {
         headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
     }
     response
