@@ -134,17 +134,24 @@ async fn a_retry_after_of_a_trillion_seconds_waits_at_most_the_hint_cap() {
     let [first, retry] = &gaps(&world.fake.requests_to("files_show"), started)[..] else { panic!("two attempts") };
     assert!(first.is_zero());
     assert_eq!(*retry, MAX_HINT, "a trillion seconds, read as the cap");
+    // The error's own reading is capped too, whatever the policy.
+    world.fake.fault(Target::operation("files_show"), Fault::status(429).header("retry-after", "1000000000000"));
+    let once = world.client().retry_policy(RetryPolicy::none()).build().unwrap();
+    let error = once.files_show().account_id(&world.account).file_id(&file).send().await.unwrap_err();
+    assert_eq!(error.retry_after(), Some(MAX_HINT));
 }
 
 #[tokio::test(start_paused = true)]
 async fn an_x_ratelimit_window_of_u64_max_milliseconds_paces_at_most_an_hour_apart() {
     let world = World::start().await;
     let file = world.file("a.mov", 10);
-    let exhausted = Fault::status(429)
-        .header("x-ratelimit-limit", "1")
-        .header("x-ratelimit-remaining", "0")
-        .header("x-ratelimit-window", &u64::MAX.to_string());
-    world.fake.fault(Target::operation("files_show"), exhausted);
+    let exhausted = || {
+        Fault::status(429)
+            .header("x-ratelimit-limit", "1")
+            .header("x-ratelimit-remaining", "0")
+            .header("x-ratelimit-window", &u64::MAX.to_string())
+    };
+    world.fake.fault(Target::operation("files_show"), exhausted());
     let client = world.client().retry_policy(patient()).build().unwrap();
 
     let started = Instant::now();
@@ -155,6 +162,10 @@ async fn an_x_ratelimit_window_of_u64_max_milliseconds_paces_at_most_an_hour_apa
     let waits = gaps(&world.fake.requests_to("files_show"), started);
     assert_eq!(waits.len(), 4, "one 429, then three answers");
     assert!(waits.iter().all(|wait| *wait <= MAX_HINT), "{waits:?}");
+    world.fake.fault(Target::operation("files_show"), exhausted());
+    let once = world.client().retry_policy(RetryPolicy::none()).build().unwrap();
+    let error = once.files_show().account_id(&world.account).file_id(&file).send().await.unwrap_err();
+    assert_eq!(error.rate_limit().and_then(|status| status.window()), Some(MAX_HINT));
 }
 
 #[tokio::test(start_paused = true)]
