@@ -6,6 +6,8 @@
 
 pub(crate) mod cache;
 
+pub use cache::{MAX_RATE_LIMITED_WAIT, MAX_TOKEN_LIFETIME};
+
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -203,6 +205,19 @@ pub enum AuthError {
     /// The identity provider answered something that is not a token response.
     #[error("unexpected answer from the identity provider: {0}")]
     InvalidResponse(String),
+    /// The identity provider (or the C2C token endpoint) answered with a
+    /// redirect, which is not followed: it could carry the request's client
+    /// secret or refresh token to another host.
+    #[error(
+        "the identity provider answered {status} redirecting to {location}; the client does not follow redirects \
+         (they could carry credentials elsewhere): check its base URL"
+    )]
+    Redirect {
+        /// The redirect status (301, 302, 303, 307, 308).
+        status: u16,
+        /// Where it pointed, without its query string.
+        location: String,
+    },
 }
 
 /// An access token, its expiry and, when one was issued, the refresh token: a

@@ -398,6 +398,7 @@ fn share(error: &AuthError) -> AuthError {
         AuthError::Network(error) => AuthError::Unreachable { reason: error_chain(error) },
         AuthError::Unreachable { reason } => AuthError::Unreachable { reason: reason.clone() },
         AuthError::InvalidResponse(message) => AuthError::InvalidResponse(message.clone()),
+        AuthError::Redirect { status, location } => AuthError::Redirect { status: *status, location: location.clone() },
     }
 }
 

@@ -219,6 +219,8 @@ fn lookup(error: &Error) -> (Kind, C2cErrorClass) {
             AuthError::RateLimited { .. } => (Kind::SlowDown, Retry),
             AuthError::Network(_) | AuthError::Unreachable { .. } => (Kind::Network, Retry),
             AuthError::Rejected { error, status, .. } => message_row(error).unwrap_or_else(|| by_status(*status)),
+            // A redirect answers the same way every time: retrying it only repeats the request.
+            AuthError::Redirect { .. } => (Kind::Other, Fatal),
             _ => (Kind::Other, RetryOnce),
         },
         Error::Upload(upload) => upload_lookup(upload),
@@ -227,7 +229,7 @@ fn lookup(error: &Error) -> (Kind, C2cErrorClass) {
         // A file that shrank or outgrew S3's limits stays that way.
         Error::Realtime(_) => (Kind::Other, Fatal),
         Error::Socket(socket) => socket_lookup(socket),
-        Error::InvalidRequest(_) | Error::Config(_) => (Kind::Other, Fatal),
+        Error::InvalidRequest(_) | Error::Config(_) | Error::Redirect { .. } => (Kind::Other, Fatal),
         _ => (Kind::Other, RetryOnce),
     }
 }

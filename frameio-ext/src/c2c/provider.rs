@@ -221,6 +221,7 @@ fn auth_error(error: Error) -> AuthError {
         _ => match error {
             Error::Transport { source, .. } | Error::Timeout { source, .. } => AuthError::Network(source),
             Error::Auth(auth) => auth,
+            Error::Redirect { status, location, .. } => AuthError::Redirect { status: status.as_u16(), location },
             Error::Api(api) => {
                 let entry = api.errors().first();
                 AuthError::Rejected {

@@ -12,7 +12,8 @@
 //!   gone. The HTTP hook classifies every non-200 answer itself: 429 becomes
 //!   [`AuthError::RateLimited`], an IMS `{"error", "error_description"}` body
 //!   becomes [`AuthError::Rejected`] (and, for a refresh, `invalid_grant`
-//!   becomes [`AuthError::SignInAgain`]).
+//!   becomes [`AuthError::SignInAgain`]); a redirect, never followed, becomes
+//!   [`AuthError::Redirect`].
 //! - **Revocation.** `oauth2` refuses a revocation URL that is not HTTPS (so no
 //!   local test IMS) and puts a public client's `client_id` in the body, where
 //!   Frame.io's SDKs send it in the query. The request is one form field.
@@ -183,6 +184,9 @@ impl Endpoint {
         if status.is_success() {
             return Ok(());
         }
+        if status.is_redirection() {
+            return Err(redirect(&response));
+        }
         let headers = response.headers().clone();
         let (body, _) = read_up_to(&mut response, MAX_ANSWER).await.map_err(AuthError::Network)?;
         Err(rejection(status, &headers, &body))
@@ -203,13 +207,11 @@ impl Endpoint {
             .await
             .map_err(AuthError::Network)?;
         let status = response.status();
+        if status.is_redirection() {
+            return Err(redirect(&response));
+        }
         let headers = response.headers().clone();
         let (body, cut) = read_up_to(&mut response, MAX_ANSWER).await.map_err(AuthError::Network)?;
-        if status.is_redirection() {
-            return Err(AuthError::InvalidResponse(format!(
-                "IMS answered {status} (a redirect, which is not followed: it could carry the client secret elsewhere)"
-            )));
-        }
         if status != StatusCode::OK {
             return Err(rejection(status, &headers, &body));
         }
@@ -270,6 +272,18 @@ fn issued(
         refresh_token: response.refresh_token().map(|token| token.secret().clone().into()),
         expires_in: response.expires_in(),
     })
+}
+
+/// The error for a redirect, which is not followed (the HTTP client follows
+/// none): where it pointed, without its query.
+fn redirect(response: &reqwest::Response) -> AuthError {
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .and_then(|l| response.url().join(l).ok())
+        .map_or_else(|| "(no location)".to_string(), |url| crate::redact::url(&url));
+    AuthError::Redirect { status: response.status().as_u16(), location }
 }
 
 /// The error for a non-success IMS answer.
