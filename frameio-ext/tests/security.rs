@@ -186,6 +186,22 @@ async fn an_upload_wait_whose_interval_cannot_double_saturates_and_times_out() {
     assert!(world.fake.requests_to("files_show_file_upload_status").len() >= 2);
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_zero_poll_interval_is_raised_to_the_minimum_not_a_busy_loop() {
+    let world = World::start().await;
+    let never = world.folder_seed().upload("never.mov", &[5]);
+    let client = world.client().rate_limiting(RateLimiting::disabled()).build().unwrap();
+    let timeout = Duration::from_secs(1);
+    let wait = WaitOptions::new().first_interval(Duration::ZERO).max_interval(Duration::ZERO).timeout(timeout);
+
+    let error = client.uploads().wait_until_uploaded(&world.account, &never.id, wait).await.unwrap_err();
+
+    assert!(matches!(error, Error::FileUpload(FileUploadError::NotReady { .. })), "{error:?}");
+    let polls = world.fake.requests_to("files_show_file_upload_status").len();
+    let most = 1 + (timeout.as_millis() / WaitOptions::MIN_INTERVAL.as_millis()) as usize;
+    assert!((2..=most).contains(&polls), "{polls} polls in {timeout:?}");
+}
+
 // ---------------------------------------------------------------------------
 // 2. Debug and Display never print secrets.
 

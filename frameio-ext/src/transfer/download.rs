@@ -4,7 +4,6 @@
 //! back-off, until a file is transcoded.
 
 use std::path::Path;
-use std::time::Duration;
 
 use frameio_gen::v4::types::{AssetInclude, FileStatus, FileWithIncludes};
 use tokio::time::Instant;
@@ -14,10 +13,6 @@ use super::{Transfers, WaitOptions};
 use crate::download::{DownloadOptions, DownloadReport, Existing};
 use crate::error::TransferError;
 use crate::{Error, Result};
-
-/// The shortest wait between two polls, whatever the options say: a zero
-/// interval must not turn a wait into a busy loop against the API.
-const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 impl Transfers<'_> {
     /// Downloads file `file_id`'s original to `dest` (a file path, or an
@@ -98,8 +93,7 @@ impl Transfers<'_> {
         wait: WaitOptions,
     ) -> Result<FileWithIncludes> {
         let started = Instant::now();
-        let mut interval = wait.first_interval.max(MIN_POLL_INTERVAL);
-        let max_interval = wait.max_interval.max(MIN_POLL_INTERVAL);
+        let mut interval = wait.first_interval;
         loop {
             let file = self.client.files_show().account_id(account_id).file_id(file_id).send().await?.data;
             if is_transcoded(&file.status) {
@@ -111,7 +105,7 @@ impl Transfers<'_> {
                 return Err(TransferError::NotTranscoded { file_id: file_id.to_string(), status, waited }.into());
             }
             tokio::time::sleep(interval).await;
-            interval = interval.saturating_mul(2).min(max_interval);
+            interval = interval.saturating_mul(2).min(wait.max_interval);
         }
     }
 

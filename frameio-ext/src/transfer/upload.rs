@@ -94,6 +94,9 @@ struct Job {
 
 /// How [`Uploads::wait_until_uploaded`] and
 /// [`Transfers::wait_until_transcoded`](super::Transfers::wait_until_transcoded) poll a file.
+///
+/// Intervals are at least [`WaitOptions::MIN_INTERVAL`]: a zero interval must not
+/// turn a wait into a busy loop against the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitOptions {
     pub(super) timeout: Duration,
@@ -115,6 +118,9 @@ impl Default for WaitOptions {
 }
 
 impl WaitOptions {
+    /// The shortest wait between two polls, whatever is asked for.
+    pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
+
     /// The defaults: 1 s doubling to 15 s, for 30 minutes.
     pub fn new() -> Self {
         Self::default()
@@ -127,14 +133,15 @@ impl WaitOptions {
     }
 
     /// The first wait; each next one doubles up to [`max_interval`](Self::max_interval).
+    /// At least [`MIN_INTERVAL`](Self::MIN_INTERVAL).
     pub fn first_interval(mut self, interval: Duration) -> Self {
-        self.first_interval = interval;
+        self.first_interval = interval.max(Self::MIN_INTERVAL);
         self
     }
 
-    /// The longest wait between two polls.
+    /// The longest wait between two polls. At least [`MIN_INTERVAL`](Self::MIN_INTERVAL).
     pub fn max_interval(mut self, interval: Duration) -> Self {
-        self.max_interval = interval;
+        self.max_interval = interval.max(Self::MIN_INTERVAL);
         self
     }
 }
