@@ -7,7 +7,7 @@ mod support;
 use frameio_fake::Fake;
 use frameio_gen::v4::types::{
     self, AssetInclude, AssetWithIncludes, CreateCommentParams, CreateCommentParamsData, CreateShareParams,
-    CreateShareParamsData, CreateShareParamsDataAsset, CreateShareParamsDataAssetType, FileCreateLocalUploadParams,
+    CreateShareParamsDataAsset, CreateShareParamsDataAssetType, FileCreateLocalUploadParams,
     FileCreateLocalUploadParamsData, FileMoveParams, FileMoveParamsData, FileStatus, FolderCreateParams,
     FolderCreateParamsData, ShareAccess, VersionStackCreateParams, VersionStackCreateParamsData, WebhookCreateParams,
     WebhookCreateParamsData, WebhookEvents, WebhookUpdateParams, WebhookUpdateParamsData,
@@ -179,7 +179,7 @@ async fn every_endpoint_answers_what_the_generated_client_decodes() {
         .account_id(a)
         .project_id(&project.id)
         .body(CreateShareParams {
-            data: CreateShareParamsData::Asset(CreateShareParamsDataAsset {
+            data: CreateShareParamsDataAsset {
                 access: ShareAccess::Secure,
                 asset_ids: vec![clip.id.clone()],
                 description: None,
@@ -188,7 +188,8 @@ async fn every_endpoint_answers_what_the_generated_client_decodes() {
                 name: "Secure".into(),
                 passphrase: None,
                 type_: CreateShareParamsDataAssetType::Asset,
-            }),
+            }
+            .into(),
         })
         .send()
         .await

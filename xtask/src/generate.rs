@@ -63,6 +63,7 @@ pub fn generate(target: &ext_client::Target, doc: &Value, origins: &Origins) -> 
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| SpecError::new("(generated code)", "", format!("progenitor emitted unparsable code: {e}")))?;
     decoding::finish(&mut file);
+    crate::timestamps::apply(&mut file);
     insert_into_types(&mut file, emitted.iter().map(|e| e.code.clone()).chain(union_accessors::emit(doc)))?;
     crate::redact::apply(&mut file);
     crate::pagination::insert(&mut file, doc)?;

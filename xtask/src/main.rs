@@ -25,6 +25,7 @@ mod repair;
 mod rust_types;
 #[cfg(test)]
 mod surface;
+mod timestamps;
 mod union_accessors;
 mod walk;
 

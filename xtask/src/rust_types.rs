@@ -8,7 +8,9 @@
 //!   one new value. Unknown values decode to `Unknown(String)` and re-encode unchanged.
 //! - **Tagged unions** (`x-frameio-tags`, from the `tagged_unions` repair): decode on
 //!   the discriminator into the named variant type; an unknown tag is kept as
-//!   `Unknown(Map)` rather than failing the response.
+//!   `Unknown(Map)` rather than failing the response. Variants are boxed: a file
+//!   with its includes is 2 KiB, and a listing would otherwise copy every item
+//!   through each `Vec` growth and stream poll.
 //! - **Comma lists** (`x-frameio-comma-list`): `include=creator,project`.
 
 use proc_macro2::{Ident, Span, TokenStream};
@@ -174,7 +176,7 @@ fn union(name: &str, schema: &Value) -> Result<Emitted, String> {
         /// Decoded on its `#tag` field; a tag this client does not know yet is kept as `Unknown`.
         #[derive(Clone, Debug, PartialEq)]
         pub enum #ident {
-            #( #[doc = #tag_docs] #variants(#members), )*
+            #( #[doc = #tag_docs] #variants(::std::boxed::Box<#members>), )*
             /// A variant this version of the client does not know, kept as sent.
             Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>),
         }
@@ -189,7 +191,7 @@ fn union(name: &str, schema: &Value) -> Result<Emitted, String> {
         }
         #( impl ::std::convert::From<#from_members> for #ident {
             fn from(value: #from_members) -> Self {
-                Self::#from_variants(value)
+                Self::#from_variants(::std::boxed::Box::new(value))
             }
         } )*
         impl ::serde::Serialize for #ident {
@@ -207,7 +209,7 @@ fn union(name: &str, schema: &Value) -> Result<Emitted, String> {
                 object: D,
             ) -> ::std::result::Result<Self, D::Error> {
                 match tag {
-                    #( Some(#tags) => <#members as ::serde::Deserialize>::deserialize(object).map(Self::#variants), )*
+                    #( Some(#tags) => <::std::boxed::Box<#members> as ::serde::Deserialize>::deserialize(object).map(Self::#variants), )*
                     _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
                 }
             }

@@ -21,7 +21,7 @@ pub async fn ls(ctx: &Ctx, args: LsArgs) -> Result<()> {
     let found = resolve(ctx, &Target::parse(&target)?, Want::Folder).await?;
     let account_id = found.account_id.clone();
     let items: Vec<AssetWithIncludes> = match found.asset {
-        Asset::File(file) => vec![AssetWithIncludes::File(*file)],
+        Asset::File(file) => vec![AssetWithIncludes::File(file)],
         Asset::Stack(stack) => {
             ctx.client
                 .version_stacks_index()

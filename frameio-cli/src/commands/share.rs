@@ -1,9 +1,7 @@
 //! `fio share create`: a review link to files, folders or version stacks of
 //! one project.
 
-use frameio_ext::types::{
-    CreateShareParams, CreateShareParamsData, CreateShareParamsDataAsset, CreateShareParamsDataAssetType, ShareAccess,
-};
+use frameio_ext::types::{CreateShareParams, CreateShareParamsDataAsset, CreateShareParamsDataAssetType, ShareAccess};
 use serde_json::json;
 
 use crate::cli::ShareCreateArgs;
@@ -54,7 +52,7 @@ pub async fn create(ctx: &Ctx, args: ShareCreateArgs) -> Result<()> {
         return Err(Failure::usage("give at least one file, folder or version stack to share"));
     };
     let body = CreateShareParams {
-        data: CreateShareParamsData::Asset(CreateShareParamsDataAsset {
+        data: CreateShareParamsDataAsset {
             access: if args.secure { ShareAccess::Secure } else { ShareAccess::Public },
             asset_ids,
             description: None,
@@ -63,7 +61,8 @@ pub async fn create(ctx: &Ctx, args: ShareCreateArgs) -> Result<()> {
             name: args.name.clone(),
             passphrase: args.passphrase.clone(),
             type_: CreateShareParamsDataAssetType::Asset,
-        }),
+        }
+        .into(),
     };
     let share = ctx.client.shares_create().account_id(&account_id).project_id(&project_id).body(body).await?.data;
     if ctx.json {

@@ -176,7 +176,7 @@ impl Transfers<'_> {
                             report.fail(&path, Some(folder.id), error);
                         }
                     },
-                    AssetWithIncludes::File(file) => files.push((path, file)),
+                    AssetWithIncludes::File(file) => files.push((path, *file)),
                     AssetWithIncludes::VersionStack(stack) => match (options.version_stacks, stack.head_version) {
                         (VersionStacks::Skip, _) => report.skip(&path, Some(stack.id), SkipReason::VersionStack),
                         // The head goes where the stack shows, under the stack's name.

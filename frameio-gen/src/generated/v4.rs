@@ -14,6 +14,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub adobe_id: ::std::option::Option<::std::string::String>,
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Account Name
         pub display_name: ::std::string::String,
@@ -30,9 +31,11 @@ pub mod types {
         ///The number of bytes of non-archived storage the account is using
         pub storage_usage: i64,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Migration timestamp
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::support::optional_timestamp")]
         pub v4_migrated_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
@@ -115,10 +118,11 @@ pub mod types {
     pub struct Action {
         ///Active Status
         pub active: bool,
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Creator ID
         pub creator_id: ::std::string::String,
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(deserialize_with = "crate::support::optional_timestamp")]
         pub deleted_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///Action Description
         pub description: ::std::string::String,
@@ -134,6 +138,7 @@ pub mod types {
         ///Timeout for the action requests in seconds
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub timeout: ::std::option::Option<i64>,
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Action URL
         pub url: ::std::string::String,
@@ -201,10 +206,11 @@ pub mod types {
     pub struct ActionCreateResponseData {
         ///Active Status
         pub active: bool,
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Creator ID
         pub creator_id: ::std::string::String,
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(deserialize_with = "crate::support::optional_timestamp")]
         pub deleted_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///Action Description
         pub description: ::std::string::String,
@@ -222,6 +228,7 @@ pub mod types {
         ///Timeout for the action requests in seconds
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub timeout: ::std::option::Option<i64>,
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Action URL
         pub url: ::std::string::String,
@@ -296,12 +303,13 @@ pub mod types {
     pub struct ActionWithIncludes {
         ///Active Status
         pub active: bool,
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<User>,
         ///Creator ID
         pub creator_id: ::std::string::String,
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(deserialize_with = "crate::support::optional_timestamp")]
         pub deleted_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///Action Description
         pub description: ::std::string::String,
@@ -317,6 +325,7 @@ pub mod types {
         ///Timeout for the action requests in seconds
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub timeout: ::std::option::Option<i64>,
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Action URL
         pub url: ::std::string::String,
@@ -409,6 +418,7 @@ pub mod types {
         ///Whether commenting is enabled on the share
         pub commenting_enabled: bool,
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Share description
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -418,12 +428,12 @@ pub mod types {
         ///Whether the share link is active
         pub enabled: bool,
         ///Expiration timestamp
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(deserialize_with = "crate::support::optional_timestamp")]
         pub expiration: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///Share ID
         pub id: ::std::string::String,
         ///Last viewed timestamp
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(deserialize_with = "crate::support::optional_timestamp")]
         pub last_viewed_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
@@ -437,6 +447,7 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub short_url: ::std::option::Option<::std::string::String>,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -513,6 +524,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub adobe_id: ::std::option::Option<::std::string::String>,
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///File, Folder, or Version Stack ID
         pub id: ::std::string::String,
@@ -526,6 +538,7 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::v4::types::FileType,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///URL to view the asset in the Frame.io web application
         pub view_url: ::std::string::String,
@@ -887,6 +900,7 @@ pub mod types {
         pub aggregation_mode: crate::v4::types::CollectionAggregationMode,
         pub auto_generated: bool,
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<User>,
@@ -910,6 +924,7 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub shares: ::std::vec::Vec<Share>,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -979,7 +994,7 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub attachments: ::std::option::Option<::std::vec::Vec<CommentAttachment>>,
         ///Completion timestamp
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(deserialize_with = "crate::support::optional_timestamp")]
         pub completed_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
@@ -987,6 +1002,7 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub completer_id: ::std::option::Option<::std::string::String>,
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Duration of comment in frames. Requires presence of timestamp parameter
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -1005,7 +1021,7 @@ pub mod types {
         ///Comment text
         pub text: ::std::string::String,
         ///Text edited timestamp
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(deserialize_with = "crate::support::optional_timestamp")]
         pub text_edited_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
@@ -1014,6 +1030,7 @@ pub mod types {
         pub text_review_annotation: ::std::option::Option<TextReviewAnnotation>,
         pub timestamp: TimeStamp,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -1028,6 +1045,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct CommentAttachment {
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Attachment file size in bytes (up to 5TB)
         pub file_size: i64,
@@ -1125,7 +1143,7 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub attachments: ::std::option::Option<::std::vec::Vec<CommentAttachment>>,
         ///Completion timestamp
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(deserialize_with = "crate::support::optional_timestamp")]
         pub completed_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
@@ -1133,6 +1151,7 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub completer_id: ::std::option::Option<::std::string::String>,
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Duration of comment in frames. Requires presence of timestamp parameter
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -1156,7 +1175,7 @@ pub mod types {
         ///Comment text
         pub text: ::std::string::String,
         ///Text edited timestamp
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(deserialize_with = "crate::support::optional_timestamp")]
         pub text_edited_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
@@ -1165,6 +1184,7 @@ pub mod types {
         pub text_review_annotation: ::std::option::Option<TextReviewAnnotation>,
         pub timestamp: TimeStamp,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -1957,6 +1977,7 @@ pub mod types {
         pub downloading_enabled: ::std::option::Option<bool>,
         ///Expiration timestamp
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::support::optional_timestamp")]
         pub expiration: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///Share Name (must include at least one non-whitespace character and no line breaks)
         pub name: ::std::string::String,
@@ -2071,8 +2092,10 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub adobe_version_id: ::std::option::Option<::std::string::String>,
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Deletion timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub deleted_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///File size in bytes
         pub file_size: i64,
@@ -2093,6 +2116,7 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: DeletedAssetFileType,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -2164,8 +2188,10 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cover_file_id: ::std::option::Option<::std::string::String>,
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Deletion timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub deleted_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Folder ID
         pub id: ::std::string::String,
@@ -2182,6 +2208,7 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: DeletedAssetFolderType,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -2250,8 +2277,10 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub adobe_id: ::std::option::Option<::std::string::String>,
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Deletion timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub deleted_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///The most recent version in the stack
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2271,6 +2300,7 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: DeletedAssetVersionStackType,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -2337,6 +2367,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeletedAtMatch {
         ///The deleted at timestamp of the result
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub deleted_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::DeletedAtMatchType,
@@ -2420,6 +2451,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldDefinitionDate {
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Field definition creator ID
         pub creator_id: ::std::string::String,
@@ -2433,6 +2465,7 @@ pub mod types {
         ///FieldDefinition Name
         pub name: ::std::string::String,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -2499,6 +2532,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldDefinitionNumber {
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Field definition creator ID
         pub creator_id: ::std::string::String,
@@ -2512,6 +2546,7 @@ pub mod types {
         ///FieldDefinition Name
         pub name: ::std::string::String,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -2578,6 +2613,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldDefinitionRating {
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Field definition creator ID
         pub creator_id: ::std::string::String,
@@ -2591,6 +2627,7 @@ pub mod types {
         ///FieldDefinition Name
         pub name: ::std::string::String,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -2670,6 +2707,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldDefinitionSelect {
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Field definition creator ID
         pub creator_id: ::std::string::String,
@@ -2683,6 +2721,7 @@ pub mod types {
         ///FieldDefinition Name
         pub name: ::std::string::String,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -2749,6 +2788,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldDefinitionSelectMulti {
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Field definition creator ID
         pub creator_id: ::std::string::String,
@@ -2762,6 +2802,7 @@ pub mod types {
         ///FieldDefinition Name
         pub name: ::std::string::String,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -2828,6 +2869,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldDefinitionText {
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Field definition creator ID
         pub creator_id: ::std::string::String,
@@ -2841,6 +2883,7 @@ pub mod types {
         ///FieldDefinition Name
         pub name: ::std::string::String,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -2855,6 +2898,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldDefinitionToggle {
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Field definition creator ID
         pub creator_id: ::std::string::String,
@@ -2868,6 +2912,7 @@ pub mod types {
         ///FieldDefinition Name
         pub name: ::std::string::String,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -2934,6 +2979,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldDefinitionUserMulti {
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Field definition creator ID
         pub creator_id: ::std::string::String,
@@ -2947,6 +2993,7 @@ pub mod types {
         ///FieldDefinition Name
         pub name: ::std::string::String,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -3013,6 +3060,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldDefinitionUserSingle {
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Field definition creator ID
         pub creator_id: ::std::string::String,
@@ -3026,6 +3074,7 @@ pub mod types {
         ///FieldDefinition Name
         pub name: ::std::string::String,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -3092,6 +3141,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldDefinitionWithIncludesDate {
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<User>,
@@ -3107,6 +3157,7 @@ pub mod types {
         ///FieldDefinition Name
         pub name: ::std::string::String,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -3121,6 +3172,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldDefinitionWithIncludesNumber {
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<User>,
@@ -3136,6 +3188,7 @@ pub mod types {
         ///FieldDefinition Name
         pub name: ::std::string::String,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -3150,6 +3203,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldDefinitionWithIncludesRating {
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<User>,
@@ -3165,6 +3219,7 @@ pub mod types {
         ///FieldDefinition Name
         pub name: ::std::string::String,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -3179,6 +3234,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldDefinitionWithIncludesSelect {
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<User>,
@@ -3194,6 +3250,7 @@ pub mod types {
         ///FieldDefinition Name
         pub name: ::std::string::String,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -3208,6 +3265,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldDefinitionWithIncludesText {
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<User>,
@@ -3223,6 +3281,7 @@ pub mod types {
         ///FieldDefinition Name
         pub name: ::std::string::String,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -3237,6 +3296,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldDefinitionWithIncludesToggle {
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<User>,
@@ -3252,6 +3312,7 @@ pub mod types {
         ///FieldDefinition Name
         pub name: ::std::string::String,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -3266,6 +3327,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct FieldDefinitionWithIncludesUserMulti {
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<User>,
@@ -3281,6 +3343,7 @@ pub mod types {
         ///FieldDefinition Name
         pub name: ::std::string::String,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -3319,6 +3382,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub adobe_version_id: ::std::option::Option<::std::string::String>,
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///File size in bytes
         pub file_size: i64,
@@ -3338,6 +3402,7 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::v4::types::FileType,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///URL to view the asset in the Frame.io web application
         pub view_url: ::std::string::String,
@@ -3617,14 +3682,14 @@ pub mod types {
         ///Indicates if upload is complete
         pub upload_complete: bool,
         ///Timestamp when the asset was successfully uploaded
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(deserialize_with = "crate::support::optional_timestamp")]
         pub upload_completed_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
         ///Indicates if upload failed
         pub upload_failed: bool,
         ///Timestamp when the operation started
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(deserialize_with = "crate::support::optional_timestamp")]
         pub uploaded_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
@@ -3660,6 +3725,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub adobe_version_id: ::std::option::Option<::std::string::String>,
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<User>,
@@ -3688,6 +3754,7 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::v4::types::FileType,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///URL to view the asset in the Frame.io web application
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3722,6 +3789,7 @@ pub mod types {
         pub adobe_version_id: ::std::option::Option<::std::string::String>,
         ///Creation timestamp
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::support::optional_timestamp")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///File size in bytes
         pub file_size: i64,
@@ -3745,6 +3813,7 @@ pub mod types {
         pub type_: ::std::option::Option<crate::v4::types::FileType>,
         ///Update timestamp
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::support::optional_timestamp")]
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///File upload URLs. Number of URLs returned will vary depending on the file size.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -3800,6 +3869,7 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub cover_file_id: ::std::option::Option<::std::string::String>,
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///File, Folder, or Version Stack ID
         pub id: ::std::string::String,
@@ -3813,6 +3883,7 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::v4::types::FileType,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///URL to view the asset in the Frame.io web application
         pub view_url: ::std::string::String,
@@ -3921,6 +3992,7 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub cover_file_id: ::std::option::Option<::std::string::String>,
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<User>,
@@ -3941,6 +4013,7 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::v4::types::FileType,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///URL to view the asset in the Frame.io web application
         pub view_url: ::std::string::String,
@@ -4020,6 +4093,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GroupCommon {
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///ID of group creator
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -4035,6 +4109,7 @@ pub mod types {
         ///Group source
         pub source: crate::v4::types::GroupCommonSource,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -4062,6 +4137,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GroupWithIncludesAdobe {
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<User>,
@@ -4081,6 +4157,7 @@ pub mod types {
         ///Imported group sync status
         pub sync_status: crate::v4::types::SyncGroupWithIncludesSyncStatus,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -4095,6 +4172,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GroupWithIncludesFrame {
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<User>,
@@ -4112,6 +4190,7 @@ pub mod types {
         ///Group source
         pub source: crate::v4::types::GroupCommonSource,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -4173,6 +4252,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct InsertedAtMatch {
         ///The inserted at timestamp of the result
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub inserted_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(rename = "type")]
         pub type_: crate::v4::types::InsertedAtMatchType,
@@ -4326,7 +4406,7 @@ pub mod types {
         pub field_type: crate::v4::types::FieldValueCommonFieldType,
         ///Metadata mutability. System field values cannot be updated.
         pub mutable: bool,
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(deserialize_with = "crate::support::optional_timestamp")]
         pub value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -4635,6 +4715,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub adobe_id: ::std::option::Option<::std::string::String>,
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Project ID
         pub id: ::std::string::String,
@@ -4650,6 +4731,7 @@ pub mod types {
         ///Storage Usage
         pub storage: i64,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///URL to view the project in the Frame.io web application
         pub view_url: ::std::string::String,
@@ -4791,6 +4873,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub adobe_id: ::std::option::Option<::std::string::String>,
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Project Description
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -4812,6 +4895,7 @@ pub mod types {
         ///Storage Usage
         pub storage: i64,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///URL to view the project in the Frame.io web application
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4943,6 +5027,7 @@ pub mod types {
         ///Whether commenting is enabled on the share
         pub commenting_enabled: bool,
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Share description
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -4952,12 +5037,12 @@ pub mod types {
         ///Whether the share link is active
         pub enabled: bool,
         ///Expiration timestamp
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(deserialize_with = "crate::support::optional_timestamp")]
         pub expiration: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///Share ID
         pub id: ::std::string::String,
         ///Last viewed timestamp
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(deserialize_with = "crate::support::optional_timestamp")]
         pub last_viewed_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
@@ -4971,6 +5056,7 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub short_url: ::std::option::Option<::std::string::String>,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -5450,6 +5536,7 @@ pub mod types {
         ///Whether commenting is enabled on the share
         pub commenting_enabled: bool,
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Share description
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -5459,12 +5546,12 @@ pub mod types {
         ///Whether the share link is active
         pub enabled: bool,
         ///Expiration timestamp
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(deserialize_with = "crate::support::optional_timestamp")]
         pub expiration: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///Share ID
         pub id: ::std::string::String,
         ///Last viewed timestamp
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(deserialize_with = "crate::support::optional_timestamp")]
         pub last_viewed_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
@@ -5478,6 +5565,7 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub short_url: ::std::option::Option<::std::string::String>,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -5497,6 +5585,7 @@ pub mod types {
         ///Activity record ID
         pub id: ::std::string::String,
         ///When the activity occurred
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub inserted_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///The type of activity recorded
         #[serde(rename = "type")]
@@ -6688,6 +6777,7 @@ pub mod types {
         pub downloading_enabled: ::std::option::Option<bool>,
         ///Expiration timestamp
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::support::optional_timestamp")]
         pub expiration: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///Share Name (must include at least one non-whitespace character and no line breaks)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6805,6 +6895,7 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::v4::types::UpdatedAtMatchType,
         ///The updated at timestamp of the result
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -6837,6 +6928,7 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::v4::types::UploadedAtMatchType,
         ///The uploaded at timestamp of the result
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub uploaded_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -6964,6 +7056,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub adobe_id: ::std::option::Option<::std::string::String>,
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub head_version: File,
         ///File, Folder, or Version Stack ID
@@ -6978,6 +7071,7 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::v4::types::FileType,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///URL to view the asset in the Frame.io web application
         pub view_url: ::std::string::String,
@@ -7059,6 +7153,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub adobe_id: ::std::option::Option<::std::string::String>,
         ///Creation timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<User>,
@@ -7081,6 +7176,7 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::v4::types::FileType,
         ///Update timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///URL to view the asset in the Frame.io web application
         pub view_url: ::std::string::String,
@@ -7167,12 +7263,14 @@ pub mod types {
         ///Webhook active status
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub active: ::std::option::Option<bool>,
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub events: WebhookEvents,
         ///Webhook ID
         pub id: ::std::string::String,
         ///Webhook Name
         pub name: ::std::string::String,
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub url: ::std::string::String,
         ///Workspace ID
@@ -7231,6 +7329,7 @@ pub mod types {
         ///Webhook active status
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub active: ::std::option::Option<bool>,
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub events: WebhookEvents,
         ///Webhook ID
@@ -7239,6 +7338,7 @@ pub mod types {
         pub name: ::std::string::String,
         ///Secret used to validate webhook requests. Make sure to store your secret. You won’t be able to see it again!
         pub secret: ::std::string::String,
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub url: ::std::string::String,
         ///Workspace ID
@@ -7323,6 +7423,7 @@ pub mod types {
         ///Webhook active status
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub active: ::std::option::Option<bool>,
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<User>,
@@ -7331,6 +7432,7 @@ pub mod types {
         pub id: ::std::string::String,
         ///Webhook Name
         pub name: ::std::string::String,
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub url: ::std::string::String,
         ///Workspace ID
@@ -7381,12 +7483,14 @@ pub mod types {
         ///Account ID
         pub account_id: ::std::string::String,
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Workspace ID
         pub id: ::std::string::String,
         ///Workspace Name
         pub name: ::std::string::String,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -7472,6 +7576,7 @@ pub mod types {
         ///Account ID
         pub account_id: ::std::string::String,
         ///Created Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<User>,
@@ -7480,6 +7585,7 @@ pub mod types {
         ///Workspace Name
         pub name: ::std::string::String,
         ///Updated Timestamp
+        #[serde(deserialize_with = "crate::support::timestamp")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /// Members the API sent that this client's spec does not declare, as sent.
         #[serde(flatten)]
@@ -42650,27 +42756,27 @@ pub mod types {
     #[derive(Clone, Debug, PartialEq)]
     pub enum MetadataField {
         /// `field_type: "date"`
-        Date(MetadataFieldDate),
+        Date(::std::boxed::Box<MetadataFieldDate>),
         /// `field_type: "long_text"`
-        LongText(MetadataFieldText),
+        LongText(::std::boxed::Box<MetadataFieldText>),
         /// `field_type: "number"`
-        Number(MetadataFieldNumber),
+        Number(::std::boxed::Box<MetadataFieldNumber>),
         /// `field_type: "rating"`
-        Rating(MetadataFieldRating),
+        Rating(::std::boxed::Box<MetadataFieldRating>),
         /// `field_type: "select"`
-        Select(MetadataFieldSelect),
+        Select(::std::boxed::Box<MetadataFieldSelect>),
         /// `field_type: "select_multi"`
-        SelectMulti(MetadataFieldSelect),
+        SelectMulti(::std::boxed::Box<MetadataFieldSelect>),
         /// `field_type: "text"`
-        Text(MetadataFieldText),
+        Text(::std::boxed::Box<MetadataFieldText>),
         /// `field_type: "toggle"`
-        Toggle(MetadataFieldToggle),
+        Toggle(::std::boxed::Box<MetadataFieldToggle>),
         /// `field_type: "user_multi"`
-        UserMulti(MetadataFieldUsers),
+        UserMulti(::std::boxed::Box<MetadataFieldUsers>),
         /// `field_type: "user_single"`
-        UserSingle(MetadataFieldUsers),
+        UserSingle(::std::boxed::Box<MetadataFieldUsers>),
         /// `field_type: "users"`
-        Users(MetadataFieldUsers),
+        Users(::std::boxed::Box<MetadataFieldUsers>),
         /// A variant this version of the client does not know, kept as sent.
         Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>),
     }
@@ -42697,22 +42803,22 @@ pub mod types {
     }
     impl ::std::convert::From<MetadataFieldDate> for MetadataField {
         fn from(value: MetadataFieldDate) -> Self {
-            Self::Date(value)
+            Self::Date(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<MetadataFieldNumber> for MetadataField {
         fn from(value: MetadataFieldNumber) -> Self {
-            Self::Number(value)
+            Self::Number(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<MetadataFieldRating> for MetadataField {
         fn from(value: MetadataFieldRating) -> Self {
-            Self::Rating(value)
+            Self::Rating(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<MetadataFieldToggle> for MetadataField {
         fn from(value: MetadataFieldToggle) -> Self {
-            Self::Toggle(value)
+            Self::Toggle(::std::boxed::Box::new(value))
         }
     }
     impl ::serde::Serialize for MetadataField {
@@ -42744,47 +42850,69 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             match tag {
                 Some("date") => {
-                    <MetadataFieldDate as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        MetadataFieldDate,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Date)
                 }
                 Some("long_text") => {
-                    <MetadataFieldText as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        MetadataFieldText,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::LongText)
                 }
                 Some("number") => {
-                    <MetadataFieldNumber as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        MetadataFieldNumber,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Number)
                 }
                 Some("rating") => {
-                    <MetadataFieldRating as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        MetadataFieldRating,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Rating)
                 }
                 Some("select") => {
-                    <MetadataFieldSelect as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        MetadataFieldSelect,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Select)
                 }
                 Some("select_multi") => {
-                    <MetadataFieldSelect as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        MetadataFieldSelect,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::SelectMulti)
                 }
                 Some("text") => {
-                    <MetadataFieldText as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        MetadataFieldText,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Text)
                 }
                 Some("toggle") => {
-                    <MetadataFieldToggle as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        MetadataFieldToggle,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Toggle)
                 }
                 Some("user_multi") => {
-                    <MetadataFieldUsers as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        MetadataFieldUsers,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::UserMulti)
                 }
                 Some("user_single") => {
-                    <MetadataFieldUsers as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        MetadataFieldUsers,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::UserSingle)
                 }
                 Some("users") => {
-                    <MetadataFieldUsers as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        MetadataFieldUsers,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Users)
                 }
                 _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
@@ -42804,11 +42932,11 @@ pub mod types {
     #[derive(Clone, Debug, PartialEq)]
     pub enum AssetWithIncludes {
         /// `type: "file"`
-        File(FileWithIncludes),
+        File(::std::boxed::Box<FileWithIncludes>),
         /// `type: "folder"`
-        Folder(FolderWithIncludes),
+        Folder(::std::boxed::Box<FolderWithIncludes>),
         /// `type: "version_stack"`
-        VersionStack(VersionStackWithIncludes),
+        VersionStack(::std::boxed::Box<VersionStackWithIncludes>),
         /// A variant this version of the client does not know, kept as sent.
         Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>),
     }
@@ -42827,17 +42955,17 @@ pub mod types {
     }
     impl ::std::convert::From<FileWithIncludes> for AssetWithIncludes {
         fn from(value: FileWithIncludes) -> Self {
-            Self::File(value)
+            Self::File(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<FolderWithIncludes> for AssetWithIncludes {
         fn from(value: FolderWithIncludes) -> Self {
-            Self::Folder(value)
+            Self::Folder(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<VersionStackWithIncludes> for AssetWithIncludes {
         fn from(value: VersionStackWithIncludes) -> Self {
-            Self::VersionStack(value)
+            Self::VersionStack(::std::boxed::Box::new(value))
         }
     }
     impl ::serde::Serialize for AssetWithIncludes {
@@ -42861,17 +42989,21 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             match tag {
                 Some("file") => {
-                    <FileWithIncludes as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        FileWithIncludes,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::File)
                 }
                 Some("folder") => {
-                    <FolderWithIncludes as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        FolderWithIncludes,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Folder)
                 }
                 Some("version_stack") => {
-                    <VersionStackWithIncludes as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        VersionStackWithIncludes,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::VersionStack)
                 }
                 _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
@@ -43496,11 +43628,11 @@ pub mod types {
     #[derive(Clone, Debug, PartialEq)]
     pub enum GroupWithIncludes {
         /// `source: "adobe"`
-        Adobe(GroupWithIncludesAdobe),
+        Adobe(::std::boxed::Box<GroupWithIncludesAdobe>),
         /// `source: "frame"`
-        Frame(GroupWithIncludesFrame),
+        Frame(::std::boxed::Box<GroupWithIncludesFrame>),
         /// `source: "workfront"`
-        Workfront(GroupWithIncludesFrame),
+        Workfront(::std::boxed::Box<GroupWithIncludesFrame>),
         /// A variant this version of the client does not know, kept as sent.
         Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>),
     }
@@ -43519,7 +43651,7 @@ pub mod types {
     }
     impl ::std::convert::From<GroupWithIncludesAdobe> for GroupWithIncludes {
         fn from(value: GroupWithIncludesAdobe) -> Self {
-            Self::Adobe(value)
+            Self::Adobe(::std::boxed::Box::new(value))
         }
     }
     impl ::serde::Serialize for GroupWithIncludes {
@@ -43543,15 +43675,21 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             match tag {
                 Some("adobe") => {
-                    <GroupWithIncludesAdobe as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        GroupWithIncludesAdobe,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Adobe)
                 }
                 Some("frame") => {
-                    <GroupWithIncludesFrame as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        GroupWithIncludesFrame,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Frame)
                 }
                 Some("workfront") => {
-                    <GroupWithIncludesFrame as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        GroupWithIncludesFrame,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Workfront)
                 }
                 _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
@@ -43666,25 +43804,25 @@ pub mod types {
     #[derive(Clone, Debug, PartialEq)]
     pub enum CreateFieldDefinitionParamsData {
         /// `field_type: "date"`
-        Date(CreateFieldDefinitionParamsDataDate),
+        Date(::std::boxed::Box<CreateFieldDefinitionParamsDataDate>),
         /// `field_type: "long_text"`
-        LongText(CreateFieldDefinitionParamsDataLongText),
+        LongText(::std::boxed::Box<CreateFieldDefinitionParamsDataLongText>),
         /// `field_type: "number"`
-        Number(CreateFieldDefinitionParamsDataNumber),
+        Number(::std::boxed::Box<CreateFieldDefinitionParamsDataNumber>),
         /// `field_type: "rating"`
-        Rating(CreateFieldDefinitionParamsDataRating),
+        Rating(::std::boxed::Box<CreateFieldDefinitionParamsDataRating>),
         /// `field_type: "select"`
-        Select(CreateFieldDefinitionParamsDataSelect),
+        Select(::std::boxed::Box<CreateFieldDefinitionParamsDataSelect>),
         /// `field_type: "select_multi"`
-        SelectMulti(CreateFieldDefinitionParamsDataSelectMulti),
+        SelectMulti(::std::boxed::Box<CreateFieldDefinitionParamsDataSelectMulti>),
         /// `field_type: "text"`
-        Text(CreateFieldDefinitionParamsDataText),
+        Text(::std::boxed::Box<CreateFieldDefinitionParamsDataText>),
         /// `field_type: "toggle"`
-        Toggle(CreateFieldDefinitionParamsDataToggle),
+        Toggle(::std::boxed::Box<CreateFieldDefinitionParamsDataToggle>),
         /// `field_type: "user_multi"`
-        UserMulti(CreateFieldDefinitionParamsDataUserMulti),
+        UserMulti(::std::boxed::Box<CreateFieldDefinitionParamsDataUserMulti>),
         /// `field_type: "user_single"`
-        UserSingle(CreateFieldDefinitionParamsDataUserSingle),
+        UserSingle(::std::boxed::Box<CreateFieldDefinitionParamsDataUserSingle>),
         /// A variant this version of the client does not know, kept as sent.
         Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>),
     }
@@ -43711,61 +43849,61 @@ pub mod types {
     impl ::std::convert::From<CreateFieldDefinitionParamsDataDate>
     for CreateFieldDefinitionParamsData {
         fn from(value: CreateFieldDefinitionParamsDataDate) -> Self {
-            Self::Date(value)
+            Self::Date(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<CreateFieldDefinitionParamsDataLongText>
     for CreateFieldDefinitionParamsData {
         fn from(value: CreateFieldDefinitionParamsDataLongText) -> Self {
-            Self::LongText(value)
+            Self::LongText(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<CreateFieldDefinitionParamsDataNumber>
     for CreateFieldDefinitionParamsData {
         fn from(value: CreateFieldDefinitionParamsDataNumber) -> Self {
-            Self::Number(value)
+            Self::Number(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<CreateFieldDefinitionParamsDataRating>
     for CreateFieldDefinitionParamsData {
         fn from(value: CreateFieldDefinitionParamsDataRating) -> Self {
-            Self::Rating(value)
+            Self::Rating(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<CreateFieldDefinitionParamsDataSelect>
     for CreateFieldDefinitionParamsData {
         fn from(value: CreateFieldDefinitionParamsDataSelect) -> Self {
-            Self::Select(value)
+            Self::Select(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<CreateFieldDefinitionParamsDataSelectMulti>
     for CreateFieldDefinitionParamsData {
         fn from(value: CreateFieldDefinitionParamsDataSelectMulti) -> Self {
-            Self::SelectMulti(value)
+            Self::SelectMulti(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<CreateFieldDefinitionParamsDataText>
     for CreateFieldDefinitionParamsData {
         fn from(value: CreateFieldDefinitionParamsDataText) -> Self {
-            Self::Text(value)
+            Self::Text(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<CreateFieldDefinitionParamsDataToggle>
     for CreateFieldDefinitionParamsData {
         fn from(value: CreateFieldDefinitionParamsDataToggle) -> Self {
-            Self::Toggle(value)
+            Self::Toggle(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<CreateFieldDefinitionParamsDataUserMulti>
     for CreateFieldDefinitionParamsData {
         fn from(value: CreateFieldDefinitionParamsDataUserMulti) -> Self {
-            Self::UserMulti(value)
+            Self::UserMulti(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<CreateFieldDefinitionParamsDataUserSingle>
     for CreateFieldDefinitionParamsData {
         fn from(value: CreateFieldDefinitionParamsDataUserSingle) -> Self {
-            Self::UserSingle(value)
+            Self::UserSingle(::std::boxed::Box::new(value))
         }
     }
     impl ::serde::Serialize for CreateFieldDefinitionParamsData {
@@ -43796,63 +43934,63 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             match tag {
                 Some("date") => {
-                    <CreateFieldDefinitionParamsDataDate as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        CreateFieldDefinitionParamsDataDate,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Date)
                 }
                 Some("long_text") => {
-                    <CreateFieldDefinitionParamsDataLongText as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        CreateFieldDefinitionParamsDataLongText,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::LongText)
                 }
                 Some("number") => {
-                    <CreateFieldDefinitionParamsDataNumber as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        CreateFieldDefinitionParamsDataNumber,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Number)
                 }
                 Some("rating") => {
-                    <CreateFieldDefinitionParamsDataRating as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        CreateFieldDefinitionParamsDataRating,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Rating)
                 }
                 Some("select") => {
-                    <CreateFieldDefinitionParamsDataSelect as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        CreateFieldDefinitionParamsDataSelect,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Select)
                 }
                 Some("select_multi") => {
-                    <CreateFieldDefinitionParamsDataSelectMulti as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        CreateFieldDefinitionParamsDataSelectMulti,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::SelectMulti)
                 }
                 Some("text") => {
-                    <CreateFieldDefinitionParamsDataText as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        CreateFieldDefinitionParamsDataText,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Text)
                 }
                 Some("toggle") => {
-                    <CreateFieldDefinitionParamsDataToggle as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        CreateFieldDefinitionParamsDataToggle,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Toggle)
                 }
                 Some("user_multi") => {
-                    <CreateFieldDefinitionParamsDataUserMulti as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        CreateFieldDefinitionParamsDataUserMulti,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::UserMulti)
                 }
                 Some("user_single") => {
-                    <CreateFieldDefinitionParamsDataUserSingle as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        CreateFieldDefinitionParamsDataUserSingle,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::UserSingle)
                 }
                 _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
@@ -43966,25 +44104,25 @@ pub mod types {
     #[derive(Clone, Debug, PartialEq)]
     pub enum FieldDefinition {
         /// `field_type: "date"`
-        Date(FieldDefinitionDate),
+        Date(::std::boxed::Box<FieldDefinitionDate>),
         /// `field_type: "long_text"`
-        LongText(FieldDefinitionText),
+        LongText(::std::boxed::Box<FieldDefinitionText>),
         /// `field_type: "number"`
-        Number(FieldDefinitionNumber),
+        Number(::std::boxed::Box<FieldDefinitionNumber>),
         /// `field_type: "rating"`
-        Rating(FieldDefinitionRating),
+        Rating(::std::boxed::Box<FieldDefinitionRating>),
         /// `field_type: "select"`
-        Select(FieldDefinitionSelect),
+        Select(::std::boxed::Box<FieldDefinitionSelect>),
         /// `field_type: "select_multi"`
-        SelectMulti(FieldDefinitionSelectMulti),
+        SelectMulti(::std::boxed::Box<FieldDefinitionSelectMulti>),
         /// `field_type: "text"`
-        Text(FieldDefinitionText),
+        Text(::std::boxed::Box<FieldDefinitionText>),
         /// `field_type: "toggle"`
-        Toggle(FieldDefinitionToggle),
+        Toggle(::std::boxed::Box<FieldDefinitionToggle>),
         /// `field_type: "user_multi"`
-        UserMulti(FieldDefinitionUserMulti),
+        UserMulti(::std::boxed::Box<FieldDefinitionUserMulti>),
         /// `field_type: "user_single"`
-        UserSingle(FieldDefinitionUserSingle),
+        UserSingle(::std::boxed::Box<FieldDefinitionUserSingle>),
         /// A variant this version of the client does not know, kept as sent.
         Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>),
     }
@@ -44010,42 +44148,42 @@ pub mod types {
     }
     impl ::std::convert::From<FieldDefinitionDate> for FieldDefinition {
         fn from(value: FieldDefinitionDate) -> Self {
-            Self::Date(value)
+            Self::Date(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<FieldDefinitionNumber> for FieldDefinition {
         fn from(value: FieldDefinitionNumber) -> Self {
-            Self::Number(value)
+            Self::Number(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<FieldDefinitionRating> for FieldDefinition {
         fn from(value: FieldDefinitionRating) -> Self {
-            Self::Rating(value)
+            Self::Rating(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<FieldDefinitionSelect> for FieldDefinition {
         fn from(value: FieldDefinitionSelect) -> Self {
-            Self::Select(value)
+            Self::Select(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<FieldDefinitionSelectMulti> for FieldDefinition {
         fn from(value: FieldDefinitionSelectMulti) -> Self {
-            Self::SelectMulti(value)
+            Self::SelectMulti(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<FieldDefinitionToggle> for FieldDefinition {
         fn from(value: FieldDefinitionToggle) -> Self {
-            Self::Toggle(value)
+            Self::Toggle(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<FieldDefinitionUserMulti> for FieldDefinition {
         fn from(value: FieldDefinitionUserMulti) -> Self {
-            Self::UserMulti(value)
+            Self::UserMulti(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<FieldDefinitionUserSingle> for FieldDefinition {
         fn from(value: FieldDefinitionUserSingle) -> Self {
-            Self::UserSingle(value)
+            Self::UserSingle(::std::boxed::Box::new(value))
         }
     }
     impl ::serde::Serialize for FieldDefinition {
@@ -44076,49 +44214,63 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             match tag {
                 Some("date") => {
-                    <FieldDefinitionDate as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        FieldDefinitionDate,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Date)
                 }
                 Some("long_text") => {
-                    <FieldDefinitionText as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        FieldDefinitionText,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::LongText)
                 }
                 Some("number") => {
-                    <FieldDefinitionNumber as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        FieldDefinitionNumber,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Number)
                 }
                 Some("rating") => {
-                    <FieldDefinitionRating as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        FieldDefinitionRating,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Rating)
                 }
                 Some("select") => {
-                    <FieldDefinitionSelect as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        FieldDefinitionSelect,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Select)
                 }
                 Some("select_multi") => {
-                    <FieldDefinitionSelectMulti as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        FieldDefinitionSelectMulti,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::SelectMulti)
                 }
                 Some("text") => {
-                    <FieldDefinitionText as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        FieldDefinitionText,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Text)
                 }
                 Some("toggle") => {
-                    <FieldDefinitionToggle as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        FieldDefinitionToggle,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Toggle)
                 }
                 Some("user_multi") => {
-                    <FieldDefinitionUserMulti as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        FieldDefinitionUserMulti,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::UserMulti)
                 }
                 Some("user_single") => {
-                    <FieldDefinitionUserSingle as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        FieldDefinitionUserSingle,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::UserSingle)
                 }
                 _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
@@ -44508,25 +44660,25 @@ pub mod types {
     #[derive(Clone, Debug, PartialEq)]
     pub enum FieldDefinitionWithIncludes {
         /// `field_type: "date"`
-        Date(FieldDefinitionWithIncludesDate),
+        Date(::std::boxed::Box<FieldDefinitionWithIncludesDate>),
         /// `field_type: "long_text"`
-        LongText(FieldDefinitionWithIncludesText),
+        LongText(::std::boxed::Box<FieldDefinitionWithIncludesText>),
         /// `field_type: "number"`
-        Number(FieldDefinitionWithIncludesNumber),
+        Number(::std::boxed::Box<FieldDefinitionWithIncludesNumber>),
         /// `field_type: "rating"`
-        Rating(FieldDefinitionWithIncludesRating),
+        Rating(::std::boxed::Box<FieldDefinitionWithIncludesRating>),
         /// `field_type: "select"`
-        Select(FieldDefinitionWithIncludesSelect),
+        Select(::std::boxed::Box<FieldDefinitionWithIncludesSelect>),
         /// `field_type: "select_multi"`
-        SelectMulti(FieldDefinitionWithIncludesSelect),
+        SelectMulti(::std::boxed::Box<FieldDefinitionWithIncludesSelect>),
         /// `field_type: "text"`
-        Text(FieldDefinitionWithIncludesText),
+        Text(::std::boxed::Box<FieldDefinitionWithIncludesText>),
         /// `field_type: "toggle"`
-        Toggle(FieldDefinitionWithIncludesToggle),
+        Toggle(::std::boxed::Box<FieldDefinitionWithIncludesToggle>),
         /// `field_type: "user_multi"`
-        UserMulti(FieldDefinitionWithIncludesUserMulti),
+        UserMulti(::std::boxed::Box<FieldDefinitionWithIncludesUserMulti>),
         /// `field_type: "user_single"`
-        UserSingle(FieldDefinitionWithIncludesUserMulti),
+        UserSingle(::std::boxed::Box<FieldDefinitionWithIncludesUserMulti>),
         /// A variant this version of the client does not know, kept as sent.
         Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>),
     }
@@ -44553,25 +44705,25 @@ pub mod types {
     impl ::std::convert::From<FieldDefinitionWithIncludesDate>
     for FieldDefinitionWithIncludes {
         fn from(value: FieldDefinitionWithIncludesDate) -> Self {
-            Self::Date(value)
+            Self::Date(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<FieldDefinitionWithIncludesNumber>
     for FieldDefinitionWithIncludes {
         fn from(value: FieldDefinitionWithIncludesNumber) -> Self {
-            Self::Number(value)
+            Self::Number(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<FieldDefinitionWithIncludesRating>
     for FieldDefinitionWithIncludes {
         fn from(value: FieldDefinitionWithIncludesRating) -> Self {
-            Self::Rating(value)
+            Self::Rating(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<FieldDefinitionWithIncludesToggle>
     for FieldDefinitionWithIncludes {
         fn from(value: FieldDefinitionWithIncludesToggle) -> Self {
-            Self::Toggle(value)
+            Self::Toggle(::std::boxed::Box::new(value))
         }
     }
     impl ::serde::Serialize for FieldDefinitionWithIncludes {
@@ -44602,63 +44754,63 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             match tag {
                 Some("date") => {
-                    <FieldDefinitionWithIncludesDate as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        FieldDefinitionWithIncludesDate,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Date)
                 }
                 Some("long_text") => {
-                    <FieldDefinitionWithIncludesText as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        FieldDefinitionWithIncludesText,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::LongText)
                 }
                 Some("number") => {
-                    <FieldDefinitionWithIncludesNumber as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        FieldDefinitionWithIncludesNumber,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Number)
                 }
                 Some("rating") => {
-                    <FieldDefinitionWithIncludesRating as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        FieldDefinitionWithIncludesRating,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Rating)
                 }
                 Some("select") => {
-                    <FieldDefinitionWithIncludesSelect as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        FieldDefinitionWithIncludesSelect,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Select)
                 }
                 Some("select_multi") => {
-                    <FieldDefinitionWithIncludesSelect as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        FieldDefinitionWithIncludesSelect,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::SelectMulti)
                 }
                 Some("text") => {
-                    <FieldDefinitionWithIncludesText as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        FieldDefinitionWithIncludesText,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Text)
                 }
                 Some("toggle") => {
-                    <FieldDefinitionWithIncludesToggle as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        FieldDefinitionWithIncludesToggle,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Toggle)
                 }
                 Some("user_multi") => {
-                    <FieldDefinitionWithIncludesUserMulti as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        FieldDefinitionWithIncludesUserMulti,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::UserMulti)
                 }
                 Some("user_single") => {
-                    <FieldDefinitionWithIncludesUserMulti as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        FieldDefinitionWithIncludesUserMulti,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::UserSingle)
                 }
                 _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
@@ -44678,25 +44830,25 @@ pub mod types {
     #[derive(Clone, Debug, PartialEq)]
     pub enum UpdateFieldDefinitionParamsData {
         /// `field_type: "date"`
-        Date(UpdateFieldDefinitionParamsDataDate),
+        Date(::std::boxed::Box<UpdateFieldDefinitionParamsDataDate>),
         /// `field_type: "long_text"`
-        LongText(UpdateFieldDefinitionParamsDataLongText),
+        LongText(::std::boxed::Box<UpdateFieldDefinitionParamsDataLongText>),
         /// `field_type: "number"`
-        Number(UpdateFieldDefinitionParamsDataNumber),
+        Number(::std::boxed::Box<UpdateFieldDefinitionParamsDataNumber>),
         /// `field_type: "rating"`
-        Rating(UpdateFieldDefinitionParamsDataRating),
+        Rating(::std::boxed::Box<UpdateFieldDefinitionParamsDataRating>),
         /// `field_type: "select"`
-        Select(UpdateFieldDefinitionParamsDataSelect),
+        Select(::std::boxed::Box<UpdateFieldDefinitionParamsDataSelect>),
         /// `field_type: "select_multi"`
-        SelectMulti(UpdateFieldDefinitionParamsDataSelectMulti),
+        SelectMulti(::std::boxed::Box<UpdateFieldDefinitionParamsDataSelectMulti>),
         /// `field_type: "text"`
-        Text(UpdateFieldDefinitionParamsDataText),
+        Text(::std::boxed::Box<UpdateFieldDefinitionParamsDataText>),
         /// `field_type: "toggle"`
-        Toggle(UpdateFieldDefinitionParamsDataToggle),
+        Toggle(::std::boxed::Box<UpdateFieldDefinitionParamsDataToggle>),
         /// `field_type: "user_multi"`
-        UserMulti(UpdateFieldDefinitionParamsDataUserMulti),
+        UserMulti(::std::boxed::Box<UpdateFieldDefinitionParamsDataUserMulti>),
         /// `field_type: "user_single"`
-        UserSingle(UpdateFieldDefinitionParamsDataUserSingle),
+        UserSingle(::std::boxed::Box<UpdateFieldDefinitionParamsDataUserSingle>),
         /// A variant this version of the client does not know, kept as sent.
         Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>),
     }
@@ -44723,61 +44875,61 @@ pub mod types {
     impl ::std::convert::From<UpdateFieldDefinitionParamsDataDate>
     for UpdateFieldDefinitionParamsData {
         fn from(value: UpdateFieldDefinitionParamsDataDate) -> Self {
-            Self::Date(value)
+            Self::Date(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<UpdateFieldDefinitionParamsDataLongText>
     for UpdateFieldDefinitionParamsData {
         fn from(value: UpdateFieldDefinitionParamsDataLongText) -> Self {
-            Self::LongText(value)
+            Self::LongText(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<UpdateFieldDefinitionParamsDataNumber>
     for UpdateFieldDefinitionParamsData {
         fn from(value: UpdateFieldDefinitionParamsDataNumber) -> Self {
-            Self::Number(value)
+            Self::Number(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<UpdateFieldDefinitionParamsDataRating>
     for UpdateFieldDefinitionParamsData {
         fn from(value: UpdateFieldDefinitionParamsDataRating) -> Self {
-            Self::Rating(value)
+            Self::Rating(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<UpdateFieldDefinitionParamsDataSelect>
     for UpdateFieldDefinitionParamsData {
         fn from(value: UpdateFieldDefinitionParamsDataSelect) -> Self {
-            Self::Select(value)
+            Self::Select(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<UpdateFieldDefinitionParamsDataSelectMulti>
     for UpdateFieldDefinitionParamsData {
         fn from(value: UpdateFieldDefinitionParamsDataSelectMulti) -> Self {
-            Self::SelectMulti(value)
+            Self::SelectMulti(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<UpdateFieldDefinitionParamsDataText>
     for UpdateFieldDefinitionParamsData {
         fn from(value: UpdateFieldDefinitionParamsDataText) -> Self {
-            Self::Text(value)
+            Self::Text(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<UpdateFieldDefinitionParamsDataToggle>
     for UpdateFieldDefinitionParamsData {
         fn from(value: UpdateFieldDefinitionParamsDataToggle) -> Self {
-            Self::Toggle(value)
+            Self::Toggle(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<UpdateFieldDefinitionParamsDataUserMulti>
     for UpdateFieldDefinitionParamsData {
         fn from(value: UpdateFieldDefinitionParamsDataUserMulti) -> Self {
-            Self::UserMulti(value)
+            Self::UserMulti(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<UpdateFieldDefinitionParamsDataUserSingle>
     for UpdateFieldDefinitionParamsData {
         fn from(value: UpdateFieldDefinitionParamsDataUserSingle) -> Self {
-            Self::UserSingle(value)
+            Self::UserSingle(::std::boxed::Box::new(value))
         }
     }
     impl ::serde::Serialize for UpdateFieldDefinitionParamsData {
@@ -44808,63 +44960,63 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             match tag {
                 Some("date") => {
-                    <UpdateFieldDefinitionParamsDataDate as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        UpdateFieldDefinitionParamsDataDate,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Date)
                 }
                 Some("long_text") => {
-                    <UpdateFieldDefinitionParamsDataLongText as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        UpdateFieldDefinitionParamsDataLongText,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::LongText)
                 }
                 Some("number") => {
-                    <UpdateFieldDefinitionParamsDataNumber as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        UpdateFieldDefinitionParamsDataNumber,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Number)
                 }
                 Some("rating") => {
-                    <UpdateFieldDefinitionParamsDataRating as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        UpdateFieldDefinitionParamsDataRating,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Rating)
                 }
                 Some("select") => {
-                    <UpdateFieldDefinitionParamsDataSelect as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        UpdateFieldDefinitionParamsDataSelect,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Select)
                 }
                 Some("select_multi") => {
-                    <UpdateFieldDefinitionParamsDataSelectMulti as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        UpdateFieldDefinitionParamsDataSelectMulti,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::SelectMulti)
                 }
                 Some("text") => {
-                    <UpdateFieldDefinitionParamsDataText as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        UpdateFieldDefinitionParamsDataText,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Text)
                 }
                 Some("toggle") => {
-                    <UpdateFieldDefinitionParamsDataToggle as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        UpdateFieldDefinitionParamsDataToggle,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Toggle)
                 }
                 Some("user_multi") => {
-                    <UpdateFieldDefinitionParamsDataUserMulti as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        UpdateFieldDefinitionParamsDataUserMulti,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::UserMulti)
                 }
                 Some("user_single") => {
-                    <UpdateFieldDefinitionParamsDataUserSingle as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        UpdateFieldDefinitionParamsDataUserSingle,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::UserSingle)
                 }
                 _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
@@ -47062,7 +47214,7 @@ pub mod types {
     #[derive(Clone, Debug, PartialEq)]
     pub enum CreateShareParamsData {
         /// `type: "asset"`
-        Asset(CreateShareParamsDataAsset),
+        Asset(::std::boxed::Box<CreateShareParamsDataAsset>),
         /// A variant this version of the client does not know, kept as sent.
         Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>),
     }
@@ -47079,7 +47231,7 @@ pub mod types {
     }
     impl ::std::convert::From<CreateShareParamsDataAsset> for CreateShareParamsData {
         fn from(value: CreateShareParamsDataAsset) -> Self {
-            Self::Asset(value)
+            Self::Asset(::std::boxed::Box::new(value))
         }
     }
     impl ::serde::Serialize for CreateShareParamsData {
@@ -47101,9 +47253,9 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             match tag {
                 Some("asset") => {
-                    <CreateShareParamsDataAsset as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        CreateShareParamsDataAsset,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Asset)
                 }
                 _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
@@ -47547,11 +47699,11 @@ pub mod types {
     #[derive(Clone, Debug, PartialEq)]
     pub enum DeletedAsset {
         /// `type: "file"`
-        File(DeletedAssetFile),
+        File(::std::boxed::Box<DeletedAssetFile>),
         /// `type: "folder"`
-        Folder(DeletedAssetFolder),
+        Folder(::std::boxed::Box<DeletedAssetFolder>),
         /// `type: "version_stack"`
-        VersionStack(DeletedAssetVersionStack),
+        VersionStack(::std::boxed::Box<DeletedAssetVersionStack>),
         /// A variant this version of the client does not know, kept as sent.
         Unknown(::serde_json::Map<::std::string::String, ::serde_json::Value>),
     }
@@ -47570,17 +47722,17 @@ pub mod types {
     }
     impl ::std::convert::From<DeletedAssetFile> for DeletedAsset {
         fn from(value: DeletedAssetFile) -> Self {
-            Self::File(value)
+            Self::File(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<DeletedAssetFolder> for DeletedAsset {
         fn from(value: DeletedAssetFolder) -> Self {
-            Self::Folder(value)
+            Self::Folder(::std::boxed::Box::new(value))
         }
     }
     impl ::std::convert::From<DeletedAssetVersionStack> for DeletedAsset {
         fn from(value: DeletedAssetVersionStack) -> Self {
-            Self::VersionStack(value)
+            Self::VersionStack(::std::boxed::Box::new(value))
         }
     }
     impl ::serde::Serialize for DeletedAsset {
@@ -47604,17 +47756,21 @@ pub mod types {
         ) -> ::std::result::Result<Self, D::Error> {
             match tag {
                 Some("file") => {
-                    <DeletedAssetFile as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        DeletedAssetFile,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::File)
                 }
                 Some("folder") => {
-                    <DeletedAssetFolder as ::serde::Deserialize>::deserialize(object)
+                    <::std::boxed::Box<
+                        DeletedAssetFolder,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::Folder)
                 }
                 Some("version_stack") => {
-                    <DeletedAssetVersionStack as ::serde::Deserialize>::deserialize(
-                            object,
-                        )
+                    <::std::boxed::Box<
+                        DeletedAssetVersionStack,
+                    > as ::serde::Deserialize>::deserialize(object)
                         .map(Self::VersionStack)
                 }
                 _ => ::serde::Deserialize::deserialize(object).map(Self::Unknown),
