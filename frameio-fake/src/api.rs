@@ -726,7 +726,7 @@ fn upload_part(shared: &Arc<Shared>, req: &Req, file_id: &str, number: usize) ->
         return reply;
     }
     let bytes: Bytes = req.body.clone();
-    let etag = storage::etag(&bytes);
+    let etag = crate::state::etag(&bytes);
     let events = shared.lock_store().store_part(file_id, number, bytes);
     shared.emit(events);
     Reply::new(200).header("etag", &etag)

@@ -11,7 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::api::Query;
-use crate::state::mix;
+use crate::pattern::mix;
 
 /// The page size when the request sets none.
 pub const DEFAULT_PAGE_SIZE: usize = 50;

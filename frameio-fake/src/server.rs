@@ -26,8 +26,8 @@ use tokio::time::Instant;
 
 use crate::Shared;
 use crate::faults::FaultKind;
+use crate::pattern::patterned_bytes;
 use crate::record::RecordedRequest;
-use crate::storage::patterned_bytes;
 
 /// The largest chunk a body is sent in.
 const CHUNK: u64 = 64 * 1024;
