@@ -15,27 +15,12 @@ use http::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::message::{Payload, Query, Reply, Req};
 use crate::pagination::{self, Page};
-use crate::server::{Payload, Reply, Req};
 use crate::state::{Refusal, Status, Store};
 use crate::storage::{self, Stored};
 use crate::views::{self, Includes, View};
 use crate::{C2C_SOCKET, Config, STORAGE_DOWNLOAD, STORAGE_UPLOAD, Shared, lock};
-
-/// A query string, decoded.
-#[derive(Debug, Default)]
-pub(crate) struct Query(Vec<(String, String)>);
-
-impl Query {
-    pub fn parse(raw: Option<&str>) -> Self {
-        Self(form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect())
-    }
-
-    /// The first value of `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-}
 
 /// Where a request goes.
 #[derive(Debug)]

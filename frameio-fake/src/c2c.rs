@@ -26,8 +26,8 @@ mod socket;
 pub use socket::SocketActivity;
 pub(crate) use socket::{DEFAULT_IDLE_TIMEOUT, SOCKET_PATH, answer as answer_socket};
 
+use crate::message::{Reply, Req};
 use crate::pattern::mix;
-use crate::server::{Reply, Req};
 use crate::state::Refusal;
 use crate::{Shared, lock, storage};
 

@@ -32,8 +32,9 @@
 //! handlers), `c2c` (the device API: pairing, tokens, heartbeats, assets, real-time uploads, the
 //! realtime socket), `views` (records as the generated wire types), [`pagination`],
 //! [`storage`] (pre-signed uploads, ranged downloads), [`webhooks`], [`faults`],
-//! [`rate_limit`], [`record`] (the request log), `pattern` (deterministic ids
-//! and seeded bytes) and `server` (the HTTP loop).
+//! [`rate_limit`], [`record`] (the request log), `message` (the requests and
+//! replies the handlers speak), `pattern` (deterministic ids and seeded bytes)
+//! and `server` (the HTTP loop).
 //!
 //! **Paused clock.** Everything the fake waits for (fault delays, transcode delays,
 //! webhook retries, URL expiry, rate-limit buckets) runs on tokio's clock, so a test
@@ -53,6 +54,7 @@ pub mod webhooks;
 
 mod api;
 mod c2c;
+mod message;
 mod pattern;
 mod seed;
 mod server;

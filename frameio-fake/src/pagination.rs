@@ -10,7 +10,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::api::Query;
+use crate::message::Query;
 use crate::pattern::mix;
 
 /// The page size when the request sets none.

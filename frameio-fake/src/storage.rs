@@ -15,9 +15,8 @@ use http::{HeaderMap, Method};
 use sha2::Sha256;
 use tokio::time::Instant;
 
-use crate::api::Query;
+use crate::message::{Payload, Query, Reply};
 use crate::pattern::mix;
-use crate::server::{Payload, Reply};
 use crate::state::{Content, Status};
 
 // Where the crate's API has always offered it: these are the bytes storage serves.
