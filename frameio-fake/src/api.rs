@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use crate::message::{Payload, Query, Reply, Req};
 use crate::pagination::{self, Page};
+use crate::paths;
 use crate::state::{Refusal, Status, Store};
 use crate::storage::{self, Stored};
 use crate::views::{self, Includes, View};
@@ -70,10 +71,10 @@ fn method_of(method: &Method) -> Option<frameio_gen::Method> {
 }
 
 pub(crate) fn route(method: &Method, path: &str) -> Route {
-    if let Some((file_id, part)) = storage::parse_upload_path(path) {
+    if let Some((file_id, part)) = paths::parse_upload_path(path) {
         return Route::Upload { file_id: file_id.to_string(), part };
     }
-    if let Some((file_id, _)) = storage::parse_media_path(path) {
+    if let Some((file_id, _)) = paths::parse_media_path(path) {
         return Route::Media { file_id: file_id.to_string() };
     }
     if path == crate::c2c::SOCKET_PATH && method == Method::GET {

@@ -33,8 +33,8 @@
 //! realtime socket), `views` (records as the generated wire types), [`pagination`],
 //! [`storage`] (pre-signed uploads, ranged downloads), [`webhooks`], [`faults`],
 //! [`rate_limit`], [`record`] (the request log), `message` (the requests and
-//! replies the handlers speak), `pattern` (deterministic ids and seeded bytes)
-//! and `server` (the HTTP loop).
+//! replies the handlers speak), `paths` (where storage lives on the server),
+//! `pattern` (deterministic ids and seeded bytes) and `server` (the HTTP loop).
 //!
 //! **Paused clock.** Everything the fake waits for (fault delays, transcode delays,
 //! webhook retries, URL expiry, rate-limit buckets) runs on tokio's clock, so a test
@@ -55,6 +55,7 @@ pub mod webhooks;
 mod api;
 mod c2c;
 mod message;
+mod paths;
 mod pattern;
 mod seed;
 mod server;

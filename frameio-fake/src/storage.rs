@@ -16,16 +16,12 @@ use sha2::Sha256;
 use tokio::time::Instant;
 
 use crate::message::{Payload, Query, Reply};
+use crate::paths;
 use crate::pattern::mix;
 use crate::state::{Content, Status};
 
 // Where the crate's API has always offered it: these are the bytes storage serves.
 pub use crate::pattern::patterned_bytes;
-
-/// The path prefix of upload URLs.
-pub(crate) const UPLOAD_PREFIX: &str = "/_fake/storage/";
-/// The path prefix of download URLs.
-pub(crate) const MEDIA_PREFIX: &str = "/_fake/media/";
 
 /// Splits `size` bytes into parts of at most `part_size`, as evenly as the
 /// guide's example (50645990 bytes → 16881997, 16881997, 16881996).
@@ -119,7 +115,7 @@ pub(crate) fn part_urls(
     numbers
         .into_iter()
         .map(|n| {
-            let path = format!("{UPLOAD_PREFIX}{file_id}/part_{n}");
+            let path = paths::upload_part_path(file_id, n);
             signer.url(&shared.base_url, &Method::PUT, &path, &[("x-id", "UploadPart")])
         })
         .collect()
@@ -144,19 +140,6 @@ pub(crate) fn rejection_reply(rejection: Rejection) -> Reply {
         ),
         Rejection::Expired => s3_error(403, "AccessDenied", "Request has expired"),
     }
-}
-
-/// The part a storage path names: (`file_id`, part number from 1).
-pub(crate) fn parse_upload_path(path: &str) -> Option<(&str, usize)> {
-    let rest = path.strip_prefix(UPLOAD_PREFIX)?;
-    let (file_id, part) = rest.split_once('/')?;
-    let number = part.strip_prefix("part_")?.parse().ok()?;
-    Some((file_id, number))
-}
-
-/// The file a media path names: (`file_id`, rendition).
-pub(crate) fn parse_media_path(path: &str) -> Option<(&str, &str)> {
-    path.strip_prefix(MEDIA_PREFIX)?.split_once('/')
 }
 
 /// Checks a part `PUT` against what was signed; `Ok` carries nothing, the caller stores the bytes.
