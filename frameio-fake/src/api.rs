@@ -15,27 +15,13 @@ use http::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::message::{Payload, Query, Reply, Req};
 use crate::pagination::{self, Page};
-use crate::server::{Payload, Reply, Req};
+use crate::paths;
 use crate::state::{Refusal, Status, Store};
 use crate::storage::{self, Stored};
 use crate::views::{self, Includes, View};
 use crate::{C2C_SOCKET, Config, STORAGE_DOWNLOAD, STORAGE_UPLOAD, Shared, lock};
-
-/// A query string, decoded.
-#[derive(Debug, Default)]
-pub(crate) struct Query(Vec<(String, String)>);
-
-impl Query {
-    pub fn parse(raw: Option<&str>) -> Self {
-        Self(form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect())
-    }
-
-    /// The first value of `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-}
 
 /// Where a request goes.
 #[derive(Debug)]
@@ -85,10 +71,10 @@ fn method_of(method: &Method) -> Option<frameio_gen::Method> {
 }
 
 pub(crate) fn route(method: &Method, path: &str) -> Route {
-    if let Some((file_id, part)) = storage::parse_upload_path(path) {
+    if let Some((file_id, part)) = paths::parse_upload_path(path) {
         return Route::Upload { file_id: file_id.to_string(), part };
     }
-    if let Some((file_id, _)) = storage::parse_media_path(path) {
+    if let Some((file_id, _)) = paths::parse_media_path(path) {
         return Route::Media { file_id: file_id.to_string() };
     }
     if path == crate::c2c::SOCKET_PATH && method == Method::GET {
@@ -726,7 +712,7 @@ fn upload_part(shared: &Arc<Shared>, req: &Req, file_id: &str, number: usize) ->
         return reply;
     }
     let bytes: Bytes = req.body.clone();
-    let etag = storage::etag(&bytes);
+    let etag = crate::state::etag(&bytes);
     let events = shared.lock_store().store_part(file_id, number, bytes);
     shared.emit(events);
     Reply::new(200).header("etag", &etag)

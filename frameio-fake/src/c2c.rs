@@ -26,8 +26,9 @@ mod socket;
 pub use socket::SocketActivity;
 pub(crate) use socket::{DEFAULT_IDLE_TIMEOUT, SOCKET_PATH, answer as answer_socket};
 
-use crate::server::{Reply, Req};
-use crate::state::{Refusal, mix};
+use crate::message::{Reply, Req};
+use crate::pattern::mix;
+use crate::state::Refusal;
 use crate::{Shared, lock, storage};
 
 /// How long an access token is valid for, as the fake says (8 h, as Frame.io's).

@@ -41,7 +41,7 @@ impl Target {
     /// assert_eq!(Target::upload_part("f1", 2), Target::path("/_fake/storage/f1/part_2"));
     /// ```
     pub fn upload_part(file_id: &str, number: usize) -> Self {
-        Self::Path(format!("{}{file_id}/part_{number}", crate::storage::UPLOAD_PREFIX))
+        Self::Path(crate::paths::upload_part_path(file_id, number))
     }
 
     fn matches(&self, operation: Option<&str>, path: &str) -> bool {

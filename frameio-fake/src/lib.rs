@@ -32,7 +32,9 @@
 //! handlers), `c2c` (the device API: pairing, tokens, heartbeats, assets, real-time uploads, the
 //! realtime socket), `views` (records as the generated wire types), [`pagination`],
 //! [`storage`] (pre-signed uploads, ranged downloads), [`webhooks`], [`faults`],
-//! [`rate_limit`], [`record`] (the request log) and `server` (the HTTP loop).
+//! [`rate_limit`], [`record`] (the request log), `message` (the requests and
+//! replies the handlers speak), `paths` (where storage lives on the server),
+//! `pattern` (deterministic ids and seeded bytes) and `server` (the HTTP loop).
 //!
 //! **Paused clock.** Everything the fake waits for (fault delays, transcode delays,
 //! webhook retries, URL expiry, rate-limit buckets) runs on tokio's clock, so a test
@@ -52,6 +54,9 @@ pub mod webhooks;
 
 mod api;
 mod c2c;
+mod message;
+mod paths;
+mod pattern;
 mod seed;
 mod server;
 mod state;
@@ -70,12 +75,12 @@ use tokio::sync::watch;
 
 pub use c2c::{IssuedTokens, Pairing, SocketActivity};
 pub use faults::{Fault, FaultKind, Target};
+pub use pattern::patterned_bytes;
 pub use rate_limit::RateLimits;
 pub use record::{RecordedRequest, RecordedResponse};
 pub use seed::{
     AccountSeed, Demo, DeviceSeed, FileSeed, FolderSeed, PartUrl, ProjectSeed, Seed, UploadSeed, WorkspaceSeed,
 };
-pub use storage::patterned_bytes;
 pub use webhooks::{Delivery, DeliveryPolicy};
 
 /// The README's example, compiled and run as a doctest.

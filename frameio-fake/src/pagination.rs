@@ -10,8 +10,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::api::Query;
-use crate::state::mix;
+use crate::message::Query;
+use crate::pattern::mix;
 
 /// The page size when the request sets none.
 pub const DEFAULT_PAGE_SIZE: usize = 50;

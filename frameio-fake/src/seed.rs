@@ -246,7 +246,7 @@ impl<'a> FolderSeed<'a> {
     /// A `transcoded` file of `size` [`crate::patterned_bytes`], generated when read (so it
     /// can be far larger than memory).
     pub fn file_of_size(&self, name: &str, size: u64) -> FileSeed<'a> {
-        let seed = self.seed.with(|store| crate::state::mix(store.assets.len() as u64 ^ size));
+        let seed = self.seed.with(|store| crate::pattern::mix(store.assets.len() as u64 ^ size));
         self.stored(name, size, Content::Pattern { seed })
     }
 

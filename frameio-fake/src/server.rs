@@ -1,7 +1,7 @@
 //! The HTTP/1 server: our own accept loop on 127.0.0.1 (so a fault can cut a
 //! body short or reset a connection with an RST), the request pipeline every
 //! request goes through (route, fault, bounded body read, record, then the
-//! handler), and the reply type handlers build.
+//! handler), and the sending of the handler's reply.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -26,72 +26,11 @@ use tokio::time::Instant;
 
 use crate::Shared;
 use crate::faults::FaultKind;
+use crate::message::{Payload, Reply, Req};
 use crate::record::RecordedRequest;
-use crate::storage::patterned_bytes;
 
 /// The largest chunk a body is sent in.
 const CHUNK: u64 = 64 * 1024;
-
-/// A reply body.
-#[derive(Debug, Clone)]
-pub(crate) enum Payload {
-    Empty,
-    Bytes(Bytes),
-    /// [`patterned_bytes`] of `seed`, from `start` to `end` (exclusive).
-    Pattern {
-        seed: u64,
-        start: u64,
-        end: u64,
-    },
-}
-
-impl Payload {
-    pub fn len(&self) -> u64 {
-        match self {
-            Self::Empty => 0,
-            Self::Bytes(b) => b.len() as u64,
-            Self::Pattern { start, end, .. } => end.saturating_sub(*start),
-        }
-    }
-
-    /// Bytes `from..to` of this payload (relative offsets).
-    fn slice(&self, from: u64, to: u64) -> Bytes {
-        match self {
-            Self::Empty => Bytes::new(),
-            Self::Bytes(b) => b.slice(from as usize..to as usize),
-            Self::Pattern { seed, start, .. } => Bytes::from(patterned_bytes(*seed, start + from..start + to)),
-        }
-    }
-}
-
-/// What a handler answers.
-#[derive(Debug, Clone)]
-pub(crate) struct Reply {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Payload,
-}
-
-impl Reply {
-    pub fn new(status: u16) -> Self {
-        Self { status, headers: Vec::new(), body: Payload::Empty }
-    }
-
-    pub fn json(status: u16, value: &impl serde::Serialize) -> Self {
-        let body = serde_json::to_vec(value).unwrap_or_default();
-        Self::new(status).header("content-type", "application/json").body(Payload::Bytes(Bytes::from(body)))
-    }
-
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_string(), value.to_string()));
-        self
-    }
-
-    pub fn body(mut self, body: Payload) -> Self {
-        self.body = body;
-        self
-    }
-}
 
 /// Where a cut body stops, and whether the connection is then reset.
 #[derive(Debug)]
@@ -233,21 +172,6 @@ async fn read_body(mut body: Incoming, keep: u64, stop_at: u64) -> ReadBody {
     }
     read.complete = body.is_end_stream();
     read
-}
-
-/// A request as the handlers see it.
-#[derive(Debug)]
-pub(crate) struct Req {
-    pub method: http::Method,
-    pub path: String,
-    pub raw_query: Option<String>,
-    pub headers: http::HeaderMap,
-    pub body: Bytes,
-    /// The whole body was read and fit under the cap.
-    pub body_complete: bool,
-    pub body_len: u64,
-    /// The connection after a `101` (only for the C2C socket's path).
-    pub upgrade: Option<hyper::upgrade::OnUpgrade>,
 }
 
 async fn serve(

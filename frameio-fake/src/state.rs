@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 
+use crate::pattern::mix;
 use crate::webhooks::Event;
 
 /// A timestamp as records carry it.
@@ -20,8 +22,13 @@ pub(crate) enum Content {
     None,
     /// Uploaded (or seeded) bytes.
     Bytes(Bytes),
-    /// Seeded by size: [`crate::pattern`] bytes from this seed, generated on read.
+    /// Seeded by size: [`crate::patterned_bytes`] from this seed, generated on read.
     Pattern { seed: u64 },
+}
+
+/// An entity tag for stored bytes (S3 shows an MD5; this one is opaque).
+pub(crate) fn etag(bytes: &[u8]) -> String {
+    format!("\"{}\"", hex::encode(&Sha256::digest(bytes)[..16]))
 }
 
 /// A file's processing state, as `status` reports it.
@@ -241,14 +248,6 @@ pub(crate) struct Store {
     pub webhooks: Vec<WebhookRec>,
 }
 
-/// splitmix64: spreads a counter into bits that look random, deterministically.
-pub(crate) fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
 impl Store {
     pub fn new() -> Self {
         let mut store = Self {
@@ -425,7 +424,7 @@ impl Store {
         let parent = self.asset_of(account_id, parent_id, "folder").ok_or(Refusal::NotFound("folder"))?.clone();
         let now = Utc::now();
         let etag = match &content {
-            Content::Bytes(bytes) => crate::storage::etag(bytes),
+            Content::Bytes(bytes) => etag(bytes),
             Content::Pattern { seed } => format!("\"pattern-{seed:016x}-{size}\""),
             Content::None => String::new(),
         };
@@ -532,7 +531,7 @@ impl Store {
         let all = file.take_parts();
         file.size = all.len() as u64;
         let now = Utc::now();
-        file.etag = crate::storage::etag(&all);
+        file.etag = etag(&all);
         file.content = Content::Bytes(Bytes::from(all));
         file.status = Status::Uploaded;
         file.uploaded_at = Some(now);

@@ -12,30 +12,16 @@ use std::time::Duration;
 use bytes::Bytes;
 use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, Method};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use tokio::time::Instant;
 
-use crate::api::Query;
-use crate::server::{Payload, Reply};
-use crate::state::{Content, Status, mix};
+use crate::message::{Payload, Query, Reply};
+use crate::paths;
+use crate::pattern::mix;
+use crate::state::{Content, Status};
 
-/// The path prefix of upload URLs.
-pub(crate) const UPLOAD_PREFIX: &str = "/_fake/storage/";
-/// The path prefix of download URLs.
-pub(crate) const MEDIA_PREFIX: &str = "/_fake/media/";
-
-/// `len` bytes that differ from one offset to the next (and from one seed to
-/// another), the content of files seeded by size; byte `i` does not depend on
-/// where a read starts, so any range of a huge seeded file can be served.
-///
-/// ```
-/// let whole = frameio_fake::patterned_bytes(7, 0..100);
-/// assert_eq!(&whole[40..60], &frameio_fake::patterned_bytes(7, 40..60)[..]);
-/// assert_ne!(whole, frameio_fake::patterned_bytes(8, 0..100));
-/// ```
-pub fn patterned_bytes(seed: u64, range: std::ops::Range<u64>) -> Vec<u8> {
-    range.map(|i| (mix(seed ^ mix(i / 8)) >> ((i % 8) * 8)) as u8).collect()
-}
+// Where the crate's API has always offered it: these are the bytes storage serves.
+pub use crate::pattern::patterned_bytes;
 
 /// Splits `size` bytes into parts of at most `part_size`, as evenly as the
 /// guide's example (50645990 bytes → 16881997, 16881997, 16881996).
@@ -43,11 +29,6 @@ pub(crate) fn split(size: u64, part_size: u64) -> Vec<u64> {
     let count = size.div_ceil(part_size.max(1)).max(1);
     let (base, extra) = (size / count, size % count);
     (0..count).map(|i| base + u64::from(i < extra)).collect()
-}
-
-/// An entity tag for stored bytes (S3 shows an MD5; this one is opaque).
-pub(crate) fn etag(bytes: &[u8]) -> String {
-    format!("\"{}\"", hex::encode(&Sha256::digest(bytes)[..16]))
 }
 
 /// Signs and checks the fake's pre-signed URLs.
@@ -134,7 +115,7 @@ pub(crate) fn part_urls(
     numbers
         .into_iter()
         .map(|n| {
-            let path = format!("{UPLOAD_PREFIX}{file_id}/part_{n}");
+            let path = paths::upload_part_path(file_id, n);
             signer.url(&shared.base_url, &Method::PUT, &path, &[("x-id", "UploadPart")])
         })
         .collect()
@@ -159,19 +140,6 @@ pub(crate) fn rejection_reply(rejection: Rejection) -> Reply {
         ),
         Rejection::Expired => s3_error(403, "AccessDenied", "Request has expired"),
     }
-}
-
-/// The part a storage path names: (`file_id`, part number from 1).
-pub(crate) fn parse_upload_path(path: &str) -> Option<(&str, usize)> {
-    let rest = path.strip_prefix(UPLOAD_PREFIX)?;
-    let (file_id, part) = rest.split_once('/')?;
-    let number = part.strip_prefix("part_")?.parse().ok()?;
-    Some((file_id, number))
-}
-
-/// The file a media path names: (`file_id`, rendition).
-pub(crate) fn parse_media_path(path: &str) -> Option<(&str, &str)> {
-    path.strip_prefix(MEDIA_PREFIX)?.split_once('/')
 }
 
 /// Checks a part `PUT` against what was signed; `Ok` carries nothing, the caller stores the bytes.
@@ -314,11 +282,5 @@ mod tests {
         assert_eq!(parse_range(Some("bytes=9-2"), 100), Range::Whole);
         assert_eq!(parse_range(Some("items=0-1"), 100), Range::Whole);
         assert_eq!(parse_range(None, 100), Range::Whole);
-    }
-
-    #[test]
-    fn patterned_bytes_are_position_independent() {
-        let whole = patterned_bytes(1, 0..64);
-        assert_eq!(&whole[13..29], &patterned_bytes(1, 13..29)[..]);
     }
 }

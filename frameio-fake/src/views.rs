@@ -9,10 +9,11 @@ use frameio_gen::v4::types;
 use http::Method;
 use serde_json::Map;
 
+use crate::paths;
 use crate::state::{
     AccountRec, Asset, AssetKind, CommentRec, FileRec, ProjectRec, ShareRec, Status, Store, WebhookRec, WorkspaceRec,
 };
-use crate::storage::{MEDIA_PREFIX, Signer};
+use crate::storage::Signer;
 
 /// The `include` values a request asked for.
 pub(crate) type Includes = BTreeSet<String>;
@@ -191,7 +192,7 @@ impl View<'_> {
         let name = asset.name.replace('"', "");
         let disposition =
             if inline { format!("inline; filename=\"{name}\"") } else { format!("attachment; filename=\"{name}\"") };
-        let path = format!("{MEDIA_PREFIX}{}/{rendition}", asset.id);
+        let path = paths::media_path(&asset.id, rendition);
         self.signer.url(self.base, &Method::GET, &path, &[("response-content-disposition", &disposition)])
     }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use frameio_gen::c2c::types;
 
 use super::{Device, detailed};
-use crate::server::{Reply, Req};
+use crate::message::{Reply, Req};
 use crate::{Shared, storage};
 
 /// S3's smallest part but the last (5 MiB).

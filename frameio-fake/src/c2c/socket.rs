@@ -39,7 +39,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
-use crate::server::{Reply, Req};
+use crate::message::{Reply, Req};
 use crate::{Shared, lock};
 
 /// Where the socket is, on the API's host.
