@@ -41,7 +41,7 @@ pub fn emit(file: &syn::File, target: &Target, paginated: &BTreeMap<String, syn:
             gen_error(format!("`Client::{name}` returns `builder::{builder}`, which progenitor did not emit"))
         })?;
         let op = Operation { name: &name, builder: &builder, docs: &docs, imp, item: paginated.get(&name.to_string()) };
-        methods.push(op.client_method(target));
+        methods.push(op.client_method(target)?);
         wrappers.push(op.wrapper(target)?);
     }
     let client: syn::Path = syn::parse_str(target.client).map_err(|e| gen_error(format!("bad client path: {e}")))?;
@@ -69,11 +69,13 @@ struct Operation<'a> {
 }
 
 impl Operation<'_> {
-    fn client_method(&self, target: &Target) -> TokenStream {
-        let Self { name, builder, docs, .. } = self;
+    fn client_method(&self, target: &Target) -> Result<TokenStream, SpecError> {
+        let Self { name, builder, .. } = self;
         let constant = format_ident!("{}", name.to_string().to_uppercase());
         let api = format_ident!("{}", target.api);
-        quote! {
+        let docs = crate::doc_examples::compiling(self.docs, self.imp, target.client, &mut Paths { api: api.clone() })
+            .map_err(|e| gen_error(format!("`{name}`'s doc example: {e}")))?;
+        Ok(quote! {
             #(#docs)*
             pub fn #name(&self) -> #builder<'_> {
                 #builder {
@@ -81,7 +83,7 @@ impl Operation<'_> {
                     call: crate::call::Call::new(&frameio_gen::#api::operations::#constant),
                 }
             }
-        }
+        })
     }
 
     fn wrapper(&self, target: &Target) -> Result<TokenStream, SpecError> {

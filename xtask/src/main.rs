@@ -9,6 +9,7 @@
 //! repair.
 
 mod decoding;
+mod doc_examples;
 mod downgrade;
 mod error;
 mod ext_client;

@@ -9,11 +9,15 @@ Sends a `GET` request to `/v2/devices/me`
 
 Arguments:
 - `x_client_version`: Firmware or software version of a C2C integration. Will be used to determine the correct Device Model configuration for the device when multiple are available. Must be a valid semantic version. For more on semantic versions, see here: https://semver.org/
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::c2c::C2cClient, x_client_version: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.accounts_device_identify()
     .x_client_version(x_client_version)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn accounts_device_identify(&self) -> AccountsDeviceIdentify<'_> {
         AccountsDeviceIdentify {
@@ -31,11 +35,15 @@ Sends a `POST` request to `/v2/devices/heartbeat`
 
 Arguments:
 - `x_client_version`: Firmware or software version of a C2C integration. Will be used to determine the correct Device Model configuration for the device when multiple are available. Must be a valid semantic version. For more on semantic versions, see here: https://semver.org/
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::c2c::C2cClient, x_client_version: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.devices_device_heartbeat()
     .x_client_version(x_client_version)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn devices_device_heartbeat(&self) -> DevicesDeviceHeartbeat<'_> {
         DevicesDeviceHeartbeat {
@@ -54,12 +62,16 @@ Sends a `POST` request to `/v2/devices/assets`
 Arguments:
 - `x_client_version`: Firmware or software version of a C2C integration. Will be used to determine the correct Device Model configuration for the device when multiple are available. Must be a valid semantic version. For more on semantic versions, see here: https://semver.org/
 - `body`: While supported, we encourage you to switch from `application/x-ww-form-urlencoded` to `application/json` in order to support future workflows that will only be supported through JSON. When `is_realtime_upload` is `true`, call must be made in `application/json`.
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::c2c::C2cClient, x_client_version: ::std::string::String, body: frameio_gen::c2c::types::AssetCreateRequest) -> frameio_ext::Result<()> {
 let response = client.devices_device_asset_create()
     .x_client_version(x_client_version)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn devices_device_asset_create(&self) -> DevicesDeviceAssetCreate<'_> {
         DevicesDeviceAssetCreate {
@@ -79,13 +91,17 @@ Arguments:
 - `asset_id`
 - `x_client_version`: Firmware or software version of a C2C integration. Will be used to determine the correct Device Model configuration for the device when multiple are available. Must be a valid semantic version. For more on semantic versions, see here: https://semver.org/
 - `body`: Enumerates parts that upload URLs should be created for.
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::c2c::C2cClient, asset_id: ::std::string::String, x_client_version: ::std::string::String, body: frameio_gen::c2c::types::RealtimeUploadPartsRequest) -> frameio_ext::Result<()> {
 let response = client.devices_device_create_realtime_upload_parts()
     .asset_id(asset_id)
     .x_client_version(x_client_version)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn devices_device_create_realtime_upload_parts(
         &self,
@@ -106,12 +122,16 @@ Sends a `POST` request to `/v2/devices/assets/{asset_id}/comments`
 Arguments:
 - `asset_id`
 - `body`: Comment to create or update
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::c2c::C2cClient, asset_id: ::std::string::String, body: frameio_gen::c2c::types::CommentCreateRequest) -> frameio_ext::Result<()> {
 let response = client.devices_create_comment_c_2_c()
     .asset_id(asset_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn devices_create_comment_c_2_c(&self) -> DevicesCreateCommentC2C<'_> {
         DevicesCreateCommentC2C {
@@ -129,13 +149,17 @@ Arguments:
 - `x_client_platypus_enabled`: Enable URL Pairing mode for C2C device code requests. Set to 'true' to enable.
 - `x_client_version`: Firmware or software version of a C2C integration. Will be used to determine the correct Device Model configuration for the device when multiple are available. Must be a valid semantic version. For more on semantic versions, see here: https://semver.org/
 - `body`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::c2c::C2cClient, x_client_platypus_enabled: frameio_gen::c2c::types::UrlPairing, x_client_version: ::std::string::String, body: frameio_gen::c2c::types::DeviceCodeRequest) -> frameio_ext::Result<()> {
 let response = client.authentication_device_request_code()
     .x_client_platypus_enabled(x_client_platypus_enabled)
     .x_client_version(x_client_version)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn authentication_device_request_code(
         &self,
@@ -155,11 +179,15 @@ Sends a `POST` request to `/v2/auth/token`
 
 Arguments:
 - `body`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::c2c::C2cClient, body: frameio_gen::c2c::types::DeviceTokenRequest) -> frameio_ext::Result<()> {
 let response = client.authentication_auth_device_token()
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn authentication_auth_device_token(&self) -> AuthenticationAuthDeviceToken<'_> {
         AuthenticationAuthDeviceToken {
@@ -178,12 +206,16 @@ Sends a `POST` request to `/v2/auth/revoke`
 Arguments:
 - `x_client_version`: Firmware or software version of a C2C integration. Will be used to determine the correct Device Model configuration for the device when multiple are available. Must be a valid semantic version. For more on semantic versions, see here: https://semver.org/
 - `body`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::c2c::C2cClient, x_client_version: ::std::string::String, body: frameio_gen::c2c::types::RevokeRequest) -> frameio_ext::Result<()> {
 let response = client.authentication_auth_device_revoke_token()
     .x_client_version(x_client_version)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn authentication_auth_device_revoke_token(
         &self,
@@ -204,12 +236,16 @@ Sends a `POST` request to `/v2/devices/channels`
 Arguments:
 - `x_client_version`: Firmware or software version of a C2C integration. Will be used to determine the correct Device Model configuration for the device when multiple are available. Must be a valid semantic version. For more on semantic versions, see here: https://semver.org/
 - `body`: Payload
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::c2c::C2cClient, x_client_version: ::std::string::String, body: frameio_gen::c2c::types::ChannelConnectRequest) -> frameio_ext::Result<()> {
 let response = client.devices_connect_device_channel()
     .x_client_version(x_client_version)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn devices_connect_device_channel(&self) -> DevicesConnectDeviceChannel<'_> {
         DevicesConnectDeviceChannel {
@@ -228,12 +264,16 @@ Sends a `POST` request to `/v2/devices/channels/{channel_id}/disconnect`
 Arguments:
 - `channel_id`: Device channel id
 - `x_client_version`: Firmware or software version of a C2C integration. Will be used to determine the correct Device Model configuration for the device when multiple are available. Must be a valid semantic version. For more on semantic versions, see here: https://semver.org/
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::c2c::C2cClient, channel_id: ::std::string::String, x_client_version: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.devices_disconnect_device_channel()
     .channel_id(channel_id)
     .x_client_version(x_client_version)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn devices_disconnect_device_channel(
         &self,
@@ -253,11 +293,15 @@ Sends a `POST` request to `/v2/devices/channels/disconnect`
 
 Arguments:
 - `x_client_version`: Firmware or software version of a C2C integration. Will be used to determine the correct Device Model configuration for the device when multiple are available. Must be a valid semantic version. For more on semantic versions, see here: https://semver.org/
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::c2c::C2cClient, x_client_version: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.devices_disconnect_all_device_channels()
     .x_client_version(x_client_version)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn devices_disconnect_all_device_channels(
         &self,
@@ -280,7 +324,8 @@ Arguments:
 - `input_index`: An 0-indexed integer that will be used to identify the input
 - `x_client_version`: Firmware or software version of a C2C integration. Will be used to determine the correct Device Model configuration for the device when multiple are available. Must be a valid semantic version. For more on semantic versions, see here: https://semver.org/
 - `body`
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::c2c::C2cClient, channel_id: ::std::string::String, input_index: i64, x_client_version: ::std::string::String, body: frameio_gen::c2c::types::TriggerRequest) -> frameio_ext::Result<()> {
 let response = client.devices_trigger_realtime_logging_event()
     .channel_id(channel_id)
     .input_index(input_index)
@@ -288,6 +333,9 @@ let response = client.devices_trigger_realtime_logging_event()
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn devices_trigger_realtime_logging_event(
         &self,
@@ -308,12 +356,16 @@ Sends a `POST` request to `/v2/devices/connect`
 Arguments:
 - `project_id`: The `project_id` you intend to connect to
 - `x_client_version`: Firmware or software version of a C2C integration. Will be used to determine the correct Device Model configuration for the device when multiple are available. Must be a valid semantic version. For more on semantic versions, see here: https://semver.org/
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::c2c::C2cClient, project_id: ::std::string::String, x_client_version: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.devices_device_project_connect()
     .project_id(project_id)
     .x_client_version(x_client_version)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn devices_device_project_connect(&self) -> DevicesDeviceProjectConnect<'_> {
         DevicesDeviceProjectConnect {
@@ -331,11 +383,15 @@ Sends a `POST` request to `/v2/devices/disconnect`
 
 Arguments:
 - `x_client_version`: Firmware or software version of a C2C integration. Will be used to determine the correct Device Model configuration for the device when multiple are available. Must be a valid semantic version. For more on semantic versions, see here: https://semver.org/
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::c2c::C2cClient, x_client_version: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.devices_device_project_disconnect()
     .x_client_version(x_client_version)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn devices_device_project_disconnect(
         &self,
@@ -355,11 +411,15 @@ Sends a `GET` request to `/v2/devices/accounts`
 
 Arguments:
 - `x_client_version`: Firmware or software version of a C2C integration. Will be used to determine the correct Device Model configuration for the device when multiple are available. Must be a valid semantic version. For more on semantic versions, see here: https://semver.org/
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::c2c::C2cClient, x_client_version: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.devices_device_list_accounts()
     .x_client_version(x_client_version)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn devices_device_list_accounts(&self) -> DevicesDeviceListAccounts<'_> {
         DevicesDeviceListAccounts {
@@ -378,12 +438,16 @@ Sends a `GET` request to `/v2/devices/accounts/{account_id}/projects`
 Arguments:
 - `account_id`
 - `x_client_version`: Firmware or software version of a C2C integration. Will be used to determine the correct Device Model configuration for the device when multiple are available. Must be a valid semantic version. For more on semantic versions, see here: https://semver.org/
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::c2c::C2cClient, account_id: ::std::string::String, x_client_version: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.devices_device_list_projects()
     .account_id(account_id)
     .x_client_version(x_client_version)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn devices_device_list_projects(&self) -> DevicesDeviceListProjects<'_> {
         DevicesDeviceListProjects {

@@ -15,7 +15,8 @@ Arguments:
 - `include_total_count`:
 - `page_size`:
 - `sort`: Sort account users by query params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, after: ::std::string::String, include_deactivated: bool, include_total_count: bool, page_size: i64, sort: frameio_gen::v4::types::AccountUserSort) -> frameio_ext::Result<()> {
 let response = client.account_permissions_index()
     .account_id(account_id)
     .after(after)
@@ -25,6 +26,9 @@ let response = client.account_permissions_index()
     .sort(sort)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn account_permissions_index(&self) -> AccountPermissionsIndex<'_> {
         AccountPermissionsIndex {
@@ -46,7 +50,8 @@ Arguments:
 - `include_total_count`:
 - `page_size`:
 - `sort`: Sort accounts by query params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, after: ::std::string::String, include_total_count: bool, page_size: i64, sort: frameio_gen::v4::types::AccountSort) -> frameio_ext::Result<()> {
 let response = client.accounts_index()
     .after(after)
     .include_total_count(include_total_count)
@@ -54,6 +59,9 @@ let response = client.accounts_index()
     .sort(sort)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn accounts_index(&self) -> AccountsIndex<'_> {
         AccountsIndex {
@@ -83,7 +91,8 @@ Arguments:
 - `include`:
 - `include_total_count`:
 - `page_size`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, after: ::std::string::String, filters_event_type: frameio_gen::v4::types::FiltersEventType, filters_from_date: ::chrono::naive::NaiveDate, filters_ip_address: ::std::string::String, filters_project_id: ::std::string::String, filters_resource_id: ::std::string::String, filters_resource_type: frameio_gen::v4::types::FiltersResourceType, filters_to_date: ::chrono::naive::NaiveDate, filters_user_id: ::std::string::String, filters_workspace_id: ::std::string::String, include: frameio_gen::v4::types::AuditLogIncludeList, include_total_count: bool, page_size: i64) -> frameio_ext::Result<()> {
 let response = client.accounts_auditlog_index()
     .account_id(account_id)
     .after(after)
@@ -101,6 +110,9 @@ let response = client.accounts_auditlog_index()
     .page_size(page_size)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn accounts_auditlog_index(&self) -> AccountsAuditlogIndex<'_> {
         AccountsAuditlogIndex {
@@ -124,7 +136,8 @@ Arguments:
 - `include`:
 - `include_total_count`:
 - `page_size`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, project_id: ::std::string::String, after: ::std::string::String, include: ::std::string::String, include_total_count: bool, page_size: i64) -> frameio_ext::Result<()> {
 let response = client.collections_index()
     .account_id(account_id)
     .project_id(project_id)
@@ -134,6 +147,9 @@ let response = client.collections_index()
     .page_size(page_size)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn collections_index(&self) -> CollectionsIndex<'_> {
         CollectionsIndex {
@@ -151,13 +167,17 @@ Arguments:
 - `account_id`:
 - `collection_id`:
 - `include`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, collection_id: ::std::string::String, include: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.collections_show()
     .account_id(account_id)
     .collection_id(collection_id)
     .include(include)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn collections_show(&self) -> CollectionsShow<'_> {
         CollectionsShow {
@@ -181,7 +201,8 @@ Arguments:
 - `page_size`:
 - `sort`: Sort comments by query params
 - `timestamp_as_timecode`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, file_id: ::std::string::String, after: ::std::string::String, include: frameio_gen::v4::types::CommentIncludeList, include_total_count: bool, page_size: i64, sort: frameio_gen::v4::types::CommentSort, timestamp_as_timecode: bool) -> frameio_ext::Result<()> {
 let response = client.comments_index()
     .account_id(account_id)
     .file_id(file_id)
@@ -193,6 +214,9 @@ let response = client.comments_index()
     .timestamp_as_timecode(timestamp_as_timecode)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn comments_index(&self) -> CommentsIndex<'_> {
         CommentsIndex {
@@ -211,7 +235,8 @@ Arguments:
 - `file_id`:
 - `timestamp_as_timecode`:
 - `body`: Comment params body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, file_id: ::std::string::String, timestamp_as_timecode: bool, body: frameio_gen::v4::types::CreateCommentParams) -> frameio_ext::Result<()> {
 let response = client.comments_create()
     .account_id(account_id)
     .file_id(file_id)
@@ -219,6 +244,9 @@ let response = client.comments_create()
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn comments_create(&self) -> CommentsCreate<'_> {
         CommentsCreate {
@@ -236,13 +264,17 @@ Arguments:
 - `account_id`:
 - `comment_id`:
 - `body`: Comment attachment params body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, comment_id: ::std::string::String, body: frameio_gen::v4::types::CreateAttachmentParams) -> frameio_ext::Result<()> {
 let response = client.comments_create_attachment()
     .account_id(account_id)
     .comment_id(comment_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn comments_create_attachment(&self) -> CommentsCreateAttachment<'_> {
         CommentsCreateAttachment {
@@ -263,7 +295,8 @@ Arguments:
 - `comment_id`:
 - `include`:
 - `timestamp_as_timecode`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, comment_id: ::std::string::String, include: frameio_gen::v4::types::CommentIncludeList, timestamp_as_timecode: bool) -> frameio_ext::Result<()> {
 let response = client.comments_show()
     .account_id(account_id)
     .comment_id(comment_id)
@@ -271,6 +304,9 @@ let response = client.comments_show()
     .timestamp_as_timecode(timestamp_as_timecode)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn comments_show(&self) -> CommentsShow<'_> {
         CommentsShow {
@@ -287,12 +323,16 @@ Sends a `DELETE` request to `/v4/accounts/{account_id}/comments/{comment_id}`
 Arguments:
 - `account_id`:
 - `comment_id`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, comment_id: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.comments_delete()
     .account_id(account_id)
     .comment_id(comment_id)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn comments_delete(&self) -> CommentsDelete<'_> {
         CommentsDelete {
@@ -311,7 +351,8 @@ Arguments:
 - `comment_id`:
 - `timestamp_as_timecode`:
 - `body`: Comment params body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, comment_id: ::std::string::String, timestamp_as_timecode: bool, body: frameio_gen::v4::types::UpdateCommentParams) -> frameio_ext::Result<()> {
 let response = client.comments_update()
     .account_id(account_id)
     .comment_id(comment_id)
@@ -319,6 +360,9 @@ let response = client.comments_update()
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn comments_update(&self) -> CommentsUpdate<'_> {
         CommentsUpdate {
@@ -336,13 +380,17 @@ Arguments:
 - `account_id`:
 - `comment_id`:
 - `attachment_id`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, comment_id: ::std::string::String, attachment_id: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.comments_delete_attachment()
     .account_id(account_id)
     .comment_id(comment_id)
     .attachment_id(attachment_id)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn comments_delete_attachment(&self) -> CommentsDeleteAttachment<'_> {
         CommentsDeleteAttachment {
@@ -366,7 +414,8 @@ Arguments:
 - `include`:
 - `include_total_count`:
 - `page_size`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, workspace_id: ::std::string::String, after: ::std::string::String, include: frameio_gen::v4::types::GroupIncludeList, include_total_count: bool, page_size: i64) -> frameio_ext::Result<()> {
 let response = client.custom_actions_actions_index()
     .account_id(account_id)
     .workspace_id(workspace_id)
@@ -376,6 +425,9 @@ let response = client.custom_actions_actions_index()
     .page_size(page_size)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn custom_actions_actions_index(&self) -> CustomActionsActionsIndex<'_> {
         CustomActionsActionsIndex {
@@ -395,13 +447,17 @@ Arguments:
 - `account_id`:
 - `workspace_id`:
 - `body`: Action params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, workspace_id: ::std::string::String, body: frameio_gen::v4::types::ActionCreateParams) -> frameio_ext::Result<()> {
 let response = client.custom_actions_actions_create()
     .account_id(account_id)
     .workspace_id(workspace_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn custom_actions_actions_create(&self) -> CustomActionsActionsCreate<'_> {
         CustomActionsActionsCreate {
@@ -421,13 +477,17 @@ Arguments:
 - `account_id`:
 - `action_id`:
 - `include`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, action_id: ::std::string::String, include: frameio_gen::v4::types::GroupIncludeList) -> frameio_ext::Result<()> {
 let response = client.custom_actions_actions_show()
     .account_id(account_id)
     .action_id(action_id)
     .include(include)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn custom_actions_actions_show(&self) -> CustomActionsActionsShow<'_> {
         CustomActionsActionsShow {
@@ -446,12 +506,16 @@ Sends a `DELETE` request to `/v4/accounts/{account_id}/actions/{action_id}`
 Arguments:
 - `account_id`:
 - `action_id`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, action_id: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.custom_actions_actions_delete()
     .account_id(account_id)
     .action_id(action_id)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn custom_actions_actions_delete(&self) -> CustomActionsActionsDelete<'_> {
         CustomActionsActionsDelete {
@@ -471,13 +535,17 @@ Arguments:
 - `account_id`:
 - `action_id`:
 - `body`: Action params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, action_id: ::std::string::String, body: frameio_gen::v4::types::ActionUpdateParams) -> frameio_ext::Result<()> {
 let response = client.custom_actions_actions_update()
     .account_id(account_id)
     .action_id(action_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn custom_actions_actions_update(&self) -> CustomActionsActionsUpdate<'_> {
         CustomActionsActionsUpdate {
@@ -499,7 +567,8 @@ Arguments:
 - `copy_comments`: Which comments to copy along with the file
 - `copy_metadata`: Whether to copy metadata values along with the file
 - `body`: File params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, file_id: ::std::string::String, copy_comments: frameio_gen::v4::types::CopyComments, copy_metadata: bool, body: frameio_gen::v4::types::FileCopyParams) -> frameio_ext::Result<()> {
 let response = client.files_copy()
     .account_id(account_id)
     .file_id(file_id)
@@ -508,6 +577,9 @@ let response = client.files_copy()
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn files_copy(&self) -> FilesCopy<'_> {
         FilesCopy {
@@ -530,7 +602,8 @@ Arguments:
 - `include_total_count`:
 - `page_size`:
 - `sort`: Sort files by query params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, folder_id: ::std::string::String, after: ::std::string::String, include: frameio_gen::v4::types::AssetIncludeList, include_total_count: bool, page_size: i64, sort: frameio_gen::v4::types::AssetSort) -> frameio_ext::Result<()> {
 let response = client.files_list()
     .account_id(account_id)
     .folder_id(folder_id)
@@ -541,6 +614,9 @@ let response = client.files_list()
     .sort(sort)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn files_list(&self) -> FilesList<'_> {
         FilesList {
@@ -558,13 +634,17 @@ Arguments:
 - `account_id`:
 - `folder_id`:
 - `body`: Request body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, folder_id: ::std::string::String, body: frameio_gen::v4::types::FileCreateParams) -> frameio_ext::Result<()> {
 let response = client.files_create()
     .account_id(account_id)
     .folder_id(folder_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn files_create(&self) -> FilesCreate<'_> {
         FilesCreate {
@@ -582,13 +662,17 @@ Arguments:
 - `account_id`:
 - `folder_id`:
 - `body`: Request body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, folder_id: ::std::string::String, body: frameio_gen::v4::types::FileCreateLocalUploadParams) -> frameio_ext::Result<()> {
 let response = client.files_create_local_upload()
     .account_id(account_id)
     .folder_id(folder_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn files_create_local_upload(&self) -> FilesCreateLocalUpload<'_> {
         FilesCreateLocalUpload {
@@ -608,13 +692,17 @@ Arguments:
 - `account_id`:
 - `folder_id`:
 - `body`: Request body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, folder_id: ::std::string::String, body: frameio_gen::v4::types::FileCreateRemoteUploadParams) -> frameio_ext::Result<()> {
 let response = client.files_create_remote_upload()
     .account_id(account_id)
     .folder_id(folder_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn files_create_remote_upload(&self) -> FilesCreateRemoteUpload<'_> {
         FilesCreateRemoteUpload {
@@ -635,13 +723,17 @@ Arguments:
 - `account_id`:
 - `file_id`:
 - `include`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, file_id: ::std::string::String, include: frameio_gen::v4::types::AssetIncludeList) -> frameio_ext::Result<()> {
 let response = client.files_show()
     .account_id(account_id)
     .file_id(file_id)
     .include(include)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn files_show(&self) -> FilesShow<'_> {
         FilesShow {
@@ -658,12 +750,16 @@ Sends a `DELETE` request to `/v4/accounts/{account_id}/files/{file_id}`
 Arguments:
 - `account_id`:
 - `file_id`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, file_id: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.files_delete()
     .account_id(account_id)
     .file_id(file_id)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn files_delete(&self) -> FilesDelete<'_> {
         FilesDelete {
@@ -681,13 +777,17 @@ Arguments:
 - `account_id`:
 - `file_id`:
 - `body`: File params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, file_id: ::std::string::String, body: frameio_gen::v4::types::FileUpdateParams) -> frameio_ext::Result<()> {
 let response = client.files_update()
     .account_id(account_id)
     .file_id(file_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn files_update(&self) -> FilesUpdate<'_> {
         FilesUpdate {
@@ -705,13 +805,17 @@ Arguments:
 - `account_id`:
 - `folder_id`:
 - `body`: Request body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, folder_id: ::std::string::String, body: frameio_gen::v4::types::FileImportParams) -> frameio_ext::Result<()> {
 let response = client.files_import_file()
     .account_id(account_id)
     .folder_id(folder_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn files_import_file(&self) -> FilesImportFile<'_> {
         FilesImportFile {
@@ -729,13 +833,17 @@ Arguments:
 - `account_id`:
 - `file_id`:
 - `body`: Request body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, file_id: ::std::string::String, body: frameio_gen::v4::types::FileMoveParams) -> frameio_ext::Result<()> {
 let response = client.files_move()
     .account_id(account_id)
     .file_id(file_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn files_move(&self) -> FilesMove<'_> {
         FilesMove {
@@ -752,12 +860,16 @@ Sends a `GET` request to `/v4/accounts/{account_id}/files/{file_id}/status`
 Arguments:
 - `account_id`:
 - `file_id`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, file_id: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.files_show_file_upload_status()
     .account_id(account_id)
     .file_id(file_id)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn files_show_file_upload_status(&self) -> FilesShowFileUploadStatus<'_> {
         FilesShowFileUploadStatus {
@@ -781,7 +893,8 @@ Arguments:
 - `include_deactivated`: Supports including deactivated users in the response. Default is false.
 - `include_total_count`:
 - `page_size`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, folder_id: ::std::string::String, after: ::std::string::String, include_deactivated: bool, include_total_count: bool, page_size: i64) -> frameio_ext::Result<()> {
 let response = client.folder_permissions_folder_user_roles_index()
     .account_id(account_id)
     .folder_id(folder_id)
@@ -791,6 +904,9 @@ let response = client.folder_permissions_folder_user_roles_index()
     .page_size(page_size)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn folder_permissions_folder_user_roles_index(
         &self,
@@ -812,13 +928,17 @@ Arguments:
 - `account_id`:
 - `folder_id`:
 - `user_id`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, folder_id: ::std::string::String, user_id: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.folder_permissions_delete()
     .account_id(account_id)
     .folder_id(folder_id)
     .user_id(user_id)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn folder_permissions_delete(&self) -> FolderPermissionsDelete<'_> {
         FolderPermissionsDelete {
@@ -839,7 +959,8 @@ Arguments:
 - `folder_id`:
 - `user_id`:
 - `body`: Update user roles params body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, folder_id: ::std::string::String, user_id: ::std::string::String, body: frameio_gen::v4::types::UpdateUserRolesParams) -> frameio_ext::Result<()> {
 let response = client.folder_permissions_folder_user_roles_update()
     .account_id(account_id)
     .folder_id(folder_id)
@@ -847,6 +968,9 @@ let response = client.folder_permissions_folder_user_roles_update()
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn folder_permissions_folder_user_roles_update(
         &self,
@@ -869,7 +993,8 @@ Arguments:
 - `folder_id`:
 - `copy_metadata`: Whether to copy metadata values along with the folder
 - `body`: Folder params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, folder_id: ::std::string::String, copy_metadata: bool, body: frameio_gen::v4::types::FolderCopyParams) -> frameio_ext::Result<()> {
 let response = client.folders_copy()
     .account_id(account_id)
     .folder_id(folder_id)
@@ -877,6 +1002,9 @@ let response = client.folders_copy()
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn folders_copy(&self) -> FoldersCopy<'_> {
         FoldersCopy {
@@ -898,7 +1026,8 @@ Arguments:
 - `include`:
 - `include_total_count`:
 - `page_size`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, folder_id: ::std::string::String, after: ::std::string::String, include: frameio_gen::v4::types::FolderIncludeList, include_total_count: bool, page_size: i64) -> frameio_ext::Result<()> {
 let response = client.folders_list()
     .account_id(account_id)
     .folder_id(folder_id)
@@ -908,6 +1037,9 @@ let response = client.folders_list()
     .page_size(page_size)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn folders_list(&self) -> FoldersList<'_> {
         FoldersList {
@@ -925,13 +1057,17 @@ Arguments:
 - `account_id`:
 - `folder_id`:
 - `body`: Request body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, folder_id: ::std::string::String, body: frameio_gen::v4::types::FolderCreateParams) -> frameio_ext::Result<()> {
 let response = client.folders_create()
     .account_id(account_id)
     .folder_id(folder_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn folders_create(&self) -> FoldersCreate<'_> {
         FoldersCreate {
@@ -949,13 +1085,17 @@ Arguments:
 - `account_id`:
 - `folder_id`:
 - `include`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, folder_id: ::std::string::String, include: frameio_gen::v4::types::FolderIncludeList) -> frameio_ext::Result<()> {
 let response = client.folders_show()
     .account_id(account_id)
     .folder_id(folder_id)
     .include(include)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn folders_show(&self) -> FoldersShow<'_> {
         FoldersShow {
@@ -972,12 +1112,16 @@ Sends a `DELETE` request to `/v4/accounts/{account_id}/folders/{folder_id}`
 Arguments:
 - `account_id`:
 - `folder_id`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, folder_id: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.folders_delete()
     .account_id(account_id)
     .folder_id(folder_id)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn folders_delete(&self) -> FoldersDelete<'_> {
         FoldersDelete {
@@ -995,13 +1139,17 @@ Arguments:
 - `account_id`:
 - `folder_id`:
 - `body`: Folder update params body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, folder_id: ::std::string::String, body: frameio_gen::v4::types::FolderCreateParams) -> frameio_ext::Result<()> {
 let response = client.folders_update()
     .account_id(account_id)
     .folder_id(folder_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn folders_update(&self) -> FoldersUpdate<'_> {
         FoldersUpdate {
@@ -1025,7 +1173,8 @@ Arguments:
 - `include_total_count`:
 - `page_size`:
 - `type_`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, folder_id: ::std::string::String, after: ::std::string::String, include: frameio_gen::v4::types::AssetIncludeList, include_total_count: bool, page_size: i64, type_: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.folders_index()
     .account_id(account_id)
     .folder_id(folder_id)
@@ -1036,6 +1185,9 @@ let response = client.folders_index()
     .type_(type_)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn folders_index(&self) -> FoldersIndex<'_> {
         FoldersIndex {
@@ -1053,13 +1205,17 @@ Arguments:
 - `account_id`:
 - `folder_id`:
 - `body`: Request body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, folder_id: ::std::string::String, body: frameio_gen::v4::types::FolderMoveParams) -> frameio_ext::Result<()> {
 let response = client.folders_move()
     .account_id(account_id)
     .folder_id(folder_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn folders_move(&self) -> FoldersMove<'_> {
         FoldersMove {
@@ -1081,7 +1237,8 @@ Arguments:
 - `include_total_count`:
 - `page_size`:
 - `sort`: Sort groups by query params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, after: ::std::string::String, include: frameio_gen::v4::types::GroupIncludeList, include_total_count: bool, page_size: i64, sort: frameio_gen::v4::types::GroupSort) -> frameio_ext::Result<()> {
 let response = client.groups_index()
     .account_id(account_id)
     .after(after)
@@ -1091,6 +1248,9 @@ let response = client.groups_index()
     .sort(sort)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn groups_index(&self) -> GroupsIndex<'_> {
         GroupsIndex {
@@ -1107,12 +1267,16 @@ Sends a `POST` request to `/v4/accounts/{account_id}/groups`
 Arguments:
 - `account_id`:
 - `body`: Group params body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, body: frameio_gen::v4::types::CreateGroupParams) -> frameio_ext::Result<()> {
 let response = client.groups_create()
     .account_id(account_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn groups_create(&self) -> GroupsCreate<'_> {
         GroupsCreate {
@@ -1130,13 +1294,17 @@ Arguments:
 - `account_id`:
 - `group_id`:
 - `include`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, group_id: ::std::string::String, include: frameio_gen::v4::types::GroupIncludeList) -> frameio_ext::Result<()> {
 let response = client.groups_show()
     .account_id(account_id)
     .group_id(group_id)
     .include(include)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn groups_show(&self) -> GroupsShow<'_> {
         GroupsShow {
@@ -1154,13 +1322,17 @@ Arguments:
 - `account_id`:
 - `group_id`:
 - `body`: Group params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, group_id: ::std::string::String, body: frameio_gen::v4::types::UpdateGroupParams) -> frameio_ext::Result<()> {
 let response = client.groups_update()
     .account_id(account_id)
     .group_id(group_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn groups_update(&self) -> GroupsUpdate<'_> {
         GroupsUpdate {
@@ -1178,13 +1350,17 @@ Arguments:
 - `account_id`:
 - `file_id`:
 - `show_null`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, file_id: ::std::string::String, show_null: bool) -> frameio_ext::Result<()> {
 let response = client.metadata_show()
     .account_id(account_id)
     .file_id(file_id)
     .show_null(show_null)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn metadata_show(&self) -> MetadataShow<'_> {
         MetadataShow {
@@ -1202,13 +1378,17 @@ Arguments:
 - `account_id`:
 - `project_id`:
 - `body`: Request body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, project_id: ::std::string::String, body: frameio_gen::v4::types::BulkUpdateMetadataParams) -> frameio_ext::Result<()> {
 let response = client.metadata_bulk_update()
     .account_id(account_id)
     .project_id(project_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn metadata_bulk_update(&self) -> MetadataBulkUpdate<'_> {
         MetadataBulkUpdate {
@@ -1234,7 +1414,8 @@ Arguments:
 - `include_total_count`:
 - `page_size`:
 - `sort`: Sort field definitions by query params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, after: ::std::string::String, filters_exclude_immutable: bool, filters_exclude_inactive: bool, include: frameio_gen::v4::types::GroupIncludeList, include_total_count: bool, page_size: i64, sort: frameio_gen::v4::types::WorkspaceSort) -> frameio_ext::Result<()> {
 let response = client.metadata_fields_metadata_field_definitions_index()
     .account_id(account_id)
     .after(after)
@@ -1246,6 +1427,9 @@ let response = client.metadata_fields_metadata_field_definitions_index()
     .sort(sort)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn metadata_fields_metadata_field_definitions_index(
         &self,
@@ -1266,12 +1450,16 @@ Sends a `POST` request to `/v4/accounts/{account_id}/metadata/field_definitions`
 Arguments:
 - `account_id`:
 - `body`: Request body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, body: frameio_gen::v4::types::CreateFieldDefinitionParams) -> frameio_ext::Result<()> {
 let response = client.metadata_fields_metadata_field_definitions_create()
     .account_id(account_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn metadata_fields_metadata_field_definitions_create(
         &self,
@@ -1292,12 +1480,16 @@ Sends a `DELETE` request to `/v4/accounts/{account_id}/metadata/field_definition
 Arguments:
 - `account_id`:
 - `field_definition_id`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, field_definition_id: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.metadata_fields_metadata_field_definitions_delete()
     .account_id(account_id)
     .field_definition_id(field_definition_id)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn metadata_fields_metadata_field_definitions_delete(
         &self,
@@ -1319,13 +1511,17 @@ Arguments:
 - `account_id`:
 - `field_definition_id`:
 - `body`: Request body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, field_definition_id: ::std::string::String, body: frameio_gen::v4::types::UpdateFieldDefinitionParams) -> frameio_ext::Result<()> {
 let response = client.metadata_fields_metadata_field_definitions_update()
     .account_id(account_id)
     .field_definition_id(field_definition_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn metadata_fields_metadata_field_definitions_update(
         &self,
@@ -1352,7 +1548,8 @@ Arguments:
 - `include_total_count`:
 - `page_size`:
 - `sort`: Sort users by query params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, project_id: ::std::string::String, after: ::std::string::String, include_deactivated: bool, include_total_count: bool, page_size: i64, sort: frameio_gen::v4::types::AccountUserSort) -> frameio_ext::Result<()> {
 let response = client.project_permissions_index()
     .account_id(account_id)
     .project_id(project_id)
@@ -1363,6 +1560,9 @@ let response = client.project_permissions_index()
     .sort(sort)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn project_permissions_index(&self) -> ProjectPermissionsIndex<'_> {
         ProjectPermissionsIndex {
@@ -1382,13 +1582,17 @@ Arguments:
 - `account_id`:
 - `project_id`:
 - `user_id`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, project_id: ::std::string::String, user_id: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.project_permissions_delete()
     .account_id(account_id)
     .project_id(project_id)
     .user_id(user_id)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn project_permissions_delete(&self) -> ProjectPermissionsDelete<'_> {
         ProjectPermissionsDelete {
@@ -1409,7 +1613,8 @@ Arguments:
 - `project_id`:
 - `user_id`:
 - `body`: Update user roles params body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, project_id: ::std::string::String, user_id: ::std::string::String, body: frameio_gen::v4::types::UpdateUserRolesParams) -> frameio_ext::Result<()> {
 let response = client.project_permissions_project_user_roles_update()
     .account_id(account_id)
     .project_id(project_id)
@@ -1417,6 +1622,9 @@ let response = client.project_permissions_project_user_roles_update()
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn project_permissions_project_user_roles_update(
         &self,
@@ -1443,7 +1651,8 @@ Arguments:
 - `include_total_count`:
 - `page_size`:
 - `sort`: Sort projects by query params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, workspace_id: ::std::string::String, after: ::std::string::String, include: frameio_gen::v4::types::ProjectIncludeList, include_total_count: bool, page_size: i64, sort: frameio_gen::v4::types::WorkspaceSort) -> frameio_ext::Result<()> {
 let response = client.projects_index()
     .account_id(account_id)
     .workspace_id(workspace_id)
@@ -1454,6 +1663,9 @@ let response = client.projects_index()
     .sort(sort)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn projects_index(&self) -> ProjectsIndex<'_> {
         ProjectsIndex {
@@ -1471,13 +1683,17 @@ Arguments:
 - `account_id`:
 - `workspace_id`:
 - `body`: Project params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, workspace_id: ::std::string::String, body: frameio_gen::v4::types::ProjectParams) -> frameio_ext::Result<()> {
 let response = client.projects_create()
     .account_id(account_id)
     .workspace_id(workspace_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn projects_create(&self) -> ProjectsCreate<'_> {
         ProjectsCreate {
@@ -1495,13 +1711,17 @@ Arguments:
 - `account_id`:
 - `project_id`:
 - `include`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, project_id: ::std::string::String, include: frameio_gen::v4::types::ProjectIncludeList) -> frameio_ext::Result<()> {
 let response = client.projects_show()
     .account_id(account_id)
     .project_id(project_id)
     .include(include)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn projects_show(&self) -> ProjectsShow<'_> {
         ProjectsShow {
@@ -1518,12 +1738,16 @@ Sends a `DELETE` request to `/v4/accounts/{account_id}/projects/{project_id}`
 Arguments:
 - `account_id`:
 - `project_id`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, project_id: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.projects_delete()
     .account_id(account_id)
     .project_id(project_id)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn projects_delete(&self) -> ProjectsDelete<'_> {
         ProjectsDelete {
@@ -1541,13 +1765,17 @@ Arguments:
 - `account_id`:
 - `project_id`:
 - `body`: Project params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, project_id: ::std::string::String, body: frameio_gen::v4::types::ProjectUpdateParams) -> frameio_ext::Result<()> {
 let response = client.projects_update()
     .account_id(account_id)
     .project_id(project_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn projects_update(&self) -> ProjectsUpdate<'_> {
         ProjectsUpdate {
@@ -1569,7 +1797,8 @@ Arguments:
 - `include_total_count`:
 - `page_size`:
 - `body`: Search parameters
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, after: ::std::string::String, include_total_count: bool, page_size: i64, body: frameio_gen::v4::types::SearchParams) -> frameio_ext::Result<()> {
 let response = client.search_search()
     .account_id(account_id)
     .after(after)
@@ -1578,6 +1807,9 @@ let response = client.search_search()
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn search_search(&self) -> SearchSearch<'_> {
         SearchSearch {
@@ -1600,7 +1832,8 @@ Arguments:
 - `include_total_count`:
 - `page_size`:
 - `sort`: Sort assets by query params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, share_id: ::std::string::String, after: ::std::string::String, include: frameio_gen::v4::types::AssetIncludeList, include_total_count: bool, page_size: i64, sort: frameio_gen::v4::types::ShareAssetSort) -> frameio_ext::Result<()> {
 let response = client.shares_list_assets()
     .account_id(account_id)
     .share_id(share_id)
@@ -1611,6 +1844,9 @@ let response = client.shares_list_assets()
     .sort(sort)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn shares_list_assets(&self) -> SharesListAssets<'_> {
         SharesListAssets {
@@ -1630,13 +1866,17 @@ Arguments:
 - `account_id`:
 - `share_id`:
 - `body`: Add asset body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, share_id: ::std::string::String, body: frameio_gen::v4::types::AddAssetParams) -> frameio_ext::Result<()> {
 let response = client.shares_add_asset()
     .account_id(account_id)
     .share_id(share_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn shares_add_asset(&self) -> SharesAddAsset<'_> {
         SharesAddAsset {
@@ -1658,7 +1898,8 @@ Arguments:
 - `include_total_count`:
 - `page_size`:
 - `sort`: Sort share reviewers by query params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, share_id: ::std::string::String, after: ::std::string::String, include_total_count: bool, page_size: i64, sort: frameio_gen::v4::types::ReviewerSort) -> frameio_ext::Result<()> {
 let response = client.shares_list_reviewers()
     .account_id(account_id)
     .share_id(share_id)
@@ -1668,6 +1909,9 @@ let response = client.shares_list_reviewers()
     .sort(sort)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn shares_list_reviewers(&self) -> SharesListReviewers<'_> {
         SharesListReviewers {
@@ -1688,13 +1932,17 @@ Arguments:
 - `account_id`:
 - `share_id`:
 - `body`: Add reviewers to share body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, share_id: ::std::string::String, body: frameio_gen::v4::types::AddReviewersToShareParams) -> frameio_ext::Result<()> {
 let response = client.shares_add_reviewers()
     .account_id(account_id)
     .share_id(share_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn shares_add_reviewers(&self) -> SharesAddReviewers<'_> {
         SharesAddReviewers {
@@ -1715,13 +1963,17 @@ Arguments:
 - `account_id`:
 - `share_id`:
 - `body`: Request body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, share_id: ::std::string::String, body: frameio_gen::v4::types::RemoveReviewerParams) -> frameio_ext::Result<()> {
 let response = client.shares_remove_reviewers()
     .account_id(account_id)
     .share_id(share_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn shares_remove_reviewers(&self) -> SharesRemoveReviewers<'_> {
         SharesRemoveReviewers {
@@ -1745,7 +1997,8 @@ Arguments:
 - `include_total_count`:
 - `page_size`:
 - `sort`: Sort shares by query params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, project_id: ::std::string::String, after: ::std::string::String, include_total_count: bool, page_size: i64, sort: frameio_gen::v4::types::WorkspaceSort) -> frameio_ext::Result<()> {
 let response = client.shares_index()
     .account_id(account_id)
     .project_id(project_id)
@@ -1755,6 +2008,9 @@ let response = client.shares_index()
     .sort(sort)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn shares_index(&self) -> SharesIndex<'_> {
         SharesIndex {
@@ -1772,13 +2028,17 @@ Arguments:
 - `account_id`:
 - `project_id`:
 - `body`: Share params body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, project_id: ::std::string::String, body: frameio_gen::v4::types::CreateShareParams) -> frameio_ext::Result<()> {
 let response = client.shares_create()
     .account_id(account_id)
     .project_id(project_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn shares_create(&self) -> SharesCreate<'_> {
         SharesCreate {
@@ -1795,12 +2055,16 @@ Sends a `GET` request to `/v4/accounts/{account_id}/shares/{share_id}`
 Arguments:
 - `account_id`:
 - `share_id`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, share_id: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.shares_show()
     .account_id(account_id)
     .share_id(share_id)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn shares_show(&self) -> SharesShow<'_> {
         SharesShow {
@@ -1817,12 +2081,16 @@ Sends a `DELETE` request to `/v4/accounts/{account_id}/shares/{share_id}`
 Arguments:
 - `account_id`:
 - `share_id`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, share_id: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.shares_delete()
     .account_id(account_id)
     .share_id(share_id)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn shares_delete(&self) -> SharesDelete<'_> {
         SharesDelete {
@@ -1840,13 +2108,17 @@ Arguments:
 - `account_id`:
 - `share_id`:
 - `body`: Share params body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, share_id: ::std::string::String, body: frameio_gen::v4::types::UpdateShareParams) -> frameio_ext::Result<()> {
 let response = client.shares_update()
     .account_id(account_id)
     .share_id(share_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn shares_update(&self) -> SharesUpdate<'_> {
         SharesUpdate {
@@ -1864,13 +2136,17 @@ Arguments:
 - `account_id`:
 - `share_id`:
 - `asset_id`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, share_id: ::std::string::String, asset_id: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.shares_remove_asset()
     .account_id(account_id)
     .share_id(share_id)
     .asset_id(asset_id)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn shares_remove_asset(&self) -> SharesRemoveAsset<'_> {
         SharesRemoveAsset {
@@ -1886,10 +2162,14 @@ Inspect details of the user associated with the bearer token.<br/>Rate Limits: 1
 
 Sends a `GET` request to `/v4/me`
 
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client) -> frameio_ext::Result<()> {
 let response = client.users_show()
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn users_show(&self) -> UsersShow<'_> {
         UsersShow {
@@ -1909,7 +2189,8 @@ Arguments:
 - `version_stack_id`:
 - `copy_metadata`: Whether to copy metadata values along with the version stack
 - `body`: Version stack params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, version_stack_id: ::std::string::String, copy_metadata: bool, body: frameio_gen::v4::types::VersionStackCopyParams) -> frameio_ext::Result<()> {
 let response = client.version_stacks_copy()
     .account_id(account_id)
     .version_stack_id(version_stack_id)
@@ -1917,6 +2198,9 @@ let response = client.version_stacks_copy()
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn version_stacks_copy(&self) -> VersionStacksCopy<'_> {
         VersionStacksCopy {
@@ -1940,7 +2224,8 @@ Arguments:
 - `include`:
 - `include_total_count`:
 - `page_size`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, folder_id: ::std::string::String, after: ::std::string::String, include: frameio_gen::v4::types::AssetIncludeList, include_total_count: bool, page_size: i64) -> frameio_ext::Result<()> {
 let response = client.version_stacks_list()
     .account_id(account_id)
     .folder_id(folder_id)
@@ -1950,6 +2235,9 @@ let response = client.version_stacks_list()
     .page_size(page_size)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn version_stacks_list(&self) -> VersionStacksList<'_> {
         VersionStacksList {
@@ -1969,13 +2257,17 @@ Arguments:
 - `account_id`:
 - `folder_id`:
 - `body`: Request body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, folder_id: ::std::string::String, body: frameio_gen::v4::types::VersionStackCreateParams) -> frameio_ext::Result<()> {
 let response = client.version_stacks_create()
     .account_id(account_id)
     .folder_id(folder_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn version_stacks_create(&self) -> VersionStacksCreate<'_> {
         VersionStacksCreate {
@@ -2000,7 +2292,8 @@ Arguments:
 - `include`:
 - `include_total_count`:
 - `page_size`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, version_stack_id: ::std::string::String, after: ::std::string::String, include: frameio_gen::v4::types::AssetIncludeList, include_total_count: bool, page_size: i64) -> frameio_ext::Result<()> {
 let response = client.version_stacks_index()
     .account_id(account_id)
     .version_stack_id(version_stack_id)
@@ -2010,6 +2303,9 @@ let response = client.version_stacks_index()
     .page_size(page_size)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn version_stacks_index(&self) -> VersionStacksIndex<'_> {
         VersionStacksIndex {
@@ -2029,13 +2325,17 @@ Arguments:
 - `account_id`:
 - `version_stack_id`:
 - `body`: Request body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, version_stack_id: ::std::string::String, body: frameio_gen::v4::types::FolderMoveParams) -> frameio_ext::Result<()> {
 let response = client.version_stacks_move()
     .account_id(account_id)
     .version_stack_id(version_stack_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn version_stacks_move(&self) -> VersionStacksMove<'_> {
         VersionStacksMove {
@@ -2055,13 +2355,17 @@ Arguments:
 - `account_id`:
 - `version_stack_id`:
 - `include`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, version_stack_id: ::std::string::String, include: frameio_gen::v4::types::AssetIncludeList) -> frameio_ext::Result<()> {
 let response = client.version_stacks_show()
     .account_id(account_id)
     .version_stack_id(version_stack_id)
     .include(include)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn version_stacks_show(&self) -> VersionStacksShow<'_> {
         VersionStacksShow {
@@ -2085,7 +2389,8 @@ Arguments:
 - `include`:
 - `include_total_count`:
 - `page_size`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, workspace_id: ::std::string::String, after: ::std::string::String, include: frameio_gen::v4::types::GroupIncludeList, include_total_count: bool, page_size: i64) -> frameio_ext::Result<()> {
 let response = client.webhooks_index()
     .account_id(account_id)
     .workspace_id(workspace_id)
@@ -2095,6 +2400,9 @@ let response = client.webhooks_index()
     .page_size(page_size)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn webhooks_index(&self) -> WebhooksIndex<'_> {
         WebhooksIndex {
@@ -2112,13 +2420,17 @@ Arguments:
 - `account_id`:
 - `workspace_id`:
 - `body`: Webhook params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, workspace_id: ::std::string::String, body: frameio_gen::v4::types::WebhookCreateParams) -> frameio_ext::Result<()> {
 let response = client.webhooks_create()
     .account_id(account_id)
     .workspace_id(workspace_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn webhooks_create(&self) -> WebhooksCreate<'_> {
         WebhooksCreate {
@@ -2136,13 +2448,17 @@ Arguments:
 - `account_id`:
 - `webhook_id`:
 - `include`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, webhook_id: ::std::string::String, include: frameio_gen::v4::types::GroupIncludeList) -> frameio_ext::Result<()> {
 let response = client.webhooks_show()
     .account_id(account_id)
     .webhook_id(webhook_id)
     .include(include)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn webhooks_show(&self) -> WebhooksShow<'_> {
         WebhooksShow {
@@ -2159,12 +2475,16 @@ Sends a `DELETE` request to `/v4/accounts/{account_id}/webhooks/{webhook_id}`
 Arguments:
 - `account_id`:
 - `webhook_id`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, webhook_id: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.webhooks_delete()
     .account_id(account_id)
     .webhook_id(webhook_id)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn webhooks_delete(&self) -> WebhooksDelete<'_> {
         WebhooksDelete {
@@ -2182,13 +2502,17 @@ Arguments:
 - `account_id`:
 - `webhook_id`:
 - `body`: Webhook params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, webhook_id: ::std::string::String, body: frameio_gen::v4::types::WebhookUpdateParams) -> frameio_ext::Result<()> {
 let response = client.webhooks_update()
     .account_id(account_id)
     .webhook_id(webhook_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn webhooks_update(&self) -> WebhooksUpdate<'_> {
         WebhooksUpdate {
@@ -2211,7 +2535,8 @@ Arguments:
 - `include_total_count`:
 - `page_size`:
 - `sort`: Sort users by query params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, workspace_id: ::std::string::String, after: ::std::string::String, include_deactivated: bool, include_total_count: bool, page_size: i64, sort: frameio_gen::v4::types::AccountUserSort) -> frameio_ext::Result<()> {
 let response = client.workspace_permissions_index()
     .account_id(account_id)
     .workspace_id(workspace_id)
@@ -2222,6 +2547,9 @@ let response = client.workspace_permissions_index()
     .sort(sort)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn workspace_permissions_index(&self) -> WorkspacePermissionsIndex<'_> {
         WorkspacePermissionsIndex {
@@ -2241,13 +2569,17 @@ Arguments:
 - `account_id`:
 - `workspace_id`:
 - `user_id`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, workspace_id: ::std::string::String, user_id: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.workspace_permissions_workspace_user_roles_delete()
     .account_id(account_id)
     .workspace_id(workspace_id)
     .user_id(user_id)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn workspace_permissions_workspace_user_roles_delete(
         &self,
@@ -2270,7 +2602,8 @@ Arguments:
 - `workspace_id`:
 - `user_id`:
 - `body`: Update user roles params body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, workspace_id: ::std::string::String, user_id: ::std::string::String, body: frameio_gen::v4::types::UpdateWorkspaceRoleParams) -> frameio_ext::Result<()> {
 let response = client.workspace_permissions_workspace_user_roles_update()
     .account_id(account_id)
     .workspace_id(workspace_id)
@@ -2278,6 +2611,9 @@ let response = client.workspace_permissions_workspace_user_roles_update()
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn workspace_permissions_workspace_user_roles_update(
         &self,
@@ -2303,7 +2639,8 @@ Arguments:
 - `include_total_count`:
 - `page_size`:
 - `sort`: Sort workspaces by query params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, after: ::std::string::String, include: frameio_gen::v4::types::GroupIncludeList, include_total_count: bool, page_size: i64, sort: frameio_gen::v4::types::WorkspaceSort) -> frameio_ext::Result<()> {
 let response = client.workspaces_index()
     .account_id(account_id)
     .after(after)
@@ -2313,6 +2650,9 @@ let response = client.workspaces_index()
     .sort(sort)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn workspaces_index(&self) -> WorkspacesIndex<'_> {
         WorkspacesIndex {
@@ -2329,12 +2669,16 @@ Sends a `POST` request to `/v4/accounts/{account_id}/workspaces`
 Arguments:
 - `account_id`:
 - `body`: Workspace params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, body: frameio_gen::v4::types::WorkspaceParams) -> frameio_ext::Result<()> {
 let response = client.workspaces_create()
     .account_id(account_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn workspaces_create(&self) -> WorkspacesCreate<'_> {
         WorkspacesCreate {
@@ -2352,13 +2696,17 @@ Arguments:
 - `account_id`:
 - `workspace_id`:
 - `include`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, workspace_id: ::std::string::String, include: frameio_gen::v4::types::GroupIncludeList) -> frameio_ext::Result<()> {
 let response = client.workspaces_show()
     .account_id(account_id)
     .workspace_id(workspace_id)
     .include(include)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn workspaces_show(&self) -> WorkspacesShow<'_> {
         WorkspacesShow {
@@ -2375,12 +2723,16 @@ Sends a `DELETE` request to `/v4/accounts/{account_id}/workspaces/{workspace_id}
 Arguments:
 - `account_id`:
 - `workspace_id`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, workspace_id: ::std::string::String) -> frameio_ext::Result<()> {
 let response = client.workspaces_delete()
     .account_id(account_id)
     .workspace_id(workspace_id)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn workspaces_delete(&self) -> WorkspacesDelete<'_> {
         WorkspacesDelete {
@@ -2398,13 +2750,17 @@ Arguments:
 - `account_id`:
 - `workspace_id`:
 - `body`: Workspace params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, workspace_id: ::std::string::String, body: frameio_gen::v4::types::WorkspaceParams) -> frameio_ext::Result<()> {
 let response = client.workspaces_update()
     .account_id(account_id)
     .workspace_id(workspace_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn workspaces_update(&self) -> WorkspacesUpdate<'_> {
         WorkspacesUpdate {
@@ -2422,13 +2778,17 @@ Arguments:
 - `account_id`:
 - `user_id`:
 - `body`: Update account roles params body
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, user_id: ::std::string::String, body: frameio_gen::v4::types::UpdateAccountRolesParams) -> frameio_ext::Result<()> {
 let response = client.account_permissions_account_user_roles_update()
     .account_id(account_id)
     .user_id(user_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn account_permissions_account_user_roles_update(
         &self,
@@ -2451,7 +2811,8 @@ Arguments:
 - `copy_comments`: Which comments to copy along with the files
 - `copy_metadata`: Whether to copy metadata values along with the files
 - `body`: Bulk file operation parameters
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, copy_comments: frameio_gen::v4::types::CopyComments, copy_metadata: bool, body: frameio_gen::v4::types::BulkFileCopyMoveParams) -> frameio_ext::Result<()> {
 let response = client.files_bulk_copy()
     .account_id(account_id)
     .copy_comments(copy_comments)
@@ -2459,6 +2820,9 @@ let response = client.files_bulk_copy()
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn files_bulk_copy(&self) -> FilesBulkCopy<'_> {
         FilesBulkCopy {
@@ -2475,12 +2839,16 @@ Sends a `PATCH` request to `/v4/accounts/{account_id}/files/move`
 Arguments:
 - `account_id`:
 - `body`: Bulk file operation parameters
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, body: frameio_gen::v4::types::BulkFileCopyMoveParams) -> frameio_ext::Result<()> {
 let response = client.files_bulk_move()
     .account_id(account_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn files_bulk_move(&self) -> FilesBulkMove<'_> {
         FilesBulkMove {
@@ -2499,7 +2867,8 @@ Arguments:
 - `copy_comments`: Which comments to copy along with the folders
 - `copy_metadata`: Whether to copy metadata values along with the folders
 - `body`: Bulk folder operation parameters
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, copy_comments: frameio_gen::v4::types::CopyComments, copy_metadata: bool, body: frameio_gen::v4::types::BulkFolderCopyMoveParams) -> frameio_ext::Result<()> {
 let response = client.folders_bulk_copy()
     .account_id(account_id)
     .copy_comments(copy_comments)
@@ -2507,6 +2876,9 @@ let response = client.folders_bulk_copy()
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn folders_bulk_copy(&self) -> FoldersBulkCopy<'_> {
         FoldersBulkCopy {
@@ -2523,12 +2895,16 @@ Sends a `PATCH` request to `/v4/accounts/{account_id}/folders/move`
 Arguments:
 - `account_id`:
 - `body`: Bulk folder operation parameters
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, body: frameio_gen::v4::types::BulkFolderCopyMoveParams) -> frameio_ext::Result<()> {
 let response = client.folders_bulk_move()
     .account_id(account_id)
     .body(body)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn folders_bulk_move(&self) -> FoldersBulkMove<'_> {
         FoldersBulkMove {
@@ -2550,7 +2926,8 @@ Arguments:
 - `include_total_count`:
 - `page_size`:
 - `sort`: Sort recently deleted assets
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, project_id: ::std::string::String, after: ::std::string::String, include_total_count: bool, page_size: i64, sort: frameio_gen::v4::types::RecentlyDeletedSort) -> frameio_ext::Result<()> {
 let response = client.projects_recently_deleted()
     .account_id(account_id)
     .project_id(project_id)
@@ -2560,6 +2937,9 @@ let response = client.projects_recently_deleted()
     .sort(sort)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn projects_recently_deleted(&self) -> ProjectsRecentlyDeleted<'_> {
         ProjectsRecentlyDeleted {
@@ -2583,7 +2963,8 @@ Arguments:
 - `include_total_count`:
 - `page_size`:
 - `sort`: Sort projects by query params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, after: ::std::string::String, include: frameio_gen::v4::types::ProjectIncludeList, include_total_count: bool, page_size: i64, sort: frameio_gen::v4::types::WorkspaceSort) -> frameio_ext::Result<()> {
 let response = client.projects_account_projects_index()
     .account_id(account_id)
     .after(after)
@@ -2593,6 +2974,9 @@ let response = client.projects_account_projects_index()
     .sort(sort)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn projects_account_projects_index(&self) -> ProjectsAccountProjectsIndex<'_> {
         ProjectsAccountProjectsIndex {
@@ -2616,7 +3000,8 @@ Arguments:
 - `include_total_count`:
 - `page_size`:
 - `sort`: Sort projects by query params
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, after: ::std::string::String, include: frameio_gen::v4::types::ProjectIncludeList, include_total_count: bool, page_size: i64, sort: frameio_gen::v4::types::WorkspaceSort) -> frameio_ext::Result<()> {
 let response = client.projects_invited_projects_index()
     .account_id(account_id)
     .after(after)
@@ -2626,6 +3011,9 @@ let response = client.projects_invited_projects_index()
     .sort(sort)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn projects_invited_projects_index(&self) -> ProjectsInvitedProjectsIndex<'_> {
         ProjectsInvitedProjectsIndex {
@@ -2649,7 +3037,8 @@ Arguments:
 - `include`:
 - `include_total_count`:
 - `page_size`:
-```ignore
+```no_run
+# async fn example(client: &frameio_ext::Client, account_id: ::std::string::String, share_id: ::std::string::String, after: ::std::string::String, include: frameio_gen::v4::types::ShareActivityIncludeList, include_total_count: bool, page_size: i64) -> frameio_ext::Result<()> {
 let response = client.shares_list_activities()
     .account_id(account_id)
     .share_id(share_id)
@@ -2659,6 +3048,9 @@ let response = client.shares_list_activities()
     .page_size(page_size)
     .send()
     .await;
+# let _ = response;
+# Ok(())
+# }
 ```*/
     pub fn shares_list_activities(&self) -> SharesListActivities<'_> {
         SharesListActivities {
