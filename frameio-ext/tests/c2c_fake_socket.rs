@@ -2,8 +2,9 @@
 //! (`frameio_fake`, `/devices/websocket` on 127.0.0.1): the client joins the
 //! device channel the fake names in `/v2/devices/me`, the fake answers its
 //! heartbeats (the socket stays online, with one session) and its requests by
-//! `ref`, shows the device online while joined, and refuses at the upgrade
-//! (403) a token it no longer honours.
+//! `ref`, shows the device online while joined, refuses at the upgrade
+//! (403) a token it no longer honours, and pushes `status_updated` when a test
+//! pauses the device.
 //!
 //! Intervals are milliseconds on the real clock, as in `c2c_socket.rs`.
 
@@ -12,12 +13,12 @@ mod support;
 use std::time::{Duration, SystemTime};
 
 use frameio_ext::c2c::{
-    C2cClient, ConnectionState, DeviceAuth, DeviceCredentials, DeviceTokenProvider, ReplyStatus, Socket, SocketBuilder,
-    SocketError, SocketState,
+    C2cClient, C2cErrorKind, ConnectionState, DeviceAuth, DeviceCredentials, DeviceTokenProvider, ReplyStatus, Socket,
+    SocketBuilder, SocketError, SocketState, error_kind,
 };
 use frameio_ext::{AccessToken, Backoff, RetryPolicy, TokenSet};
 use frameio_fake::{C2C_SOCKET, Fake, FakeBuilder, Fault, IssuedTokens, Target};
-use frameio_gen::c2c::types::ProjectDeviceStatus;
+use frameio_gen::c2c::types::{AssetCreateRequest, ProjectDeviceStatus};
 use serde_json::json;
 use support::c2c_builder;
 use tokio::time::timeout;
@@ -139,5 +140,25 @@ async fn a_refused_upgrade_renews_the_token_and_the_fake_accepts_the_new_one() {
     let accepted = &fake.requests_to(C2C_SOCKET)[1];
     assert_eq!(accepted.query_param("Authorization"), Some(format!("Bearer {}", renewed.access_token)));
     assert_eq!(fake.device_socket(&device).joined, 1);
+    socket.close().await;
+}
+
+#[tokio::test]
+async fn a_device_paused_on_the_fake_is_paused_in_the_socket_state_and_its_assets_are_refused() {
+    let (fake, device, tokens) = paired(Fake::builder()).await;
+    let client = c2c_builder(&fake).bearer_token(tokens.access_token.as_str()).build().unwrap();
+    let socket = quick(&client, Duration::from_millis(50)).connect().await.unwrap();
+    assert_eq!(socket.current().paused, Some(false), "online, from /v2/devices/me");
+
+    assert!(fake.pause_device(&device));
+    wait_until(&socket, "the status_updated push", |s| s.paused == Some(true)).await;
+    let asset = json!({"name": "A001.mov", "filetype": "video/quicktime", "filesize": 10});
+    let body: AssetCreateRequest = serde_json::from_value(asset).unwrap();
+    let refused = client.devices_device_asset_create().body(body).await.unwrap_err();
+    assert_eq!(error_kind(&refused), C2cErrorKind::ChannelPaused, "{refused}");
+
+    assert!(fake.resume_device(&device));
+    wait_until(&socket, "the resumed push", |s| s.paused == Some(false)).await;
+    assert_eq!(socket.current().connection, ConnectionState::Online);
     socket.close().await;
 }

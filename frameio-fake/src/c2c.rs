@@ -5,7 +5,10 @@
 //! is `invalid_request`), revocation, `GET /v2/devices/me`, heartbeats, and asset
 //! creation, whose upload URLs are on the fake's storage and whose file lands in
 //! the paired project's root folder (visible through the V4 API), and the
-//! realtime socket (`socket`), which shows the device online.
+//! realtime socket (`socket`), which shows the device online. A device paused
+//! by the test ([`crate::Fake::pause_device`]) says `paused` in its connection
+//! information, has its asset creation refused with `409 Channel Paused`, and
+//! its joined sockets get a `status_updated` push.
 //!
 //! Errors are C2C's simple shape (`{"error": "authorization_pending"}`) on the
 //! auth endpoints and the `{"code", "errors", "message"}` shape for a bad device
@@ -94,6 +97,8 @@ pub(crate) struct Device {
     pub project_id: String,
     authorized_at: chrono::DateTime<chrono::Utc>,
     last_seen: Option<chrono::DateTime<chrono::Utc>>,
+    /// Paused in the C2C Connections panel ([`crate::Fake::pause_device`]).
+    paused: bool,
 }
 
 /// The C2C state of a running fake.
@@ -110,6 +115,8 @@ pub(crate) struct C2c {
     devices: HashMap<String, Device>,
     /// Device id → what its realtime sockets did.
     sockets: HashMap<String, SocketActivity>,
+    /// `status_updated` pushes for the joined sockets.
+    pushes: socket::Pushes,
     seq: u64,
 }
 
@@ -169,6 +176,7 @@ impl C2c {
             project_id,
             authorized_at: chrono::Utc::now(),
             last_seen: None,
+            paused: false,
         };
         self.devices.insert(id.to_string(), device);
         self.issue(id)
@@ -177,6 +185,20 @@ impl C2c {
     /// The device already paired with `client_id`, if any.
     fn device_of(&self, client_id: &str) -> Option<String> {
         self.devices.values().find(|d| d.client_id == client_id).map(|d| d.id.clone())
+    }
+
+    /// Pauses or resumes device `device_id` and tells its joined sockets;
+    /// `false` if there is no such device.
+    pub fn set_paused(&mut self, device_id: &str, paused: bool) -> bool {
+        let Some(device) = self.devices.get_mut(device_id) else { return false };
+        device.paused = paused;
+        self.pushes.status_updated(device_id, paused);
+        true
+    }
+
+    /// A receiver of the `status_updated` pushes, for one socket session.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<socket::StatusPush> {
+        self.pushes.subscribe()
     }
 
     /// What device `device_id`'s realtime sockets did so far.
@@ -388,7 +410,11 @@ fn identify(shared: &Arc<Shared>, device: &Device) -> Reply {
         serde_json::from_value::<types::Project>(json!({"_type": "project", "id": p.id, "name": p.name})).ok()
     });
     // "With an active socket connection and channel subscription, your device will show as online".
-    let status = if lock(&shared.c2c).socket_activity(&device.id).joined > 0 {
+    // The connection info guide names a third status the spec's enum lacks: "`paused`
+    // - Device has been temporarily disabled in the Frame.io C2C Connections panel".
+    let status = if device.paused {
+        types::ProjectDeviceStatus::from("paused")
+    } else if lock(&shared.c2c).socket_activity(&device.id).joined > 0 {
         types::ProjectDeviceStatus::Online
     } else {
         types::ProjectDeviceStatus::Offline
@@ -440,6 +466,10 @@ fn create_asset(shared: &Arc<Shared>, device: &Device, req: &Req) -> Reply {
         Ok(body) => body,
         Err(e) => return Reply::json(400, &json!({"error": "invalid_argument", "message": e.to_string()})),
     };
+    if device.paused {
+        // "only media created during the paused period is blocked", answered as the docs show.
+        return detailed(409, "Channel Paused", "The channel you're uploading from is currently paused.");
+    }
     if body.is_realtime_upload {
         return realtime::create(shared, device, &body);
     }

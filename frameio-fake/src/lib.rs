@@ -590,6 +590,19 @@ impl Fake {
         lock(&self.shared.c2c).socket_activity(device_id)
     }
 
+    /// Pauses C2C device `device_id`, as the C2C Connections panel does: its
+    /// connection information says `paused`, creating an asset is `409 Channel
+    /// Paused`, and its joined realtime sockets get `status_updated` `"paused"`.
+    /// `false` if there is no such device.
+    pub fn pause_device(&self, device_id: &str) -> bool {
+        lock(&self.shared.c2c).set_paused(device_id, true)
+    }
+
+    /// Resumes a device [`Fake::pause_device`] paused (`status_updated` `"resumed"`).
+    pub fn resume_device(&self, device_id: &str) -> bool {
+        lock(&self.shared.c2c).set_paused(device_id, false)
+    }
+
     /// The user codes of the C2C pairings waiting for [`Fake::pair_device`].
     pub fn pending_pairings(&self) -> Vec<String> {
         c2c::pending_user_codes(&lock(&self.shared.c2c))

@@ -206,3 +206,35 @@ async fn frames_that_are_not_phoenix_messages_close_the_socket() {
         "an oversized frame ends it"
     );
 }
+
+#[tokio::test]
+async fn pausing_a_device_pushes_status_updated_refuses_its_assets_and_shows_in_its_info() {
+    let (fake, device, token) = paired(Fake::start().await.unwrap()).await;
+    let topic = format!("devices:{device}");
+    let mut ws = open(&fake, &token).await.unwrap();
+    // Not joined yet: nothing is pushed, the next frame is the join's reply.
+    assert!(fake.pause_device(&device));
+    let join = json!({"topic": topic, "event": "phx_join", "payload": "", "ref": "1"});
+    assert_eq!(ask(&mut ws, join).await, reply(&topic, "1", ok()));
+
+    assert!(fake.resume_device(&device));
+    let pushed = |payload: &str| json!({"event": "status_updated", "payload": payload, "ref": null, "topic": topic});
+    assert_eq!(next(&mut ws).await, pushed("resumed"));
+    assert_eq!(device_status(&fake, &token).await, "online");
+    assert!(fake.pause_device(&device));
+    assert_eq!(next(&mut ws).await, pushed("paused"));
+    assert_eq!(device_status(&fake, &token).await, "paused");
+
+    let asset = json!({"name": "A001.mov", "filetype": "video/quicktime", "filesize": 10});
+    let created = reqwest::Client::new()
+        .post(format!("{}/v2/devices/assets", fake.base_url()))
+        .bearer_auth(&token)
+        .json(&asset)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 409);
+    let body: Value = created.json().await.unwrap();
+    assert_eq!(body["errors"][0]["title"], "Channel Paused", "{body}");
+    assert!(!fake.pause_device("no-such-device"));
+}

@@ -20,6 +20,10 @@
 //! * any other event on the joined channel: `status: error` (`unknown event`);
 //!   on a channel not joined: `unmatched topic`.
 //!
+//! While the channel is joined, pausing or resuming the device
+//! ([`crate::Fake::pause_device`]) pushes `{"event": "status_updated", "payload":
+//! "paused"}` (or `"resumed"`) on it, with a null `ref`, as the guide describes.
+//!
 //! A frame that is not a Phoenix message in JSON text closes the socket (1003
 //! for binary, 1007 for anything else). The upgrade goes through the fake's
 //! request pipeline, so it is recorded (operation [`crate::C2C_SOCKET`], the
@@ -32,6 +36,7 @@ use futures::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::broadcast;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -48,6 +53,34 @@ pub(crate) const SOCKET_PATH: &str = "/devices/websocket";
 pub(crate) const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// The largest message a device may send; the guide's are a few dozen bytes.
 const MAX_MESSAGE: usize = 64 * 1024;
+
+/// How many pushes a session may fall behind before it misses some (the guide:
+/// events "may be missed").
+const PUSH_BACKLOG: usize = 16;
+
+/// A device paused or resumed: `(device id, paused)`.
+pub(crate) type StatusPush = (String, bool);
+
+/// Where the `status_updated` pushes go out to every session.
+#[derive(Debug)]
+pub(crate) struct Pushes(broadcast::Sender<StatusPush>);
+
+impl Default for Pushes {
+    fn default() -> Self {
+        Self(broadcast::channel(PUSH_BACKLOG).0)
+    }
+}
+
+impl Pushes {
+    pub(crate) fn status_updated(&self, device_id: &str, paused: bool) {
+        // No session listening is not an error: the device is simply offline.
+        let _ = self.0.send((device_id.to_string(), paused));
+    }
+
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<StatusPush> {
+        self.0.subscribe()
+    }
+}
 
 /// What the sockets of one device did, from [`crate::Fake::device_socket`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -135,9 +168,23 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     let own_topic = format!("devices:{device_id}");
     let mut joined: Option<Joined<'_>> = None;
     let mut deadline = tokio::time::Instant::now() + idle;
+    let mut pushes = lock(&shared.c2c).subscribe();
     loop {
         let frame = tokio::select! {
             frame = ws.next() => frame,
+            push = pushes.recv() => {
+                let paused = match push {
+                    Ok((id, paused)) if id == device_id && joined.is_some() => paused,
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                let payload = if paused { "paused" } else { "resumed" };
+                let push = json!({"event": "status_updated", "payload": payload, "ref": null, "topic": own_topic});
+                if ws.send(Message::text(push.to_string())).await.is_err() {
+                    return;
+                }
+                continue;
+            }
             () = tokio::time::sleep_until(deadline) => {
                 let _ = ws.close(Some(close(CloseCode::Normal, "no heartbeat"))).await;
                 return;
