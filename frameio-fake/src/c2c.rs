@@ -410,10 +410,8 @@ fn identify(shared: &Arc<Shared>, device: &Device) -> Reply {
         serde_json::from_value::<types::Project>(json!({"_type": "project", "id": p.id, "name": p.name})).ok()
     });
     // "With an active socket connection and channel subscription, your device will show as online".
-    // The connection info guide names a third status the spec's enum lacks: "`paused`
-    // - Device has been temporarily disabled in the Frame.io C2C Connections panel".
     let status = if device.paused {
-        types::ProjectDeviceStatus::from("paused")
+        types::ProjectDeviceStatus::Paused
     } else if lock(&shared.c2c).socket_activity(&device.id).joined > 0 {
         types::ProjectDeviceStatus::Online
     } else {

@@ -32,7 +32,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use frameio_gen::c2c::types::ProjectDevice;
+use frameio_gen::c2c::types::{ProjectDevice, ProjectDeviceStatus};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -340,9 +340,8 @@ async fn beat(heartbeat: &Heartbeat, status: &watch::Sender<DeviceStatus>) {
             current.paused = Some(paused);
         }
         if let Some(device) = device {
-            // The API's status enum lacks `paused`, which decodes as `Unknown("paused")`.
             if let Some(state) = &device.status {
-                current.paused = Some(state.as_str() == "paused");
+                current.paused = Some(*state == ProjectDeviceStatus::Paused);
             }
             current.device = Some(Arc::new(device));
         }

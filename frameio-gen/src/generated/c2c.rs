@@ -13292,6 +13292,8 @@ pub mod types {
         Offline,
         /// `online`
         Online,
+        /// `paused`
+        Paused,
         /// A value this version of the client does not know.
         Unknown(::std::string::String),
     }
@@ -13301,6 +13303,7 @@ pub mod types {
             match self {
                 Self::Offline => "offline",
                 Self::Online => "online",
+                Self::Paused => "paused",
                 Self::Unknown(value) => value.as_str(),
             }
         }
@@ -13310,6 +13313,7 @@ pub mod types {
             match value {
                 "offline" => Self::Offline,
                 "online" => Self::Online,
+                "paused" => Self::Paused,
                 other => Self::Unknown(other.to_string()),
             }
         }

@@ -8,6 +8,7 @@ mod api_version;
 mod authorization;
 mod c2c_asset_create_response;
 mod c2c_autoversion_id;
+mod c2c_device_status_paused;
 mod c2c_ntsc;
 mod c2c_nullable_actor;
 mod c2c_project_type;
@@ -102,6 +103,7 @@ pub const C2C: &[Repair] = &[
     dedupe_schemas::REPAIR,
     prune::REPAIR,
     c2c_readable_names::REPAIR,
+    c2c_device_status_paused::REPAIR,
 ];
 
 /// Runs `repairs` in order.

@@ -43,6 +43,7 @@ use super::{ConnectionState, Event, SocketError, SocketState};
 use crate::auth::{AccessToken, AuthError};
 use crate::c2c::C2cClient;
 use crate::c2c::errors::{self, C2cErrorKind};
+use crate::c2c::types::ProjectDeviceStatus;
 use crate::retry::{Retrier, Retry, RetryPolicy};
 
 /// The longest a device id may be to name a channel.
@@ -249,8 +250,7 @@ impl Task {
         tracing::info!(device_id = %id, "identified the device");
         self.device_id = Some(id);
         self.identified = Some(token.clone());
-        // The API's status enum lacks `paused`, which decodes as `Unknown("paused")`.
-        let paused = device.status.as_ref().map(|status| status.as_str() == "paused");
+        let paused = device.status.as_ref().map(|status| *status == ProjectDeviceStatus::Paused);
         self.channels.state.send_modify(|s| {
             s.device = Some(Arc::new(device));
             if paused.is_some() {
